@@ -1,0 +1,42 @@
+"""Public credit-information disclosure portal for social organisations."""
+
+import os
+
+from flask import Flask
+
+from portal import config as portal_config
+from portal.extensions import csrf, db, limiter, migrate
+
+
+def create_app(test_config=None):
+    """Create the portal application. Opens no database connection and no index."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.from_mapping(portal_config.defaults(app.instance_path))
+    if test_config is None:
+        app.config.from_pyfile("portal.cfg", silent=True)
+    else:
+        app.config.from_mapping(test_config)
+    portal_config.check_production(app.config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from portal import demo, i18n, models, orgs, scheduler, scoring, search, sync, web  # noqa: F401
+
+    web.init_app(app)
+    i18n.init_app(app)
+    scoring.init_app(app)
+    search.init_app(app)
+    sync.init_app(app)
+    orgs.init_app(app)
+    demo.init_app(app)
+    scheduler.init_app(app)
+    return app

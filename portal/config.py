@@ -1,0 +1,76 @@
+"""Every setting of the portal, with the environment variable that sets it.
+
+Order of precedence (see ``create_app``): these defaults, then the
+environment, then ``instance/portal.cfg`` if present, then a test mapping.
+"""
+
+import os
+
+DEV_SECRET_KEY = "dev-only-not-secret"
+
+
+def _env_int(name, default):
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _env_bool(name, default):
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def defaults(instance_path):
+    """Return the default configuration for an instance folder."""
+    return {
+        "ENV_NAME": os.environ.get("PORTAL_ENV", "development"),
+        "SECRET_KEY": os.environ.get("SECRET_KEY", DEV_SECRET_KEY),
+        # The portal's own database: embedded SQLite unless a URL is given.
+        "SQLALCHEMY_DATABASE_URI": os.environ.get(
+            "PORTAL_DATABASE_URL",
+            "sqlite:///" + os.path.join(instance_path, "portal.db"),
+        ),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # The scoring database: read-only, someone else's.
+        "SCORING_DATABASE_URL": os.environ.get(
+            "SCORING_DATABASE_URL",
+            "sqlite:///" + os.path.join(instance_path, "scoring-demo.db"),
+        ),
+        # Seconds a scoring-database statement may run (PostgreSQL only).
+        "SCORING_STATEMENT_TIMEOUT": _env_int("SCORING_STATEMENT_TIMEOUT", 600),
+        "SCORING_CONNECT_TIMEOUT": _env_int("SCORING_CONNECT_TIMEOUT", 10),
+        # Sync behaviour.
+        "SYNC_CRON": os.environ.get("SYNC_CRON", "30 2 * * *"),
+        "SYNC_TIMEZONE": os.environ.get("SYNC_TIMEZONE", "Asia/Shanghai"),
+        "SYNC_FULL_EVERY_DAYS": _env_int("SYNC_FULL_EVERY_DAYS", 7),
+        "SYNC_OVERLAP_SECONDS": _env_int("SYNC_OVERLAP_SECONDS", 600),
+        "SYNC_FUTURE_TOLERANCE_SECONDS": _env_int("SYNC_FUTURE_TOLERANCE_SECONDS", 300),
+        "SYNC_RETRIES": _env_int("SYNC_RETRIES", 3),
+        "SYNC_RETRY_BACKOFF_SECONDS": float(os.environ.get("SYNC_RETRY_BACKOFF_SECONDS", "5")),
+        "SYNC_CHUNK_SIZE": _env_int("SYNC_CHUNK_SIZE", 2000),
+        "SYNC_LOCK_WAIT_SECONDS": float(os.environ.get("SYNC_LOCK_WAIT_SECONDS", "2")),
+        # Search index: one folder per node.
+        "INDEX_DIR": os.environ.get("INDEX_DIR", os.path.join(instance_path, "index")),
+        "JIEBA_CACHE_DIR": os.environ.get("JIEBA_CACHE_DIR", instance_path),
+        # Pages.
+        "LANGUAGES": ("zh", "en"),
+        "BABEL_DEFAULT_LOCALE": "zh",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "LIST_PAGE_SIZE": _env_int("LIST_PAGE_SIZE", 50),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
+        "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 60 * 1024 * 1024),
+        # Rate limits (Flask-Limiter): in-memory per worker unless a URL is given.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+    }
+
+
+def check_production(config):
+    """Refuse to run a production instance with development settings."""
+    if config["ENV_NAME"] != "production":
+        return
+    if config["SECRET_KEY"] in (None, "", DEV_SECRET_KEY):
+        raise RuntimeError("SECRET_KEY must be set to a real secret in production")

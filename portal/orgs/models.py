@@ -1,0 +1,117 @@
+"""The portal's copy of every organisation it has synced, and its history.
+
+Every organisation read from the scoring database is kept, published or not,
+because complaints may name any registered organisation. Only rows with
+``is_published`` are ever shown to the public.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.extensions import db
+
+
+class Organisation(db.Model):
+    __tablename__ = "organisations"
+
+    uscc: Mapped[str] = mapped_column(String(18), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_pinyin: Mapped[str] = mapped_column(String(600), default="")
+    former_names: Mapped[list] = mapped_column(JSON, default=list)
+    org_type: Mapped[str] = mapped_column(String(32))
+    registration_authority: Mapped[str] = mapped_column(String(100))
+    district_code: Mapped[str] = mapped_column(String(6))
+    legal_representative: Mapped[str | None] = mapped_column(String(100))
+    registered_on: Mapped[date | None] = mapped_column(Date)
+    address: Mapped[str | None] = mapped_column(String(300))
+    business_scope: Mapped[str | None] = mapped_column(Text)
+    supervising_unit: Mapped[str | None] = mapped_column(String(200))
+    evaluation_level: Mapped[int | None] = mapped_column(Integer)
+    evaluation_valid_from: Mapped[date | None] = mapped_column(Date)
+    evaluation_valid_until: Mapped[date | None] = mapped_column(Date)
+    registration_status: Mapped[str] = mapped_column(String(16))
+
+    # The current credit score (NULL until the scoring system has scored it).
+    score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    grade: Mapped[str | None] = mapped_column(String(1))
+    dimension_scores: Mapped[dict | None] = mapped_column(JSON)
+    assessed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    rule_set_version: Mapped[str | None] = mapped_column(String(32))
+
+    # Publication: decided by the sync, never by a view.
+    is_published: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Why an organisation is not published (internal: never shown publicly).
+    unpublished_reason: Mapped[str | None] = mapped_column(String(32))
+    published_since: Mapped[datetime | None] = mapped_column(DateTime)
+
+    # Change tracking: the source timestamps, and the publication version in
+    # which this row last changed (the index catches up from it).
+    organisation_updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    score_updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    changed_in_version: Mapped[int] = mapped_column(Integer, default=0)
+    # False once a full reconciliation finds the row gone from the source.
+    in_source: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    __table_args__ = (
+        Index("ix_organisations_published_name", "is_published", "name_pinyin"),
+        Index("ix_organisations_changed_in_version", "changed_in_version"),
+    )
+
+    def __repr__(self):
+        return f"<Organisation {self.uscc} {self.grade} published={self.is_published}>"
+
+
+class CreditEvent(db.Model):
+    __tablename__ = "credit_events"
+
+    event_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    uscc: Mapped[str] = mapped_column(String(18), index=True)
+    dimension_code: Mapped[str] = mapped_column(String(32))
+    item_code: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(Text)
+    points: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    reporting_department: Mapped[str] = mapped_column(String(200))
+    legal_basis: Mapped[str | None] = mapped_column(Text)
+    effective_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    is_public: Mapped[bool] = mapped_column(Boolean)
+    source_updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ListEntry(db.Model):
+    """An entry in 活动异常名录 or 严重违法失信名单."""
+
+    __tablename__ = "list_entries"
+
+    entry_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    uscc: Mapped[str] = mapped_column(String(18), index=True)
+    list_type: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    listed_on: Mapped[date] = mapped_column(Date)
+    listed_by: Mapped[str | None] = mapped_column(String(200))
+    removed_on: Mapped[date | None] = mapped_column(Date)
+    removal_reason: Mapped[str | None] = mapped_column(Text)
+    source_updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ScoreSnapshot(db.Model):
+    """The score, grade and publication of one organisation after a sync that changed them."""
+
+    __tablename__ = "score_snapshots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uscc: Mapped[str] = mapped_column(String(18))
+    sync_run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id"))
+    # The moment from which this snapshot was the public state.
+    effective_at: Mapped[datetime] = mapped_column(DateTime)
+    score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    grade: Mapped[str | None] = mapped_column(String(1))
+    dimension_scores: Mapped[dict | None] = mapped_column(JSON)
+    is_published: Mapped[bool] = mapped_column(Boolean)
+    rule_set_version: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (Index("ix_score_snapshots_uscc_effective", "uscc", "effective_at"),)

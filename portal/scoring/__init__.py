@@ -1,0 +1,59 @@
+"""Read access to the scoring database (someone else's; read-only)."""
+
+from flask import current_app
+from sqlalchemy import create_engine, event
+
+_engines = {}
+
+
+class ScoringUnavailable(Exception):
+    """The scoring database could not be reached or did not answer in time."""
+
+
+def make_scoring_engine(url, statement_timeout=None, connect_timeout=10):
+    """Create a read-only engine for the scoring database at ``url``.
+
+    The session is put in read-only mode on connect, so a bug in the portal
+    can never write to someone else's database.
+    """
+    connect_args = {}
+    if url.startswith("postgresql"):
+        options = "-c default_transaction_read_only=on"
+        if statement_timeout:
+            options += f" -c statement_timeout={int(statement_timeout * 1000)}"
+        connect_args = {"options": options, "connect_timeout": connect_timeout}
+    elif url.startswith("sqlite"):
+        connect_args = {"timeout": connect_timeout}
+    engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _read_only(dbapi_connection, _record):
+            dbapi_connection.execute("PRAGMA query_only = ON")
+
+    return engine
+
+
+def get_scoring_engine(app=None):
+    """Return this process's engine for the configured scoring database."""
+    app = app or current_app
+    url = app.config["SCORING_DATABASE_URL"]
+    engine = _engines.get(url)
+    if engine is None:
+        engine = _engines[url] = make_scoring_engine(
+            url,
+            statement_timeout=app.config["SCORING_STATEMENT_TIMEOUT"],
+            connect_timeout=app.config["SCORING_CONNECT_TIMEOUT"],
+        )
+    return engine
+
+
+def dispose_engines():
+    """Close every pooled scoring connection (after fork, and in tests)."""
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()
+
+
+def init_app(app):
+    pass

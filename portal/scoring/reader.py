@@ -1,0 +1,144 @@
+"""The contract reader: streams rows of the scoring database as plain dicts.
+
+Rows are streamed in chunks (server-side cursors on PostgreSQL), so memory
+stays flat however many organisations the scoring database holds.
+"""
+
+import json
+from datetime import datetime
+
+from sqlalchemy import select, union
+from sqlalchemy.exc import DBAPIError
+
+from portal.scoring import ScoringUnavailable
+from portal.scoring.schema import (
+    credit_events,
+    credit_scores,
+    list_entries,
+    organisations,
+    rule_set_dimensions,
+    rule_set_grade_bands,
+    rule_set_items,
+    rule_sets,
+)
+
+ORGANISATION_COLUMNS = [c for c in organisations.c if c.name != "updated_at"] + [
+    organisations.c.updated_at.label("organisation_updated_at")
+]
+SCORE_COLUMNS = [
+    credit_scores.c.score,
+    credit_scores.c.grade,
+    credit_scores.c.dimension_scores,
+    credit_scores.c.assessed_at,
+    credit_scores.c.rule_set_version,
+    credit_scores.c.updated_at.label("score_updated_at"),
+]
+
+
+class ScoringReader:
+    """Read the scoring database through one connection, in one read transaction."""
+
+    def __init__(self, engine, chunk_size=2000):
+        self.engine = engine
+        self.chunk_size = chunk_size
+        self.connection = None
+
+    def __enter__(self):
+        try:
+            self.connection = self.engine.connect()
+        except DBAPIError as exc:
+            raise ScoringUnavailable(str(exc.orig).strip() or repr(exc)) from exc
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+    def _stream(self, statement):
+        """Yield rows of ``statement`` as dicts, fetching ``chunk_size`` at a time."""
+        try:
+            result = self.connection.execution_options(
+                stream_results=True, yield_per=self.chunk_size
+            ).execute(statement)
+            for partition in result.mappings().partitions(self.chunk_size):
+                for row in partition:
+                    yield dict(row)
+        except DBAPIError as exc:
+            raise ScoringUnavailable(str(exc.orig).strip() or repr(exc)) from exc
+
+    def rule_sets(self):
+        """Return every rule set with its grade bands, dimensions and items."""
+        result = {}
+        for row in self._stream(select(rule_sets).order_by(rule_sets.c.version)):
+            row.update(grade_bands=[], dimensions=[], items=[])
+            result[row["version"]] = row
+        children = (
+            ("grade_bands", rule_set_grade_bands),
+            ("dimensions", rule_set_dimensions),
+            ("items", rule_set_items),
+        )
+        for key, table in children:
+            for row in self._stream(select(table)):
+                parent = result.get(row["rule_set_version"])
+                if parent is not None:
+                    parent[key].append(row)
+        return list(result.values())
+
+    def organisations(self, organisations_since=None, scores_since=None):
+        """Yield organisations joined with their current score, in USCC order.
+
+        With watermarks, yield only organisations whose own row or whose score
+        changed at or after them; without, yield all of them.
+        """
+        statement = select(*ORGANISATION_COLUMNS, *SCORE_COLUMNS).select_from(
+            organisations.outerjoin(credit_scores, credit_scores.c.uscc == organisations.c.uscc)
+        )
+        if organisations_since is not None or scores_since is not None:
+            changed = union(
+                select(organisations.c.uscc).where(
+                    organisations.c.updated_at >= (organisations_since or datetime.min)
+                ),
+                select(credit_scores.c.uscc).where(
+                    credit_scores.c.updated_at >= (scores_since or datetime.min)
+                ),
+            ).subquery()
+            statement = statement.where(organisations.c.uscc.in_(select(changed.c.uscc)))
+        for row in self._stream(statement.order_by(organisations.c.uscc)):
+            row["former_names"] = _json_list(row["former_names"])
+            row["dimension_scores"] = _json_object(row["dimension_scores"])
+            yield row
+
+    def credit_events(self, since=None):
+        """Yield credit events changed at or after ``since`` (all without it)."""
+        statement = select(credit_events)
+        if since is not None:
+            statement = statement.where(credit_events.c.updated_at >= since)
+        yield from self._stream(statement.order_by(credit_events.c.event_id))
+
+    def list_entries(self, since=None):
+        """Yield list entries changed at or after ``since`` (all without it)."""
+        statement = select(list_entries)
+        if since is not None:
+            statement = statement.where(list_entries.c.updated_at >= since)
+        yield from self._stream(statement.order_by(list_entries.c.entry_id))
+
+
+def _json_list(value):
+    if value in (None, ""):
+        return []
+    try:
+        parsed = json.loads(value)
+    except (TypeError, ValueError):
+        return None  # malformed: the sync quarantines the row
+    return parsed if isinstance(parsed, list) else None
+
+
+def _json_object(value):
+    if value in (None, ""):
+        return None
+    try:
+        parsed = json.loads(value)
+    except (TypeError, ValueError):
+        return None
+    return parsed if isinstance(parsed, dict) else None

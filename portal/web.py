@@ -1,0 +1,5 @@
+"""Cross-cutting web behaviour: error pages, headers, template globals."""
+
+
+def init_app(app):
+    pass

@@ -1,0 +1,128 @@
+"""Fixtures: a fresh portal database and scoring database per test, on SQLite and PostgreSQL.
+
+Every test that uses ``app`` runs twice: once on embedded SQLite files and
+once on PostgreSQL (each test in its own schemas). PostgreSQL tests skip on a
+laptop without PostgreSQL, and fail in CI (CI=true), where it is required.
+"""
+
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from portal import create_app
+from portal.extensions import db
+from portal.scoring import dispose_engines
+from portal.scoring.schema import scoring_metadata
+
+PG_URL = os.environ.get("TEST_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+_pg_available = None
+
+
+def postgresql_available():
+    global _pg_available
+    if _pg_available is None:
+        try:
+            engine = sa.create_engine(PG_URL, connect_args={"connect_timeout": 3})
+            with engine.connect():
+                pass
+            engine.dispose()
+            _pg_available = True
+        except Exception:
+            _pg_available = False
+    return _pg_available
+
+
+def require_postgresql():
+    if not postgresql_available():
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI but {PG_URL} is unreachable")
+        pytest.skip("PostgreSQL is not available on this machine")
+
+
+class PostgresSchema:
+    """A throwaway PostgreSQL schema, addressed by a URL whose search_path points at it."""
+
+    def __init__(self, prefix):
+        self.name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        self.admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with self.admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE SCHEMA "{self.name}"'))
+        self.url = f"{PG_URL}?options=-csearch_path%3D{self.name}"
+
+    def drop(self):
+        with self.admin.connect() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE'))
+        self.admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request):
+    """The database backend of this test run: 'sqlite' or 'postgresql'."""
+    if request.param == "postgresql":
+        require_postgresql()
+    return request.param
+
+
+@pytest.fixture
+def database_urls(backend, tmp_path):
+    """Yield (portal URL, scoring URL) for fresh, empty databases on ``backend``."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'portal.db'}", f"sqlite:///{tmp_path / 'scoring.db'}"
+        return
+    portal_schema = PostgresSchema("portal")
+    scoring_schema = PostgresSchema("scoring")
+    try:
+        yield portal_schema.url, scoring_schema.url
+    finally:
+        dispose_engines()
+        portal_schema.drop()
+        scoring_schema.drop()
+
+
+@pytest.fixture
+def scoring_url(database_urls):
+    """The URL of an empty scoring database with the contract's tables."""
+    url = database_urls[1]
+    engine = sa.create_engine(url)
+    scoring_metadata.create_all(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def app(database_urls, scoring_url, tmp_path):
+    """An app on fresh portal and scoring databases, with a temporary index folder."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "SQLALCHEMY_DATABASE_URI": database_urls[0],
+            "SCORING_DATABASE_URL": scoring_url,
+            "INDEX_DIR": str(tmp_path / "index"),
+            "SYNC_RETRIES": 1,
+            "SYNC_RETRY_BACKOFF_SECONDS": 0,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    dispose_engines()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
