@@ -1,6 +1,7 @@
 """Reference data: codes used in the scoring contract and their labels.
 
-Labels are lazy strings for display only; codes are what the databases, the
+Labels are lazy strings with English message ids (the zh catalog gives the
+Chinese), for display only; codes are what the databases, the
 index and the JSON API carry.
 """
 
@@ -8,23 +9,23 @@ from flask_babel import lazy_gettext as _l
 
 #: Beijing's registration districts (GB/T 2260). 110000 is the municipal bureau.
 DISTRICTS = {
-    "110000": _l("北京市（市级）"),
-    "110101": _l("东城区"),
-    "110102": _l("西城区"),
-    "110105": _l("朝阳区"),
-    "110106": _l("丰台区"),
-    "110107": _l("石景山区"),
-    "110108": _l("海淀区"),
-    "110109": _l("门头沟区"),
-    "110111": _l("房山区"),
-    "110112": _l("通州区"),
-    "110113": _l("顺义区"),
-    "110114": _l("昌平区"),
-    "110115": _l("大兴区"),
-    "110116": _l("怀柔区"),
-    "110117": _l("平谷区"),
-    "110118": _l("密云区"),
-    "110119": _l("延庆区"),
+    "110000": _l("Beijing (municipal)"),
+    "110101": _l("Dongcheng"),
+    "110102": _l("Xicheng"),
+    "110105": _l("Chaoyang"),
+    "110106": _l("Fengtai"),
+    "110107": _l("Shijingshan"),
+    "110108": _l("Haidian"),
+    "110109": _l("Mentougou"),
+    "110111": _l("Fangshan"),
+    "110112": _l("Tongzhou"),
+    "110113": _l("Shunyi"),
+    "110114": _l("Changping"),
+    "110115": _l("Daxing"),
+    "110116": _l("Huairou"),
+    "110117": _l("Pinggu"),
+    "110118": _l("Miyun"),
+    "110119": _l("Yanqing"),
 }
 
 #: Plain Chinese district names, for generated data and the search index.
@@ -50,9 +51,9 @@ DISTRICT_NAMES_ZH = {
 
 #: Organisation types (USCC second character: 1 = 社会团体, 2 = 民办非企业单位/社会服务机构, 3 = 基金会).
 ORG_TYPES = {
-    "social_group": _l("社会团体"),
-    "social_service": _l("社会服务机构（民办非企业单位）"),
-    "foundation": _l("基金会"),
+    "social_group": _l("Social group"),
+    "social_service": _l("Social service organisation"),
+    "foundation": _l("Foundation"),
 }
 ORG_TYPE_NAMES_ZH = {
     "social_group": "社会团体",
@@ -63,22 +64,22 @@ ORG_TYPE_NAMES_ZH = {
 ORG_TYPE_USCC_PREFIX = {"social_group": "51", "social_service": "52", "foundation": "53"}
 
 REGISTRATION_STATUSES = {
-    "normal": _l("正常"),
-    "cancelled": _l("注销"),
-    "revoked": _l("撤销"),
+    "normal": _l("Normal"),
+    "cancelled": _l("Cancelled"),
+    "revoked": _l("Revoked"),
 }
 
 EVENT_STATUSES = {
-    "active": _l("有效"),
-    "expired": _l("已过期"),
-    "repaired": _l("已修复"),
-    "objection": _l("异议处理中"),
-    "withdrawn": _l("已撤回"),
+    "active": _l("Active"),
+    "expired": _l("Expired"),
+    "repaired": _l("Repaired"),
+    "objection": _l("Under objection"),
+    "withdrawn": _l("Withdrawn"),
 }
 
 LIST_TYPES = {
-    "abnormal_activity": _l("活动异常名录"),
-    "serious_violation": _l("严重违法失信名单"),
+    "abnormal_activity": _l("List of organisations with abnormal activities"),
+    "serious_violation": _l("List of seriously illegal and dishonest organisations"),
 }
 
 GRADES = ("A", "B", "C", "D")
