@@ -5,6 +5,7 @@ import os
 from flask import Flask
 
 from portal import config as portal_config
+from portal import database
 from portal.extensions import csrf, db, limiter, migrate
 
 
@@ -25,6 +26,7 @@ def create_app(test_config=None):
     os.makedirs(app.instance_path, exist_ok=True)
 
     db.init_app(app)
+    database.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

@@ -52,6 +52,7 @@ def defaults(instance_path):
         "SYNC_LOCK_WAIT_SECONDS": float(os.environ.get("SYNC_LOCK_WAIT_SECONDS", "2")),
         # Search index: one folder per node.
         "INDEX_DIR": os.environ.get("INDEX_DIR", os.path.join(instance_path, "index")),
+        "INDEX_CATCH_UP_SECONDS": _env_int("INDEX_CATCH_UP_SECONDS", 300),
         "JIEBA_CACHE_DIR": os.environ.get("JIEBA_CACHE_DIR", instance_path),
         # Pages.
         "LANGUAGES": ("zh", "en"),

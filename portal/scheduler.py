@@ -1,2 +1,89 @@
+"""The scheduler process: ``flask scheduler run``.
+
+It runs the nightly sync and keeps this node's search index caught up. It is a
+process of its own, one per node, and is never started inside gunicorn workers
+(each worker would run every job again).
+"""
+
+import logging
+import signal
+
+import click
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+
+log = logging.getLogger(__name__)
+
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
+
+scheduler_cli = AppGroup("scheduler", help="The process that runs the nightly jobs.")
+
+
+def sync_job(app):
+    """The nightly job: one sync, then the index catches up."""
+    from portal.sync.service import run_sync
+
+    with app.app_context():
+        result = run_sync(trigger="scheduler")
+        log.info("scheduled %s", result.summary())
+        return result
+
+
+def index_catch_up_job(app):
+    """Bring this node's index up to the publication version if it lags."""
+    from portal.search import index as search_index
+    from portal.sync.service import catch_up_index, publication_state
+
+    with app.app_context():
+        state = publication_state()
+        if state is None or search_index.index_version(app.config["INDEX_DIR"]) >= state.version:
+            return None
+        return catch_up_index()
+
+
+def build_scheduler(app, scheduler_class=BlockingScheduler):
+    """Return a scheduler with the sync and catch-up jobs configured from ``app.config``."""
+    timezone = app.config["SYNC_TIMEZONE"]
+    scheduler = scheduler_class(timezone=timezone, job_defaults=JOB_DEFAULTS)
+    scheduler.add_job(
+        sync_job,
+        CronTrigger.from_crontab(app.config["SYNC_CRON"], timezone=timezone),
+        args=[app],
+        id="sync",
+        name="nightly sync",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        index_catch_up_job,
+        IntervalTrigger(seconds=app.config["INDEX_CATCH_UP_SECONDS"], timezone=timezone),
+        args=[app],
+        id="index-catch-up",
+        name="search index catch-up",
+        replace_existing=True,
+    )
+    return scheduler
+
+
+@scheduler_cli.command("run")
+@with_appcontext
+def run_command():
+    """Run the scheduler in the foreground until stopped."""
+    app = current_app._get_current_object()
+    scheduler = build_scheduler(app)
+
+    def stop(_signum, _frame):
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    click.echo(f"scheduler: nightly sync at '{app.config['SYNC_CRON']}' ({app.config['SYNC_TIMEZONE']})")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+
+
 def init_app(app):
-    pass
+    app.cli.add_command(scheduler_cli)

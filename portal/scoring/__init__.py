@@ -2,6 +2,7 @@
 
 from flask import current_app
 from sqlalchemy import create_engine, event
+from sqlalchemy.engine import make_url
 
 _engines = {}
 
@@ -17,12 +18,18 @@ def make_scoring_engine(url, statement_timeout=None, connect_timeout=10):
     can never write to someone else's database.
     """
     connect_args = {}
-    if url.startswith("postgresql"):
-        options = "-c default_transaction_read_only=on"
+    url = make_url(url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        # Open the file read-only: a missing file is an error, never a new empty database.
+        url = url.set(database=f"file:{url.database}", query={**url.query, "mode": "ro", "uri": "true"})
+    if url.get_backend_name() == "postgresql":
+        # Merge with any options in the URL (a search_path, say): connect_args win otherwise.
+        options = " ".join(filter(None, [url.query.get("options"), "-c default_transaction_read_only=on"]))
+        url = url.difference_update_query(["options"])
         if statement_timeout:
             options += f" -c statement_timeout={int(statement_timeout * 1000)}"
         connect_args = {"options": options, "connect_timeout": connect_timeout}
-    elif url.startswith("sqlite"):
+    elif url.get_backend_name() == "sqlite":
         connect_args = {"timeout": connect_timeout}
     engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
     if engine.dialect.name == "sqlite":

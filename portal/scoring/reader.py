@@ -55,6 +55,12 @@ class ScoringReader:
             self.connection.close()
             self.connection = None
 
+    def _key_order(self, column):
+        """Order keys byte-wise on every backend (the sync relies on it)."""
+        if self.engine.dialect.name == "postgresql":
+            return column.collate("C")
+        return column
+
     def _stream(self, statement):
         """Yield rows of ``statement`` as dicts, fetching ``chunk_size`` at a time."""
         try:
@@ -89,7 +95,7 @@ class ScoringReader:
         """Yield organisations joined with their current score, in USCC order.
 
         With watermarks, yield only organisations whose own row or whose score
-        changed at or after them; without, yield all of them.
+        changed after them; without, yield all of them.
         """
         statement = select(*ORGANISATION_COLUMNS, *SCORE_COLUMNS).select_from(
             organisations.outerjoin(credit_scores, credit_scores.c.uscc == organisations.c.uscc)
@@ -97,31 +103,31 @@ class ScoringReader:
         if organisations_since is not None or scores_since is not None:
             changed = union(
                 select(organisations.c.uscc).where(
-                    organisations.c.updated_at >= (organisations_since or datetime.min)
+                    organisations.c.updated_at > (organisations_since or datetime.min)
                 ),
                 select(credit_scores.c.uscc).where(
-                    credit_scores.c.updated_at >= (scores_since or datetime.min)
+                    credit_scores.c.updated_at > (scores_since or datetime.min)
                 ),
             ).subquery()
             statement = statement.where(organisations.c.uscc.in_(select(changed.c.uscc)))
-        for row in self._stream(statement.order_by(organisations.c.uscc)):
+        for row in self._stream(statement.order_by(self._key_order(organisations.c.uscc))):
             row["former_names"] = _json_list(row["former_names"])
             row["dimension_scores"] = _json_object(row["dimension_scores"])
             yield row
 
     def credit_events(self, since=None):
-        """Yield credit events changed at or after ``since`` (all without it)."""
+        """Yield credit events changed after ``since`` (all without it)."""
         statement = select(credit_events)
         if since is not None:
-            statement = statement.where(credit_events.c.updated_at >= since)
-        yield from self._stream(statement.order_by(credit_events.c.event_id))
+            statement = statement.where(credit_events.c.updated_at > since)
+        yield from self._stream(statement.order_by(self._key_order(credit_events.c.event_id)))
 
     def list_entries(self, since=None):
-        """Yield list entries changed at or after ``since`` (all without it)."""
+        """Yield list entries changed after ``since`` (all without it)."""
         statement = select(list_entries)
         if since is not None:
-            statement = statement.where(list_entries.c.updated_at >= since)
-        yield from self._stream(statement.order_by(list_entries.c.entry_id))
+            statement = statement.where(list_entries.c.updated_at > since)
+        yield from self._stream(statement.order_by(self._key_order(list_entries.c.entry_id)))
 
 
 def _json_list(value):

@@ -1,0 +1,91 @@
+"""The portal database: engine tuning, and the lock that makes a sync exactly-once."""
+
+import time
+from contextlib import contextmanager
+
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session
+
+from portal.extensions import db
+
+#: Key of the PostgreSQL advisory lock held by the transaction that applies a sync.
+SYNC_LOCK_KEY = 0x5052_5443  # "PRTC"
+
+_SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class LockNotAcquired(Exception):
+    """Another process holds the sync lock."""
+
+
+def _tune_sqlite(engine):
+    """Use WAL and real transactions on SQLite.
+
+    pysqlite begins transactions lazily and never with IMMEDIATE; we take over
+    BEGIN so that a sync can hold SQLite's write lock for its whole transaction.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_TIMEOUT_MS}")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        mode = connection.get_execution_options().get("sqlite_begin", "")
+        connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+def init_app(app):
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite":
+        _tune_sqlite(engine)
+
+
+@contextmanager
+def locked_session(wait_seconds=2.0):
+    """Yield a session whose transaction holds the portal's exclusive sync lock.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: the database write
+    lock (BEGIN IMMEDIATE). Raise LockNotAcquired if another process holds it
+    for longer than ``wait_seconds``. Commit or roll back inside the block.
+    """
+    engine = db.engine
+    if engine.dialect.name == "sqlite":
+        connection = engine.connect().execution_options(sqlite_begin="IMMEDIATE")
+        dbapi = connection.connection.driver_connection
+        dbapi.execute(f"PRAGMA busy_timeout = {int(wait_seconds * 1000)}")
+        try:
+            try:
+                connection.begin()
+            except Exception as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    raise LockNotAcquired() from exc
+                raise
+            dbapi.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_TIMEOUT_MS}")
+            with Session(bind=connection, join_transaction_mode="control_fully") as session:
+                yield session
+        finally:
+            dbapi.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_TIMEOUT_MS}")
+            connection.close()
+        return
+    connection = engine.connect()
+    try:
+        connection.begin()
+        deadline = time.monotonic() + wait_seconds
+        while not connection.execute(
+            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SYNC_LOCK_KEY}
+        ).scalar():
+            if time.monotonic() >= deadline:
+                raise LockNotAcquired()
+            time.sleep(0.1)
+        with Session(bind=connection, join_transaction_mode="control_fully") as session:
+            yield session
+    finally:
+        connection.close()
