@@ -1,0 +1,54 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+DEMO_ORGS ?= 12000
+PYTEST_ARGS ?=
+
+.PHONY: run setup test bench babel-extract babel-update babel-compile clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+## setup: install, migrate the portal DB, make demo scoring data if none is configured, first sync
+setup: $(VENV)/.installed
+	$(FLASK) db upgrade
+	@if [ -z "$$SCORING_DATABASE_URL" ] && [ ! -f instance/scoring-demo.db ]; then \
+		$(FLASK) demo scoring-db --orgs $(DEMO_ORGS); \
+	fi
+	$(FLASK) sync run
+
+## run: the portal on http://127.0.0.1:8000 (web + scheduler, embedded SQLite, demo data)
+run: setup
+	$(BIN)/honcho start
+
+## test: the whole suite (PostgreSQL and browser tests skip when unavailable, except in CI)
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## bench: every benchmark under bench/ (see docs/benchmarks.md)
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/sync.py
+
+babel-extract: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .
+
+babel-update: babel-extract
+	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations
+
+babel-compile: $(VENV)/.installed
+	$(BIN)/pybabel compile -d portal/translations
+
+clean:
+	rm -rf $(VENV) instance

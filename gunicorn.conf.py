@@ -1,0 +1,36 @@
+"""gunicorn settings for the web process (``gunicorn -c gunicorn.conf.py wsgi:app``).
+
+Workers only read: the scheduler is a separate process (see Procfile), so no
+worker ever runs a sync or writes the index.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
+workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2, 4)))
+worker_class = "sync"
+timeout = int(os.environ.get("WEB_TIMEOUT", "30"))
+graceful_timeout = 20
+keepalive = 5
+# Recycle workers now and then so that a slow leak cannot grow without bound.
+max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "20000"))
+max_requests_jitter = 2000
+# create_app() opens no database connection and no index, so the app can be
+# loaded once in the master and shared copy-on-write by the workers.
+preload_app = True
+# gunicorn 27 would otherwise open a control socket in the home folder.
+control_socket_disable = True
+accesslog = os.environ.get("WEB_ACCESS_LOG", "-")
+errorlog = "-"
+loglevel = os.environ.get("WEB_LOG_LEVEL", "info")
+
+
+def post_fork(server, worker):
+    """Give each worker its own database connections: none may cross a fork."""
+    from portal.extensions import db
+    from portal.scoring import dispose_engines
+
+    with worker.app.wsgi().app_context():
+        db.engine.dispose(close=False)
+    dispose_engines()
