@@ -42,13 +42,13 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/sync.py
 
 babel-extract: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --add-location=file --sort-by-file --project=portal -o portal/translations/messages.pot .
 
 babel-update: babel-extract
-	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations
+	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching --ignore-obsolete
 
 babel-compile: $(VENV)/.installed
-	$(BIN)/pybabel compile -d portal/translations
+	$(BIN)/pybabel compile -d portal/translations --statistics
 
 clean:
 	rm -rf $(VENV) instance

@@ -1,5 +1,114 @@
-"""Cross-cutting web behaviour: error pages, headers, template globals."""
+"""Cross-cutting web behaviour: error pages, security headers, template globals, /healthz."""
+
+import logging
+
+from flask import Blueprint, g, jsonify, make_response, render_template
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import default_exceptions
+
+from portal.extensions import db, limiter
+from portal.orgs.service import read_publication
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("web", __name__)
+
+#: Status codes with a page of their own in templates/errors/.
+ERROR_PAGES = (400, 404, 405, 413, 429, 500)
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    ),
+}
+
+
+def abort_with_message(code, message):
+    """Stop the request with ``code``; the error page shows ``message`` (already translated)."""
+    error = default_exceptions[code](description=message)
+    error.shown_to_visitor = True
+    raise error
+
+
+def current_publication():
+    """Return the current Publication, read once per request; None if the database did not answer."""
+    if "publication" not in g:
+        try:
+            g.publication = read_publication()
+        except SQLAlchemyError:
+            # Error pages use this too, and must render when the database is the error.
+            log.warning("Could not read the publication state", exc_info=True)
+            db.session.rollback()
+            g.publication = None
+    return g.publication
+
+
+def page_window(page, pages, around=2):
+    """Return the page numbers a pager links to: the first, the last and those near ``page``.
+
+    ``None`` stands for a gap of two or more pages; a gap of one is shown as its page.
+    """
+    shown = sorted({1, pages, *range(max(1, page - around), min(pages, page + around) + 1)})
+    window, previous = [], 0
+    for number in shown:
+        if number - previous == 2:
+            window.append(previous + 1)
+        elif number - previous > 2:
+            window.append(None)
+        window.append(number)
+        previous = number
+    return window
+
+
+def _publication_context():
+    publication = current_publication()
+    return {
+        "publication_available": publication is not None,
+        "data_as_of": publication.data_as_of if publication else None,
+        "published_count": publication.published_count if publication else None,
+    }
+
+
+def _error_page(error):
+    # Werkzeug's own descriptions are English and technical: show only ours.
+    message = error.description if getattr(error, "shown_to_visitor", False) else None
+    response = make_response(render_template(f"errors/{error.code}.html", message=message), error.code)
+    # Keep what the error says about itself (Allow on a 405, Retry-After on a 429).
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+def _security_headers(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+@bp.get("/healthz")
+def healthz():
+    """Report whether this process can read the portal database, and the publication version."""
+    publication = current_publication()
+    if publication is None:
+        response = jsonify(ok=False)
+        response.status_code = 503
+    else:
+        data_as_of = publication.data_as_of.isoformat() + "Z" if publication.data_as_of else None
+        response = jsonify(ok=True, publication_version=publication.version, data_as_of=data_as_of)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def init_app(app):
-    pass
+    for code in ERROR_PAGES:
+        app.register_error_handler(code, _error_page)
+    app.after_request(_security_headers)
+    app.context_processor(_publication_context)
+    app.add_template_global(page_window)
+    limiter.exempt(bp)
+    app.register_blueprint(bp)

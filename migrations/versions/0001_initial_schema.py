@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 02:34:54.524463
+Create Date: 2026-11-29 02:53:20.774271
 
 """
 from alembic import op
@@ -114,6 +114,7 @@ def upgrade():
     sa.Column('rejections', sa.JSON(), nullable=True),
     sa.Column('publication_version', sa.Integer(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('error_code', sa.String(length=32), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )

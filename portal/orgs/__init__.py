@@ -1,2 +1,7 @@
+"""Organisations: the public pages of published organisations."""
+
+
 def init_app(app):
-    pass
+    from portal.orgs import views
+
+    app.register_blueprint(views.bp)

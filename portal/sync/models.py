@@ -12,6 +12,12 @@ RUN_SUCCEEDED = "succeeded"
 RUN_FAILED = "failed"
 RUN_SKIPPED = "skipped"
 
+#: Why a run did not succeed: a code the public status page can translate.
+ERROR_SCORING_UNAVAILABLE = "scoring_unavailable"
+ERROR_LOCK_HELD = "lock_held"
+ERROR_INTERRUPTED = "interrupted"
+ERROR_INTERNAL = "internal_error"
+
 CHANGE_ENTRY = "entry"
 CHANGE_EXIT = "exit"
 CHANGE_GRADE = "grade_change"
@@ -37,6 +43,8 @@ class SyncRun(db.Model):
     rejections: Mapped[list | None] = mapped_column(JSON)
     publication_version: Mapped[int | None] = mapped_column(Integer)
     attempts: Mapped[int] = mapped_column(Integer, default=1)
+    error_code: Mapped[str | None] = mapped_column(String(32))
+    # Details for operators (CLI, logs); never shown on a public page.
     error: Mapped[str | None] = mapped_column(Text)
 
     @property

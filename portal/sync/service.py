@@ -35,6 +35,10 @@ from portal.sync.models import (
     CHANGE_ENTRY,
     CHANGE_EXIT,
     CHANGE_GRADE,
+    ERROR_INTERNAL,
+    ERROR_INTERRUPTED,
+    ERROR_LOCK_HELD,
+    ERROR_SCORING_UNAVAILABLE,
     RUN_FAILED,
     RUN_RUNNING,
     RUN_SKIPPED,
@@ -600,7 +604,7 @@ class _Run:
         run.rejections = self.rejections
         run.publication_version = self.state.version
         run.attempts = self.run.attempts
-        run.error = None
+        run.error_code = run.error = None
 
 
 def binary_order(column, session):
@@ -632,12 +636,13 @@ def _start_run(trigger, full):
     return run
 
 
-def _finish_run(run_id, status, error=None, attempts=1):
+def _finish_run(run_id, status, error_code, error, attempts=1):
     db.session.rollback()
     try:
         run = db.session.get(SyncRun, run_id)
         run.status = status
         run.finished_at = utcnow()
+        run.error_code = error_code
         run.error = error
         run.attempts = attempts
         db.session.commit()
@@ -651,7 +656,12 @@ def mark_interrupted_runs(session, before_run_id):
     session.execute(
         update(SyncRun)
         .where(SyncRun.status == RUN_RUNNING, SyncRun.id < before_run_id)
-        .values(status=RUN_FAILED, error="interrupted: the process ended before the run finished", finished_at=utcnow())
+        .values(
+            status=RUN_FAILED,
+            error_code=ERROR_INTERRUPTED,
+            error="interrupted: the process ended before the run finished",
+            finished_at=utcnow(),
+        )
     )
 
 
@@ -714,7 +724,7 @@ def run_sync(full=False, trigger="cli", progress=None, update_index=True):
             attempt = _apply_once(run, full, progress, config)
         except LockNotAcquired:
             log.warning("sync run %s skipped: another sync holds the lock", run.id)
-            _finish_run(run.id, RUN_SKIPPED, "another sync held the lock", attempt_number)
+            _finish_run(run.id, RUN_SKIPPED, ERROR_LOCK_HELD, "another sync held the lock", attempt_number)
             result.status, result.error = RUN_SKIPPED, "another sync held the lock"
             break
         except ScoringUnavailable as exc:
@@ -724,13 +734,13 @@ def run_sync(full=False, trigger="cli", progress=None, update_index=True):
             if attempt_number < retries:
                 time.sleep(config["SYNC_RETRY_BACKOFF_SECONDS"] * 2 ** (attempt_number - 1))
                 continue
-            _finish_run(run.id, RUN_FAILED, message, attempt_number)
+            _finish_run(run.id, RUN_FAILED, ERROR_SCORING_UNAVAILABLE, message, attempt_number)
             log.error("sync run %s failed after %s attempts; previous data stays in service", run.id, retries)
             break
         except Exception as exc:
             log.exception("sync run %s failed; previous data stays in service", run.id)
             result.error = f"{type(exc).__name__}: {exc}"
-            _finish_run(run.id, RUN_FAILED, result.error, attempt_number)
+            _finish_run(run.id, RUN_FAILED, ERROR_INTERNAL, result.error, attempt_number)
             break
         else:
             result = SyncResult(
