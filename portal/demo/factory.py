@@ -1,0 +1,462 @@
+"""Invent organisations with their scores, credit events and list entries.
+
+Every draw comes from one ``random.Random``, so a seed reproduces the same
+rows. Scores are handled in integer cents so that dimension points add up
+exactly.
+"""
+
+import json
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from stdnum.cn import uscc as uscc_number
+
+from portal.demo import catalogue, names
+from portal.demo.names import Weighted
+from portal.reference import ORG_TYPE_USCC_PREFIX
+from portal.scoring.schema import STATUS_CANCELLED, STATUS_NORMAL, STATUS_REVOKED
+
+#: Every generated row was last updated at or before this instant (naive UTC).
+GENERATION_TIME = datetime(2026, 11, 1, 2, 0)
+#: The scoring system's nightly run: rows a night touches are stamped 01:00–02:00 UTC.
+NIGHT_HOUR = 1
+EVENTS_FROM = date(2019, 1, 1)
+
+ORG_TYPE_WEIGHTS = {"social_group": 36, "social_service": 58, "foundation": 6}
+#: Share registered by the municipal bureau (110000) rather than a district; ~20% overall.
+MUNICIPAL_SHARE = {"social_group": 0.25, "social_service": 0.1, "foundation": 0.85}
+FIRST_REGISTRATION_YEAR = {"social_group": 1990, "social_service": 1998, "foundation": 1990}
+GRADE_WEIGHTS = {"A": 35, "B": 45, "C": 14, "D": 6}
+#: Score ranges (cents) the generator draws from for each intended grade.
+SCORE_RANGES = {"A": (9500, 12500), "B": (8000, 9499), "C": (6000, 7999), "D": (3000, 5999)}
+#: How many events an organisation has had since 2019, by grade.
+EVENT_COUNT_WEIGHTS = {
+    "A": [8, 18, 24, 22, 14, 8, 6],
+    "B": [6, 14, 22, 24, 16, 10, 8],
+    "C": [2, 6, 14, 20, 22, 18, 18],
+    "D": [0, 2, 8, 16, 22, 24, 28],
+}
+PLUS_EVENT_CHANCE = {"A": 0.65, "B": 0.45, "C": 0.25, "D": 0.12}
+EVALUATION_LEVEL_WEIGHTS = {1: 4, 2: 14, 3: 46, 4: 26, 5: 10}
+#: Points (cents) of the evaluation dimension before rebalancing, by valid 评估等级.
+EVALUATION_POINTS = {None: 600, 1: 700, 2: 900, 3: 1100, 4: 1300, 5: 1500}
+INCONSISTENT_SHARE = 0.002
+
+
+ORG_TYPE = Weighted(ORG_TYPE_WEIGHTS)
+_GRADE = Weighted(GRADE_WEIGHTS)
+_EVALUATION_LEVEL = Weighted(EVALUATION_LEVEL_WEIGHTS)
+_EVENT_COUNT = {
+    grade: Weighted(dict(enumerate(weights))) for grade, weights in EVENT_COUNT_WEIGHTS.items()
+}
+_MINUS_ITEM = Weighted(catalogue.MINUS_ITEM_WEIGHTS)
+#: Registration years: few in the 1990s, most in the 2010s.
+_REGISTRATION_YEAR = {
+    org_type: Weighted(
+        {
+            year: 1 if year < 2000 else 2 if year < 2010 else 4 if year < 2020 else 3
+            for year in range(first_year, 2026)
+        }
+    )
+    for org_type, first_year in FIRST_REGISTRATION_YEAR.items()
+}
+
+
+def decimal_points(value):
+    """Return integer cents as a two-decimal Decimal (the contract's Numeric(6, 2))."""
+    return Decimal(value).scaleb(-2)
+
+
+def cents(value):
+    """Return points (a Decimal, float or string like '94.99') as integer cents."""
+    return int((Decimal(value) * 100).to_integral_value())
+
+
+def grade_for(score_cents, bands):
+    """Return the grade whose inclusive band ``(grade, min, max)`` holds the score, or None."""
+    for grade, low, high in bands:
+        if low <= score_cents <= high:
+            return grade
+    return None
+
+
+def split_score(target, guess, caps):
+    """Return per-dimension points (cents) near ``guess`` that sum exactly to ``target``.
+
+    Each stays within 0..cap: the difference is spread over the dimensions in
+    proportion to the room each has left.
+    """
+    target = max(0, min(target, sum(caps)))
+    points = [max(0, min(value, cap)) for value, cap in zip(guess, caps)]
+    difference = target - sum(points)
+    if difference == 0:
+        return points
+    room = [cap - value for value, cap in zip(points, caps)] if difference > 0 else list(points)
+    total_room = sum(room)
+    needed = abs(difference)
+    shares = [needed * r // total_room for r in room]
+    remainder = needed - sum(shares)
+    by_room_left = sorted(range(len(room)), key=lambda i: room[i] - shares[i], reverse=True)
+    while remainder:
+        for i in by_room_left:
+            if remainder and room[i] > shares[i]:
+                shares[i] += 1
+                remainder -= 1
+    sign = 1 if difference > 0 else -1
+    return [value + sign * share for value, share in zip(points, shares)]
+
+
+def dimension_json(codes, points):
+    return json.dumps(
+        {code: value / 100 for code, value in zip(codes, points)}, separators=(",", ":")
+    )
+
+
+_ITEM_POINTS = {code: decimal_points(item.points * 100) for code, item in catalogue.ITEMS.items()}
+
+
+# -- Dates --------------------------------------------------------------------
+
+
+def _random_day(rng, first, last):
+    # rng.random() rather than randint(): this is the generator's hottest call.
+    start = first.toordinal()
+    return date.fromordinal(start + int(rng.random() * (last.toordinal() - start + 1)))
+
+
+def night_moment(rng, day):
+    """Return a moment of the nightly run on ``day`` (01:00–02:00 UTC)."""
+    return datetime.fromordinal(day.toordinal()) + timedelta(
+        seconds=NIGHT_HOUR * 3600 + int(rng.random() * 3600)
+    )
+
+
+def _add_months(day, months):
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, candidate))
+        except ValueError:
+            continue
+    raise ValueError(day)
+
+
+def inconsistent_indexes(rng, orgs):
+    """Pick the organisations whose score will lie outside their grade's band."""
+    first = len(names.ANCHOR_ORGANISATIONS) if orgs > len(names.ANCHOR_ORGANISATIONS) else 0
+    count = min(orgs - first, max(1, round(orgs * INCONSISTENT_SHARE)))
+    return set(rng.sample(range(first, orgs), count))
+
+
+class Batch:
+    """Rows invented for a batch of organisations, to be written together."""
+
+    def __init__(self):
+        self.organisations = []
+        self.scores = []
+        self.events = []
+        self.list_entries = []
+
+
+class OrganisationFactory:
+    """Invent organisations and their history, drawing from one random stream."""
+
+    def __init__(self, rng, taken_names=None, taken_codes=None, dimensions=None):
+        self.rng = rng
+        self.taken_names = taken_names if taken_names is not None else set()
+        self.taken_codes = taken_codes if taken_codes is not None else set()
+        # (code, cap, base) in cents, in position order.
+        self.dimensions = dimensions or [
+            (code, max_points * 100, base * 100)
+            for code, _, _, max_points, base in catalogue.DIMENSIONS
+        ]
+        self.event_number = 0
+        self.list_number = 0
+
+    # Identity.
+
+    def type_and_registrar(self):
+        """Draw an organisation type and its registrar (110000 or a district code)."""
+        org_type = ORG_TYPE.pick(self.rng)
+        if self.rng.random() < MUNICIPAL_SHARE[org_type]:
+            return org_type, names.MUNICIPAL
+        return org_type, self.rng.choice(names.DISTRICT_CODES)
+
+    def uscc(self, org_type, registrar_code):
+        """Return a new valid USCC: type prefix, registrar, 9-digit code, stdnum check character."""
+        while True:
+            code = f"5{self.rng.randrange(10**8):08d}"
+            if code not in self.taken_codes:
+                self.taken_codes.add(code)
+                break
+        first17 = ORG_TYPE_USCC_PREFIX[org_type] + registrar_code + code
+        return first17 + uscc_number.calc_check_digit(first17)
+
+    def organisation_row(
+        self, org_type, registrar, registered_on, status, updated_at, name=None, topic=None
+    ):
+        """Return a new organisations row (without history) and its topic."""
+        rng = self.rng
+        if name is None:
+            name, topic = names.unique_organisation_name(rng, org_type, registrar, self.taken_names)
+        else:
+            self.taken_names.add(name)
+        home = registrar if registrar != names.MUNICIPAL else rng.choice(names.DISTRICT_CODES)
+        row = {
+            "uscc": self.uscc(org_type, registrar),
+            "name": name,
+            "former_names": None,
+            "org_type": org_type,
+            "registration_authority": names.registration_authority(registrar),
+            "district_code": registrar,
+            "legal_representative": names.person_name(rng) if rng.random() < 0.99 else None,
+            "registered_on": registered_on,
+            "address": names.address(rng, home),
+            "business_scope": names.business_scope(rng, org_type, topic),
+            "supervising_unit": names.supervising_unit(rng, name, registrar),
+            "evaluation_level": None,
+            "evaluation_valid_from": None,
+            "evaluation_valid_until": None,
+            "registration_status": status,
+            "updated_at": updated_at,
+        }
+        return row, topic
+
+    def other_name(self, org):
+        """Return a new, unused name the organisation ``org`` might have had or take."""
+        return names.other_name(
+            self.rng,
+            org["org_type"],
+            org["district_code"],
+            org["name"],
+            org["registered_on"],
+            self.taken_names,
+        )
+
+    # A whole generated organisation.
+
+    def generated_organisation(self, batch, index, inconsistent=False):
+        """Invent organisation number ``index`` with its score, events and list entries."""
+        rng = self.rng
+        today = GENERATION_TIME.date()
+        anchor = index < len(names.ANCHOR_ORGANISATIONS)
+        if anchor:
+            name, topic, org_type, registrar = names.ANCHOR_ORGANISATIONS[index]
+        else:
+            name = topic = None
+            org_type, registrar = self.type_and_registrar()
+        registered_on = self.registration_day(org_type)
+        status = STATUS_NORMAL
+        if not anchor and registered_on < date(2025, 1, 1):
+            draw = rng.random()
+            status = (
+                STATUS_CANCELLED
+                if draw < 0.06
+                else STATUS_REVOKED if draw < 0.07 else STATUS_NORMAL
+            )
+        status_day = _random_day(
+            rng, max(registered_on, date(2016, 1, 1)), today - timedelta(days=1)
+        )
+        updated_day = (
+            status_day
+            if status != STATUS_NORMAL
+            else _random_day(rng, max(registered_on, today - timedelta(days=1000)), today)
+        )
+        org, topic = self.organisation_row(
+            org_type, registrar, registered_on, status, night_moment(rng, updated_day), name, topic
+        )
+        if not anchor and rng.random() < 0.07:
+            former = [self.other_name(org) for _ in range(1 if rng.random() < 0.8 else 2)]
+            # Oldest first: a renamed district's name comes first when there is one.
+            org["former_names"] = json.dumps(former, ensure_ascii=False)
+        self.evaluation(org)
+        batch.organisations.append(org)
+
+        entries = [] if anchor else self.generated_list_entries(org, status_day)
+        batch.list_entries.extend(entries)
+        open_lists = {entry["list_type"] for entry in entries if entry["removed_on"] is None}
+        if "serious_violation" in open_lists:
+            grade = "D"
+        elif "abnormal_activity" in open_lists:
+            grade = "C" if rng.random() < 0.6 else "D"
+        elif anchor:
+            grade = rng.choice("AB")
+        else:
+            grade = _GRADE.pick(rng)
+
+        events = self.generated_events(org, grade, entries)
+        batch.events.extend(events)
+        recent = registered_on >= date(2025, 1, 1)
+        if not anchor and rng.random() < (0.15 if recent else 0.003):
+            return  # not assessed yet
+        low, high = SCORE_RANGES[grade]
+        target = (
+            round(rng.triangular(low, high, low + 300)) if grade == "A" else rng.randint(low, high)
+        )
+        if inconsistent:
+            # Deliberately wrong: the grade letter disagrees with the score's band.
+            grade = rng.choice("AB") if grade in "CD" else rng.choice("CD")
+        assessed = night_moment(rng, today - timedelta(days=rng.randint(0, 60)))
+        batch.scores.append(self.score_row(org, target, grade, events, assessed))
+
+    def registration_day(self, org_type):
+        year = _REGISTRATION_YEAR[org_type].pick(self.rng)
+        return _random_day(self.rng, date(year, 1, 1), date(year, 12, 31))
+
+    def evaluation(self, org):
+        """Give about half the organisations a 评估等级 valid for five years (some expired)."""
+        rng = self.rng
+        today = GENERATION_TIME.date()
+        earliest = max(_add_months(org["registered_on"], 24), date(2014, 1, 1))
+        latest = today - timedelta(days=30)
+        if earliest > latest or rng.random() < 0.5:
+            return
+        level = _EVALUATION_LEVEL.pick(rng)
+        # Most were evaluated recently: the later of two draws.
+        valid_from = max(_random_day(rng, earliest, latest), _random_day(rng, earliest, latest))
+        org["evaluation_level"] = level
+        org["evaluation_valid_from"] = valid_from
+        org["evaluation_valid_until"] = _add_months(valid_from, 60) - timedelta(days=1)
+
+    def generated_list_entries(self, org, status_day):
+        rng = self.rng
+        today = GENERATION_TIME.date()
+        if org["registration_status"] == STATUS_REVOKED:
+            return [self.list_entry(org, "serious_violation", status_day, reason_index=2)]
+        draw = rng.random()
+        if draw >= 0.03:
+            return []
+        list_type = "abnormal_activity" if draw < 0.025 else "serious_violation"
+        first = max(_add_months(org["registered_on"], 12), EVENTS_FROM)
+        if first >= today:
+            return []
+        listed_on = _random_day(rng, first, today - timedelta(days=1))
+        entry = self.list_entry(org, list_type, listed_on)
+        removal_chance = 0.5 if list_type == "abnormal_activity" else 0.15
+        removed_on = listed_on + timedelta(days=rng.randint(60, 700))
+        if removed_on < today and rng.random() < removal_chance:
+            entry["removed_on"] = removed_on
+            entry["removal_reason"] = rng.choice(catalogue.REMOVAL_REASONS[list_type])
+            entry["updated_at"] = night_moment(rng, removed_on)
+        return [entry]
+
+    def list_entry(self, org, list_type, listed_on, reason_index=None, entry_id=None):
+        rng = self.rng
+        reasons = catalogue.LIST_REASONS[list_type]
+        reason = reasons[reason_index] if reason_index is not None else rng.choice(reasons)
+        if entry_id is None:
+            self.list_number += 1
+            entry_id = f"LE{listed_on.year}{self.list_number:06d}"
+        return {
+            "entry_id": entry_id,
+            "uscc": org["uscc"],
+            "list_type": list_type,
+            "reason": reason.format(year=listed_on.year - 1),
+            "listed_on": listed_on,
+            "listed_by": org["registration_authority"],
+            "removed_on": None,
+            "removal_reason": None,
+            "updated_at": night_moment(rng, listed_on),
+        }
+
+    def generated_events(self, org, grade, entries):
+        """Invent 2019–2026 credit events that fit ``grade`` and the list entries."""
+        rng = self.rng
+        today = GENERATION_TIME.date()
+        first = max(org["registered_on"], EVENTS_FROM)
+        last = today - timedelta(days=1)
+        if first > last:
+            return []
+        events = []
+        for entry in entries:
+            item = "IN05" if entry["list_type"] == "serious_violation" else "IN04"
+            events.append(self.event(org, item, entry["listed_on"], as_of=today))
+        level, valid_from = org["evaluation_level"], org["evaluation_valid_from"]
+        if level in catalogue.EVALUATION_ITEMS and valid_from >= first:
+            events.append(
+                self.event(org, catalogue.EVALUATION_ITEMS[level], valid_from, as_of=today)
+            )
+        count = _EVENT_COUNT[grade].pick(rng)
+        for _ in range(count):
+            item = self.random_item(plus=rng.random() < PLUS_EVENT_CHANCE[grade])
+            events.append(self.event(org, item, _random_day(rng, first, last), as_of=today))
+        return events
+
+    def random_item(self, plus):
+        rng = self.rng
+        if plus:
+            return rng.choice(catalogue.PLUS_ITEMS)
+        return _MINUS_ITEM.pick(rng)
+
+    def event(self, org, item_code, effective_on, as_of, event_id=None):
+        """Return a credit event of ``item_code``, with the status it has on ``as_of``."""
+        rng = self.rng
+        item = catalogue.ITEMS[item_code]
+        expires_on = _add_months(effective_on, item.validity_months)
+        # Annual reports (年度工作报告) concern the year before.
+        year = effective_on.year - 1 if "年度" in item.description else effective_on.year
+        minus = item.points < 0
+        draw = rng.random()
+        if expires_on < as_of:
+            status = (
+                "repaired" if minus and draw < 0.05 else "withdrawn" if draw < 0.07 else "expired"
+            )
+        else:
+            status = (
+                "repaired"
+                if minus and draw < 0.07
+                else "objection" if draw < 0.12 else "withdrawn" if draw < 0.15 else "active"
+            )
+        if status == "expired":
+            changed_on = expires_on
+        elif status == "active":
+            changed_on = effective_on + timedelta(days=int(rng.random() * 4))
+        else:
+            changed_on = effective_on + timedelta(days=5 + int(rng.random() * 86))
+        changed_on = min(changed_on, as_of)
+        if event_id is None:
+            self.event_number += 1
+            event_id = f"CE{effective_on.year}{self.event_number:08d}"
+        return {
+            "event_id": event_id,
+            "uscc": org["uscc"],
+            "dimension_code": item.dimension,
+            "item_code": item_code,
+            "description": item.description.format(year=year),
+            "points": _ITEM_POINTS[item_code],
+            "reporting_department": catalogue.DEPARTMENTS.get(
+                item.department, org["registration_authority"]
+            ),
+            "legal_basis": item.legal_basis,
+            "effective_on": effective_on,
+            "expires_on": expires_on,
+            "status": status,
+            "is_public": status != "withdrawn" and rng.random() < 0.96,
+            "updated_at": night_moment(rng, changed_on),
+        }
+
+    def score_row(self, org, target, grade, events, assessed_at):
+        """Return a credit_scores row whose dimension points sum to ``target`` cents."""
+        guess = {code: base for code, _, base in self.dimensions}
+        today = assessed_at.date()
+        level = org["evaluation_level"]
+        valid = level and org["evaluation_valid_until"] and org["evaluation_valid_until"] >= today
+        if "evaluation" in guess:
+            guess["evaluation"] = EVALUATION_POINTS[level if valid else None]
+        for event in events:
+            if event["status"] == "active" and event["dimension_code"] in guess:
+                guess[event["dimension_code"]] += catalogue.ITEMS[event["item_code"]].points * 100
+        codes = [code for code, _, _ in self.dimensions]
+        points = split_score(
+            target, [guess[code] for code in codes], [cap for _, cap, _ in self.dimensions]
+        )
+        return {
+            "uscc": org["uscc"],
+            "score": decimal_points(sum(points)),
+            "grade": grade,
+            "dimension_scores": dimension_json(codes, points),
+            "assessed_at": assessed_at,
+            "rule_set_version": catalogue.RULE_SET_VERSION,
+            "updated_at": assessed_at,
+        }
