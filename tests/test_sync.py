@@ -461,3 +461,39 @@ def test_cli_sync_run_fails_with_exit_code(app, runner, tmp_path):
     result = runner.invoke(args=["sync", "run", "--no-index"])
     assert result.exit_code == 1
     assert "sync failed" in result.output
+
+
+def test_two_processes_started_together_apply_exactly_once(app, scoring, database_urls, tmp_path):
+    """The CLI on two 'nodes' at once: separate processes share only the portal database."""
+    import os
+    import subprocess
+    import sys
+
+    for number in range(1, 41):
+        scoring.organisation(number, grade="AB"[number % 2])
+    env = {
+        **os.environ,
+        "PORTAL_DATABASE_URL": database_urls[0],
+        "SCORING_DATABASE_URL": app.config["SCORING_DATABASE_URL"],
+        "SYNC_LOCK_WAIT_SECONDS": "0",
+        "FLASK_APP": "app",
+    }
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "flask", "sync", "run", "--no-index"],
+            env={**env, "INDEX_DIR": str(tmp_path / f"index-{node}")},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for node in (1, 2)
+    ]
+    outputs = [process.communicate(timeout=120)[0] for process in processes]
+    assert all(process.returncode == 0 for process in processes), outputs
+    with app.app_context():
+        runs = db.session.scalars(sa.select(SyncRun).order_by(SyncRun.id)).all()
+        assert len(runs) == 2
+        applied = [run for run in runs if run.status == "succeeded" and run.rows_changed > 0]
+        assert len(applied) == 1, [(r.status, r.rows_changed, r.error) for r in runs]
+        assert db.session.get(PublicationState, 1).version == 1
+    assert len(changes(app)) == 40
