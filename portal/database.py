@@ -1,5 +1,6 @@
 """The portal database: engine tuning, and the lock that makes a sync exactly-once."""
 
+import operator
 import time
 from contextlib import contextmanager
 
@@ -89,3 +90,43 @@ def locked_session(wait_seconds=2.0):
             yield session
     finally:
         connection.close()
+
+
+class BulkInserter:
+    """Insert many rows into one table through the driver's executemany.
+
+    SQLAlchemy's executemany spends about 40 µs a row building parameters; a
+    full sync writes hundreds of thousands of rows. This compiles the INSERT
+    once, converts values with the column types' own bind processors (so
+    values are stored exactly as SQLAlchemy would store them), and hands the
+    driver plain tuples.
+    """
+
+    def __init__(self, connection, table, columns):
+        dialect = connection.dialect
+        self.connection = connection
+        self.columns = tuple(columns)
+        marker = "?" if dialect.paramstyle == "qmark" else "%s"
+        preparer = dialect.identifier_preparer
+        self.sql = "INSERT INTO {} ({}) VALUES ({})".format(
+            preparer.format_table(table),
+            ", ".join(preparer.quote(name) for name in self.columns),
+            ", ".join([marker] * len(self.columns)),
+        )
+        self.getter = operator.itemgetter(*self.columns)
+        self.processors = [
+            (index, processor)
+            for index, name in enumerate(self.columns)
+            if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        ]
+
+    def insert(self, rows):
+        """Insert ``rows``: dicts that have every one of this inserter's columns."""
+        if not rows:
+            return
+        # Work column by column: itemgetter and zip run in C, and each
+        # processor is applied to one list instead of once per row and column.
+        values = list(zip(*map(self.getter, rows)))
+        for index, processor in self.processors:
+            values[index] = [None if value is None else processor(value) for value in values[index]]
+        self.connection.exec_driver_sql(self.sql, list(zip(*values)))

@@ -67,9 +67,10 @@ class ScoringReader:
             result = self.connection.execution_options(
                 stream_results=True, yield_per=self.chunk_size
             ).execute(statement)
-            for partition in result.mappings().partitions(self.chunk_size):
+            keys = tuple(result.keys())
+            for partition in result.partitions(self.chunk_size):
                 for row in partition:
-                    yield dict(row)
+                    yield dict(zip(keys, row))
         except DBAPIError as exc:
             raise ScoringUnavailable(str(exc.orig).strip() or repr(exc)) from exc
 

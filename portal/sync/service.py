@@ -22,7 +22,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from stdnum.cn import uscc as uscc_number
 
-from portal.database import LockNotAcquired, locked_session
+from portal.database import BulkInserter, LockNotAcquired, locked_session
 from portal.extensions import db
 from portal.orgs.models import CreditEvent, ListEntry, Organisation, ScoreSnapshot
 from portal.reference import PUBLISHED_GRADES
@@ -285,6 +285,7 @@ class _Run:
         self.rejected = 0
         self.rejections = []
         self.rule_sets_changed = False
+        self._inserters = {}
 
     def _full_due(self):
         if not self.state.watermarks or self.state.last_full_at is None:
@@ -529,10 +530,17 @@ class _Run:
 
     # -- writing ---------------------------------------------------------
 
+    def _inserter(self, table):
+        inserter = self._inserters.get(table.name)
+        if inserter is None:
+            # Every column but a generated integer key.
+            columns = [column.name for column in table.columns if not (column.primary_key and column.name == "id")]
+            inserter = self._inserters[table.name] = BulkInserter(self.session.connection(), table, columns)
+        return inserter
+
     def _write(self, model, inserts, updates):
         if inserts:
-            # Core executemany: the ORM's bulk insert costs several times more here.
-            self.session.execute(model.__table__.insert(), inserts)
+            self._inserter(model.__table__).insert(inserts)
         if updates:
             # Bulk UPDATE by primary key: group rows by the set of columns they change.
             groups = {}
@@ -543,9 +551,9 @@ class _Run:
 
     def _write_history(self, snapshots, changes):
         if snapshots:
-            self.session.execute(ScoreSnapshot.__table__.insert(), snapshots)
+            self._inserter(ScoreSnapshot.__table__).insert(snapshots)
         if changes:
-            self.session.execute(ListChange.__table__.insert(), changes)
+            self._inserter(ListChange.__table__).insert(changes)
             for change in changes:
                 if change["change_type"] == CHANGE_ENTRY:
                     self.entries += 1
