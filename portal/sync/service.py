@@ -380,7 +380,10 @@ class _Run:
         keys = [row["uscc"] for row in rows]
         existing = {
             current.uscc: current
-            for current in self.session.execute(select(Organisation).where(Organisation.uscc.in_(keys))).scalars()
+            # Plain rows, not ORM objects: loading objects cost more than the comparison.
+            for current in self.session.execute(
+                select(Organisation.__table__).where(Organisation.uscc.in_(keys))
+            )
         }
         inserts, updates, snapshots, changes = [], [], [], []
         for row in rows:
@@ -416,8 +419,6 @@ class _Run:
         self._write(Organisation, inserts, updates)
         self._write_history(snapshots, changes)
         self.rows_changed += len(inserts) + len(updates)
-        for current in existing.values():
-            self.session.expunge(current)
 
     def _publication_transition(self, current, published):
         if published and not current.is_published:
@@ -455,8 +456,8 @@ class _Run:
         missing_keys = [key for key in self.session.execute(statement).scalars() if key not in seen]
         if not missing_keys:
             return
-        missing = self.session.execute(select(model).where(key_column.in_(missing_keys))).scalars().all()
         if model is Organisation:
+            missing = self.session.execute(select(model.__table__).where(key_column.in_(missing_keys))).all()
             updates, changes, snapshots = [], [], []
             for current in missing:
                 diff = {"uscc": current.uscc, "in_source": False, "changed_in_version": self.new_version}
@@ -467,15 +468,11 @@ class _Run:
                     )
                     snapshots.append(self._snapshot(current.uscc, {**_snapshot_values(current), "is_published": False}))
                 updates.append(diff)
-            for current in missing:
-                self.session.expunge(current)
             self._write(Organisation, [], updates)
             self._write_history(snapshots, changes)
         else:
-            for obj in missing:
-                self.session.delete(obj)
-            self.session.flush()
-        self.rows_changed += len(missing)
+            self.session.execute(model.__table__.delete().where(key_column.in_(missing_keys)))
+        self.rows_changed += len(missing_keys)
 
     # -- events and list entries -----------------------------------------
 
@@ -510,7 +507,9 @@ class _Run:
         key_column = getattr(model, key)
         existing = {
             getattr(current, key): current
-            for current in self.session.execute(select(model).where(key_column.in_([r[key] for r in rows]))).scalars()
+            for current in self.session.execute(
+                select(model.__table__).where(key_column.in_([row[key] for row in rows]))
+            )
         }
         inserts, updates = [], []
         for row in rows:
@@ -525,8 +524,6 @@ class _Run:
                 updates.append({key: row[key], **diff})
         self._write(model, inserts, updates)
         self.rows_changed += len(inserts) + len(updates)
-        for current in existing.values():
-            self.session.expunge(current)
 
     # -- writing ---------------------------------------------------------
 
