@@ -774,9 +774,9 @@ def run_sync(full=False, trigger="cli", progress=None, update_index=True):
 
 def catch_up_index():
     """Bring this node's search index up to the publication version. Never raises."""
-    from portal.search import index as search_index
-
     try:
+        from portal.search import index as search_index
+
         return search_index.catch_up(current_app.config["INDEX_DIR"], db.session)
     except Exception as exc:
         log.exception("search index catch-up failed; it will catch up at the next run")
