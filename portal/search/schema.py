@@ -1,0 +1,100 @@
+"""The Whoosh schema of the organisation search index.
+
+One document per published organisation. What is indexed, and how, was
+measured with ``bench/index_build.py`` on 60,000 organisations (2 cores,
+budget 60 s): a Whoosh build costs about 15 µs per posting, plus a fixed cost
+per field per document, plus ~50 µs per distinct term, so every field and
+every token has to earn its place.
+
+How the query side is meant to use the fields (analyse user input with the
+functions of ``portal.search.analysis``, never with a query parser):
+
+- ``uscc``: the exact code (unique; deletes use it).
+- ``uscc_prefix``: every 4..14-character prefix of the USCC, lowercase
+  (``normalise_uscc(text).lower()``), so a prefix is one term lookup. For 15
+  to 17 characters use ``Prefix("uscc", ...)``: at that length it expands to
+  a few dozen terms at most (the 1.5 s p99 was a short prefix expanding to
+  thousands).
+- ``name`` / ``former_names``: jieba words (search mode), boosted; also the
+  stored text to display and highlight. Whole-name match first: rank hits
+  whose ``normalise_name(name)`` equals the query's first (a dedicated
+  whole-name term field cost a distinct term per organisation, ~5 s a build).
+- ``name_bigrams``: Han-character bigrams of all names (``cjk_bigrams``): a
+  query's bigrams, all required, find substrings jieba's words miss (少年发)
+  and 2-character words anywhere (蓝天). No positions: in a name of a dozen
+  characters, all bigrams present is as good as adjacent.
+- ``name_pinyin``: toneless syllables of all names, with positions (names
+  separated by ``NAME_SEPARATOR_TOKEN``). A phrase of syllables matches full
+  pinyin ("beijing qingshaonian", split into syllables) and homophone typos
+  (the query's characters converted with ``name_readings``).
+- ``name_initials``: letter bigrams of each name's initials, with positions
+  ("bjqsnxh" -> bj jq qs sn nx xh): "bjqsn" or "qsn" anywhere in a name is a
+  phrase of these bigrams, "bj" a single term. (All substrings of the
+  initials as terms made ~33 near-unique terms per name and tripled the build.)
+- ``legal_representative``: bigrams (a 2-character name is one term).
+- ``district_code``, ``org_type``, ``grade``, ``evaluation_level``: codes for
+  ``Term`` filters; facet counts read their columns. ``evaluation_level`` is
+  "1".."5", or "none".
+- ``score_sort`` (hundredths), ``registered_sort`` (yyyymmdd), ``name_sort``
+  (UTF-8 of ``name_sort_key``): sort keys, columns only (0 if missing).
+  ``score`` and ``registered_on`` are the stored values to display. (Indexed
+  NUMERIC/DATETIME fields, which would also allow range filters, cost 0.1 ms
+  per document; the search needs sorting only.)
+- ``address``, ``business_scope``: stored for display and for a snippet
+  (highlight the stored text with ``CjkBigramAnalyzer`` and the query's
+  bigrams), not indexed. Indexed as bigrams, the business scope alone was 93
+  postings per organisation and +1.3 ms per document (+40 s on a 60,000
+  build, jieba no cheaper); the address +0.3 ms (+9 s). Neither is among the
+  search's requirements; see the report in ``bench/index_build.py``.
+"""
+
+from jieba.analyse.analyzer import ChineseAnalyzer
+from whoosh import columns
+from whoosh.analysis import LowercaseFilter, SpaceSeparatedTokenizer
+from whoosh.fields import COLUMN, ID, NGRAM, NGRAMWORDS, STORED, TEXT, Schema
+
+from portal.search.analysis import CjkBigramAnalyzer
+
+#: Bump when a field or an analyzer changes: an index built with another
+#: version is rebuilt by the next ``catch_up``.
+SCHEMA_VERSION = 1
+
+#: Separates the names in ``name_pinyin``, so a phrase never runs from the end
+#: of one name into the start of the next.
+NAME_SEPARATOR_TOKEN = "|"
+
+EVALUATION_NONE = "none"
+
+#: The longest USCC prefix indexed as a term. Organisation codes are issued
+#: in sequence per registration office, so prefixes up to 14 characters are
+#: shared by tens to thousands of organisations; longer ones are nearly
+#: unique, and each distinct term costs the build ~50 µs.
+USCC_PREFIX_MAXIMUM = 14
+
+
+def build_schema():
+    """Return a new schema object for the organisation index."""
+    chinese = ChineseAnalyzer()
+    bigrams = CjkBigramAnalyzer()
+    facet_column = columns.RefBytesColumn  # few distinct values: one byte per document
+    return Schema(
+        uscc=ID(stored=True, unique=True),
+        uscc_prefix=NGRAMWORDS(minsize=4, maxsize=USCC_PREFIX_MAXIMUM, at="start"),
+        name=TEXT(analyzer=chinese, phrase=False, stored=True, field_boost=3.0),
+        former_names=TEXT(analyzer=chinese, phrase=False, stored=True, field_boost=1.5),
+        name_bigrams=TEXT(analyzer=bigrams, phrase=False),
+        name_pinyin=TEXT(analyzer=SpaceSeparatedTokenizer() | LowercaseFilter(), phrase=True),
+        name_initials=NGRAM(minsize=2, maxsize=2, phrase=True),
+        legal_representative=TEXT(analyzer=bigrams, phrase=False, stored=True),
+        address=STORED(),
+        business_scope=STORED(),
+        district_code=ID(stored=True, sortable=facet_column()),
+        org_type=ID(stored=True, sortable=facet_column()),
+        grade=ID(stored=True, sortable=facet_column()),
+        evaluation_level=ID(stored=True, sortable=facet_column()),
+        score=STORED(),
+        registered_on=STORED(),
+        score_sort=COLUMN(columns.NumericColumn("I")),
+        registered_sort=COLUMN(columns.NumericColumn("I")),
+        name_sort=COLUMN(columns.VarBytesColumn()),
+    )
