@@ -71,7 +71,10 @@ def build_scheduler(app, scheduler_class=BlockingScheduler):
 @with_appcontext
 def run_command():
     """Run the scheduler in the foreground until stopped."""
+    from portal.search.analysis import initialize_jieba
+
     app = current_app._get_current_object()
+    initialize_jieba(app.config["JIEBA_CACHE_DIR"])
     scheduler = build_scheduler(app)
 
     def stop(_signum, _frame):
