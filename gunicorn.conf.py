@@ -7,7 +7,8 @@ worker ever runs a sync or writes the index.
 import multiprocessing
 import os
 
-bind = os.environ.get("BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
+# PORTAL_BIND, not PORT: honcho sets PORT for every process it starts.
+bind = os.environ.get("PORTAL_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2, 4)))
 worker_class = "sync"
 timeout = int(os.environ.get("WEB_TIMEOUT", "30"))

@@ -528,8 +528,11 @@ def _open_index(index_dir):
         # may be reading it; it is freed with the last reference to it.
         opened = cache[key] = _OpenIndex(path)
     elif opened.index.latest_generation() != opened.reader.generation():
-        # A catch-up committed: reopen, reusing the segments that did not change.
-        opened.reader = opened.index.reader(reuse=opened.reader)
+        # A catch-up committed: open a new reader. Not reader(reuse=...):
+        # whoosh reuses a segment's reader by segment id, so deletions
+        # committed to an existing segment would stay invisible. This happens
+        # once per thread per catch-up, not per request.
+        opened.reader = opened.index.reader()
     return opened
 
 

@@ -627,7 +627,17 @@ def _snapshot_values(org):
     return {column: getattr(org, column) for column in SNAPSHOT_COLUMNS}
 
 
+@dataclass
+class _RunHandle:
+    """The few facts of a run the apply needs, detached from any session."""
+
+    id: int
+    mode: str
+    attempts: int = 1
+
+
 def _start_run(trigger, full):
+    """Record a running run in its own short transaction."""
     run = SyncRun(
         started_at=utcnow(),
         status=RUN_RUNNING,
@@ -637,8 +647,13 @@ def _start_run(trigger, full):
         pid=os.getpid(),
     )
     db.session.add(run)
+    db.session.flush()
+    handle = _RunHandle(run.id, run.mode)
     db.session.commit()
-    return run
+    # End the session: an open read transaction would keep an old snapshot
+    # (on SQLite) for the index catch-up that follows the run.
+    db.session.close()
+    return handle
 
 
 def _finish_run(run_id, status, error_code, error, attempts=1):
@@ -654,6 +669,8 @@ def _finish_run(run_id, status, error_code, error, attempts=1):
     except Exception:
         db.session.rollback()
         log.exception("could not record the end of sync run %s; the next run marks it interrupted", run_id)
+    finally:
+        db.session.close()
 
 
 def mark_interrupted_runs(session, before_run_id):
@@ -764,7 +781,7 @@ def run_sync(full=False, trigger="cli", progress=None, update_index=True):
             break
     result.attempts = run.attempts
     result.duration_seconds = time.monotonic() - started
-    db.session.expire_all()
+    db.session.close()
     if result.status == RUN_SUCCEEDED:
         log.info("%s", result.summary())
         if update_index:
