@@ -31,7 +31,7 @@ def create_app(test_config=None):
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from portal import demo, i18n, models, orgs, scheduler, scoring, search, sync, web  # noqa: F401
+    from portal import demo, i18n, models, orgs, rules, scheduler, scoring, search, sync, web  # noqa: F401
 
     web.init_app(app)
     i18n.init_app(app)
@@ -39,6 +39,7 @@ def create_app(test_config=None):
     search.init_app(app)
     sync.init_app(app)
     orgs.init_app(app)
+    rules.init_app(app)
     demo.init_app(app)
     scheduler.init_app(app)
     return app

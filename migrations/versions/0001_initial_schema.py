@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 02:53:20.774271
+Create Date: 2026-11-29 04:01:51.343394
 
 """
 from alembic import op
@@ -85,7 +85,10 @@ def upgrade():
     )
     with op.batch_alter_table('organisations', schema=None) as batch_op:
         batch_op.create_index('ix_organisations_changed_in_version', ['changed_in_version'], unique=False)
+        batch_op.create_index('ix_organisations_published_facets', ['is_published', 'grade', 'org_type', 'district_code', 'evaluation_level'], unique=False)
         batch_op.create_index('ix_organisations_published_name', ['is_published', 'name_pinyin'], unique=False)
+        batch_op.create_index('ix_organisations_published_registered', ['is_published', 'registered_on'], unique=False)
+        batch_op.create_index('ix_organisations_published_score', ['is_published', 'score'], unique=False)
 
     op.create_table('rule_sets',
     sa.Column('version', sa.String(length=32), nullable=False),
@@ -134,6 +137,7 @@ def upgrade():
     )
     with op.batch_alter_table('list_changes', schema=None) as batch_op:
         batch_op.create_index('ix_list_changes_changed_at', ['changed_at'], unique=False)
+        batch_op.create_index('ix_list_changes_type_changed_at', ['change_type', 'changed_at'], unique=False)
         batch_op.create_index('ix_list_changes_uscc', ['uscc'], unique=False)
 
     op.create_table('publication_state',
@@ -210,13 +214,17 @@ def downgrade():
     op.drop_table('publication_state')
     with op.batch_alter_table('list_changes', schema=None) as batch_op:
         batch_op.drop_index('ix_list_changes_uscc')
+        batch_op.drop_index('ix_list_changes_type_changed_at')
         batch_op.drop_index('ix_list_changes_changed_at')
 
     op.drop_table('list_changes')
     op.drop_table('sync_runs')
     op.drop_table('rule_sets')
     with op.batch_alter_table('organisations', schema=None) as batch_op:
+        batch_op.drop_index('ix_organisations_published_score')
+        batch_op.drop_index('ix_organisations_published_registered')
         batch_op.drop_index('ix_organisations_published_name')
+        batch_op.drop_index('ix_organisations_published_facets')
         batch_op.drop_index('ix_organisations_changed_in_version')
 
     op.drop_table('organisations')

@@ -2,6 +2,7 @@
 
 
 def init_app(app):
-    from portal.orgs import views
+    from portal.orgs import display, views
 
+    display.init_app(app)
     app.register_blueprint(views.bp)

@@ -56,7 +56,18 @@ class Organisation(db.Model):
     in_source: Mapped[bool] = mapped_column(Boolean, default=True)
 
     __table_args__ = (
+        # The public list: its default order, its sorts and its filter counts.
         Index("ix_organisations_published_name", "is_published", "name_pinyin"),
+        Index("ix_organisations_published_score", "is_published", "score"),
+        Index("ix_organisations_published_registered", "is_published", "registered_on"),
+        Index(
+            "ix_organisations_published_facets",
+            "is_published",
+            "grade",
+            "org_type",
+            "district_code",
+            "evaluation_level",
+        ),
         Index("ix_organisations_changed_in_version", "changed_in_version"),
     )
 

@@ -1,17 +1,37 @@
-"""What the public may see of the organisations: published rows only."""
+"""What the public may see of the organisations: published rows only.
 
-from dataclasses import dataclass
-from datetime import datetime
+Every query of an organisation's data here starts from ``_PUBLISHED``:
+publication is decided by the sync, never by a page.
+"""
 
-from sqlalchemy import func, select, true
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, select, true
+from sqlalchemy.orm import selectinload
+from stdnum import exceptions as stdnum_errors
+from stdnum.cn import uscc as uscc_number
 
 from portal.extensions import db
-from portal.orgs.models import Organisation
-from portal.reference import PUBLISHED_GRADES
+from portal.orgs.models import CreditEvent, ListEntry, Organisation, ScoreSnapshot
+from portal.reference import DISTRICTS, ORG_TYPES, PUBLISHED_GRADES
+from portal.rules.models import RuleItem, RuleSet
 from portal.sync import service as sync_service
+from portal.sync.models import CHANGE_ENTRY, CHANGE_EXIT, CHANGE_GRADE, ListChange
 
 # Every public query starts from this condition; publication is decided by the sync.
 _PUBLISHED = Organisation.is_published == true()
+
+#: Characters a USCC may have in positions 9 to 18 (GB 32100-2015: no I, O, S, V, Z).
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_LENGTH = 18
+
+#: Credit-event statuses that still count towards the score.
+CURRENT_EVENT_STATUSES = ("active", "objection")
+
+CHANGE_TYPES = (CHANGE_ENTRY, CHANGE_EXIT, CHANGE_GRADE)
 
 
 @dataclass(frozen=True)
@@ -58,20 +78,430 @@ def page_count(total, per_page):
     return max(1, -(-total // per_page))
 
 
-def published_organisations(page, per_page):
-    """Return (rows, total): one page of published organisations in pinyin order, and their number.
+def local_today(timezone_name):
+    """Return today's date in ``timezone_name`` (the portal shows Beijing dates)."""
+    return datetime.now(ZoneInfo(timezone_name)).date()
 
-    A page past the end gives no rows, without asking the database for them.
+
+def local_date(utc_naive, timezone_name):
+    """Return the date in ``timezone_name`` of a naive UTC timestamp."""
+    return utc_naive.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(timezone_name)).date()
+
+
+def day_start_utc(day, timezone_name):
+    """Return the naive UTC timestamp at which ``day`` begins in ``timezone_name``."""
+    start = datetime.combine(day, time.min, tzinfo=ZoneInfo(timezone_name))
+    return start.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+# -- unified social credit codes -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class UsccCheck:
+    """The result of checking a code typed by a visitor.
+
+    ``code`` is the input normalised (full-width forms folded, spaces and
+    hyphens removed, upper case); ``problem`` is None for a valid code, or
+    ``"length"``, ``"characters"`` or ``"check_character"``.
     """
-    total = db.session.scalar(select(func.count()).select_from(Organisation).where(_PUBLISHED))
+
+    code: str
+    problem: str | None = None
+    bad_positions: tuple = ()
+
+
+def check_uscc(text):
+    """Normalise a unified social credit code and say what, if anything, is wrong with it."""
+    code = uscc_number.compact(unicodedata.normalize("NFKC", text or ""))
+    try:
+        uscc_number.validate(code)
+    except stdnum_errors.InvalidLength:
+        return UsccCheck(code, "length")
+    except stdnum_errors.InvalidFormat:
+        bad = tuple(
+            position
+            for position, character in enumerate(code, start=1)
+            if not (character in "0123456789" if position <= 8 else character in USCC_ALPHABET)
+        )
+        return UsccCheck(code, "characters", bad)
+    except stdnum_errors.ValidationError:
+        return UsccCheck(code, "check_character")
+    return UsccCheck(code)
+
+
+# -- the published list --------------------------------------------------------
+
+#: Filters of the published list: query argument -> allowed values.
+EVALUATION_NONE = "none"
+LIST_FILTERS = {
+    "grade": tuple(PUBLISHED_GRADES),
+    "type": tuple(ORG_TYPES),
+    "district": tuple(DISTRICTS),
+    "evaluation": ("5A", "4A", "3A", "2A", "1A", EVALUATION_NONE),
+}
+
+_FILTER_COLUMNS = {
+    "grade": Organisation.grade,
+    "type": Organisation.org_type,
+    "district": Organisation.district_code,
+    "evaluation": Organisation.evaluation_level,
+}
+
+#: Sorts of the published list; each ends with the name and code so that pages never overlap.
+_BY_NAME = (Organisation.name_pinyin, Organisation.name, Organisation.uscc)
+LIST_SORTS = {
+    "name": _BY_NAME,
+    "score_desc": (Organisation.score.desc(), *_BY_NAME),
+    "score_asc": (Organisation.score.asc(), *_BY_NAME),
+    "registered_desc": (Organisation.registered_on.desc().nulls_last(), *_BY_NAME),
+    "registered_asc": (Organisation.registered_on.asc().nulls_last(), *_BY_NAME),
+}
+DEFAULT_SORT = "name"
+
+
+def _filter_condition(name, value):
+    column = _FILTER_COLUMNS[name]
+    if name == "evaluation":
+        return column.is_(None) if value == EVALUATION_NONE else column == int(value[0])
+    return column == value
+
+
+def _conditions(filters):
+    return [_PUBLISHED] + [_filter_condition(name, value) for name, value in filters.items() if value is not None]
+
+
+def published_organisations(filters, sort, page, per_page):
+    """Return (rows, total): one page of the published organisations that match ``filters``.
+
+    ``filters`` maps names of LIST_FILTERS to an allowed value (or None);
+    ``sort`` is a key of LIST_SORTS. A page past the end gives no rows,
+    without asking the database for them.
+    """
+    conditions = _conditions(filters)
+    total = db.session.scalar(select(func.count()).select_from(Organisation).where(*conditions))
     offset = (page - 1) * per_page
     if offset >= total:
         return [], total
     rows = db.session.execute(
-        select(Organisation.name, Organisation.uscc, Organisation.org_type, Organisation.grade)
-        .where(_PUBLISHED)
-        .order_by(Organisation.name_pinyin, Organisation.uscc)
+        select(
+            Organisation.name,
+            Organisation.uscc,
+            Organisation.org_type,
+            Organisation.grade,
+            Organisation.score,
+            Organisation.district_code,
+            Organisation.registered_on,
+            Organisation.evaluation_level,
+            Organisation.evaluation_valid_until,
+        )
+        .where(*conditions)
+        .order_by(*LIST_SORTS[sort])
         .limit(per_page)
         .offset(offset)
     ).all()
     return rows, total
+
+
+def _option_of(name, value):
+    if name == "evaluation":
+        return EVALUATION_NONE if value is None else f"{value}A"
+    return value
+
+
+def filter_counts(filters):
+    """Return {filter: {value: count}}: how many organisations each option of each filter would list.
+
+    Each filter's counts apply the other filters, not itself, so that the
+    numbers say what choosing another option gives. One scan counts every
+    combination of the four filters' values (a few hundred at most); the
+    counts are summed from it here.
+    """
+    names = list(_FILTER_COLUMNS)
+    combinations = db.session.execute(
+        select(*_FILTER_COLUMNS.values(), func.count()).where(_PUBLISHED).group_by(*_FILTER_COLUMNS.values())
+    ).all()
+    counts = {name: dict.fromkeys(LIST_FILTERS[name], 0) for name in names}
+    for *values, count in combinations:
+        options = {name: _option_of(name, value) for name, value in zip(names, values)}
+        mismatched = [name for name in names if filters.get(name) is not None and options[name] != filters[name]]
+        for name in names:
+            # A row counts for a filter if every other filter matches it.
+            if mismatched in ([], [name]) and options[name] in counts[name]:
+                counts[name][options[name]] += count
+    return counts
+
+
+# -- the credit report ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DimensionScore:
+    code: str
+    name_zh: str
+    name_en: str
+    points: object  # Decimal-like number, or None when the score has no value for it
+    max_points: object  # None for a dimension the rule set does not know
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    """One published score of the history, or (``score`` None) a time out of the public list."""
+
+    effective_at: datetime
+    day: date
+    score: object = None
+    grade: str | None = None
+    previous_grade: str | None = None  # set when the grade changed since the previous published point
+    reentered: bool = False  # the first point after a time out of the public list
+
+    @property
+    def published(self):
+        return self.score is not None
+
+    @property
+    def grade_changed(self):
+        return self.previous_grade is not None
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    level: int | None
+    valid_from: date | None
+    valid_until: date | None
+    expired: bool
+
+
+@dataclass(frozen=True)
+class LedgerItem:
+    """A public plus or minus item, with the names of its rule-set item and dimension."""
+
+    event: CreditEvent
+    item_name_zh: str | None
+    item_name_en: str | None
+    dimension: DimensionScore | None
+
+    @property
+    def is_plus(self):
+        return self.event.points >= 0
+
+
+def _dimension_named(dimensions, code):
+    return next((dimension for dimension in dimensions if dimension.code == code), None)
+
+
+@dataclass
+class CreditReport:
+    organisation: Organisation
+    rule_set: RuleSet | None
+    band: object  # the GradeBand of the current grade, or None
+    dimensions: list
+    history: list
+    current_events: list
+    earlier_events: list
+    list_entries: list
+    evaluation: Evaluation
+    unknown_dimensions: list = field(default_factory=list)
+
+
+def _dimension_scores(organisation, rule_set):
+    scores = organisation.dimension_scores or {}
+    known = []
+    if rule_set is not None:
+        known = [
+            DimensionScore(d.code, d.name_zh, d.name_en, scores.get(d.code), d.max_points) for d in rule_set.dimensions
+        ]
+    known_codes = {d.code for d in known}
+    unknown = [
+        DimensionScore(code, code, code, value, None) for code, value in scores.items() if code not in known_codes
+    ]
+    return known, unknown
+
+
+def score_history(snapshots, timezone_name):
+    """Turn score snapshots (oldest first) into the public history.
+
+    Only published snapshots show a score and grade. A time out of the public
+    list is one point without a score, whatever happened during it; the
+    history starts at the first publication, so nothing from before it shows.
+    """
+    history = []
+    previous_grade = None
+    out_of_list = False
+    for snapshot in snapshots:
+        if not snapshot.is_published:
+            if history and not out_of_list:
+                history.append(HistoryPoint(snapshot.effective_at, local_date(snapshot.effective_at, timezone_name)))
+                out_of_list = True
+            continue
+        changed = previous_grade is not None and not out_of_list and snapshot.grade != previous_grade
+        history.append(
+            HistoryPoint(
+                snapshot.effective_at,
+                local_date(snapshot.effective_at, timezone_name),
+                snapshot.score,
+                snapshot.grade,
+                previous_grade if changed else None,
+                reentered=out_of_list,
+            )
+        )
+        previous_grade = snapshot.grade
+        out_of_list = False
+    return history
+
+
+def credit_report(uscc, today, timezone_name):
+    """Return the CreditReport of a published organisation, or None if it is not published.
+
+    None for every organisation the public may not see, whatever the reason,
+    and for codes the portal has never seen: callers must not tell them apart.
+    """
+    organisation = db.session.scalar(select(Organisation).where(Organisation.uscc == uscc, _PUBLISHED))
+    if organisation is None:
+        return None
+    rule_set = None
+    if organisation.rule_set_version is not None:
+        rule_set = db.session.get(
+            RuleSet,
+            organisation.rule_set_version,
+            options=[selectinload(RuleSet.dimensions), selectinload(RuleSet.grade_bands)],
+        )
+    dimensions, unknown = _dimension_scores(organisation, rule_set)
+    events = db.session.execute(
+        select(CreditEvent, RuleItem.name_zh, RuleItem.name_en)
+        .outerjoin(
+            RuleItem,
+            and_(
+                RuleItem.rule_set_version == organisation.rule_set_version,
+                RuleItem.item_code == CreditEvent.item_code,
+            ),
+        )
+        .where(CreditEvent.uscc == uscc, CreditEvent.is_public == true())
+        .order_by(CreditEvent.effective_on.desc(), CreditEvent.event_id)
+    ).all()
+    ledger = [
+        LedgerItem(event, item_zh, item_en, _dimension_named(dimensions, event.dimension_code))
+        for event, item_zh, item_en in events
+    ]
+    entries = db.session.scalars(
+        select(ListEntry).where(ListEntry.uscc == uscc).order_by(ListEntry.listed_on.desc(), ListEntry.entry_id)
+    ).all()
+    snapshots = db.session.execute(
+        select(ScoreSnapshot.effective_at, ScoreSnapshot.score, ScoreSnapshot.grade, ScoreSnapshot.is_published)
+        .where(ScoreSnapshot.uscc == uscc)
+        .order_by(ScoreSnapshot.effective_at, ScoreSnapshot.id)
+    ).all()
+    until = organisation.evaluation_valid_until
+    evaluation = Evaluation(
+        organisation.evaluation_level,
+        organisation.evaluation_valid_from,
+        until,
+        expired=organisation.evaluation_level is not None and until is not None and until < today,
+    )
+    return CreditReport(
+        organisation=organisation,
+        rule_set=rule_set,
+        band=rule_set.band_for(organisation.grade) if rule_set else None,
+        dimensions=dimensions,
+        history=score_history(snapshots, timezone_name),
+        current_events=[item for item in ledger if item.event.status in CURRENT_EVENT_STATUSES],
+        earlier_events=[item for item in ledger if item.event.status not in CURRENT_EVENT_STATUSES],
+        list_entries=entries,
+        evaluation=evaluation,
+        unknown_dimensions=unknown,
+    )
+
+
+# -- changes to the public list --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChangeLine:
+    """A change to the public list as the public may see it: an exit carries no new grade."""
+
+    changed_at: datetime
+    day: date
+    uscc: str
+    name: str
+    change_type: str
+    old_grade: str | None
+    new_grade: str | None
+    currently_published: bool
+
+
+def _change_lines(rows, timezone_name):
+    return [
+        ChangeLine(
+            row.changed_at,
+            local_date(row.changed_at, timezone_name),
+            row.uscc,
+            row.name,
+            row.change_type,
+            # Only the grades the list showed: an exit's grade before leaving is
+            # not shown either, so that nothing suggests why it left.
+            None if row.change_type == CHANGE_EXIT else row.old_grade,
+            None if row.change_type == CHANGE_EXIT else row.new_grade,
+            bool(row.is_published),
+        )
+        for row in rows
+    ]
+
+
+def _changes_query():
+    return select(
+        ListChange.changed_at,
+        ListChange.uscc,
+        ListChange.name,
+        ListChange.change_type,
+        ListChange.old_grade,
+        ListChange.new_grade,
+        Organisation.is_published,
+    ).outerjoin(Organisation, Organisation.uscc == ListChange.uscc)
+
+
+def recent_changes(change_type, limit, timezone_name):
+    """Return the ``limit`` most recent ChangeLines of one type, newest first."""
+    rows = db.session.execute(
+        _changes_query()
+        .where(ListChange.change_type == change_type)
+        .order_by(ListChange.changed_at.desc(), ListChange.id.desc())
+        .limit(limit)
+    ).all()
+    return _change_lines(rows, timezone_name)
+
+
+def list_changes(change_type, date_from, date_to, page, per_page, timezone_name):
+    """Return (lines, total): one page of changes to the public list, newest first.
+
+    ``change_type`` is one of CHANGE_TYPES or None for all; ``date_from`` and
+    ``date_to`` are inclusive calendar dates in ``timezone_name`` (or None).
+    """
+    conditions = []
+    if change_type is not None:
+        conditions.append(ListChange.change_type == change_type)
+    if date_from is not None:
+        conditions.append(ListChange.changed_at >= day_start_utc(date_from, timezone_name))
+    if date_to is not None:
+        conditions.append(ListChange.changed_at < day_start_utc(date_to + timedelta(days=1), timezone_name))
+    total = db.session.scalar(select(func.count()).select_from(ListChange).where(*conditions))
+    offset = (page - 1) * per_page
+    if offset >= total:
+        return [], total
+    rows = db.session.execute(
+        _changes_query()
+        .where(*conditions)
+        .order_by(ListChange.changed_at.desc(), ListChange.id.desc())
+        .limit(per_page)
+        .offset(offset)
+    ).all()
+    return _change_lines(rows, timezone_name), total
+
+
+def group_by_day(lines):
+    """Return [(day, [lines])] in the order of ``lines``."""
+    groups = []
+    for line in lines:
+        if not groups or groups[-1][0] != line.day:
+            groups.append((line.day, []))
+        groups[-1][1].append(line)
+    return groups

@@ -1,19 +1,41 @@
-"""Public pages of the organisations: the home page and the published list."""
+"""Public pages of the organisations: home, the published list, credit reports, changes, about."""
 
 import re
+from datetime import date
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from portal import charts
 from portal.orgs import service
-from portal.reference import ORG_TYPES, PUBLISHED_GRADES
+from portal.reference import DISTRICTS, EVENT_STATUSES, LIST_TYPES, ORG_TYPES, PUBLISHED_GRADES, REGISTRATION_STATUSES
+from portal.sync.models import CHANGE_ENTRY, CHANGE_EXIT
 from portal.web import abort_with_message, current_publication
 
 bp = Blueprint("orgs", __name__)
 
+#: How many entries and exits the home page lists.
+RECENT_CHANGES = 10
+
 # ASCII digits only: int() would also take spaces, signs, underscores and other scripts' digits.
 _PAGE_NUMBER = re.compile(r"[0-9]{1,9}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# How much of a visitor's input an error message repeats.
+_ECHO_LENGTH = 40
+
+
+def _echo(value):
+    return value if len(value) <= _ECHO_LENGTH else value[:_ECHO_LENGTH] + "…"
+
+
+def _timezone():
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def _translated(labels):
+    """Return {code: label} with lazy labels translated once, for pages that repeat them in every row."""
+    return {code: str(label) for code, label in labels.items()}
 
 
 def _requested_page():
@@ -26,18 +48,7 @@ def _requested_page():
     return int(value)
 
 
-@bp.get("/")
-def home():
-    summary = service.publication_summary(current_publication())
-    return render_template("orgs/home.html", summary=summary, grades=PUBLISHED_GRADES)
-
-
-@bp.get("/orgs", endpoint="list")
-def list_organisations():
-    page = _requested_page()
-    per_page = current_app.config["LIST_PAGE_SIZE"]
-    rows, total = service.published_organisations(page, per_page)
-    pages = service.page_count(total, per_page)
+def _check_page_exists(page, pages):
     if page > pages:
         abort_with_message(
             404,
@@ -48,6 +59,195 @@ def list_organisations():
                 page=page,
             ),
         )
+
+
+def _requested_choice(name, allowed, message):
+    """Return ?name= if it is one of ``allowed``, None if absent or empty; stop with a 400 otherwise.
+
+    ``message`` is called with the (shortened) value to explain the 400.
+    """
+    values = request.args.getlist(name)
+    if len(values) > 1:
+        abort_with_message(400, _("Choose at most one value for “%(name)s”.", name=name))
+    value = values[0].strip() if values else ""
+    if value == "":
+        return None
+    if value not in allowed:
+        abort_with_message(400, message(_echo(value)))
+    return value
+
+
+def _requested_date(name):
+    """Return ?name= as a date (YYYY-MM-DD), None if absent or empty; stop with a 400 otherwise."""
+    value = request.args.get(name, "").strip()
+    if value == "":
+        return None
+    try:
+        if not _ISO_DATE.fullmatch(value):
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        abort_with_message(
+            400,
+            _(
+                "“%(value)s” is not a valid date for “%(name)s”. "
+                "Write dates as year-month-day, for example 2026-11-29.",
+                value=_echo(value),
+                name=name,
+            ),
+        )
+
+
+# -- home ------------------------------------------------------------------------
+
+
+@bp.get("/")
+def home():
+    summary = service.publication_summary(current_publication())
+    timezone = _timezone()
     return render_template(
-        "orgs/list.html", rows=rows, total=total, page=page, pages=pages, org_types=ORG_TYPES
+        "orgs/home.html",
+        summary=summary,
+        grades=PUBLISHED_GRADES,
+        entries=service.recent_changes(CHANGE_ENTRY, RECENT_CHANGES, timezone),
+        exits=service.recent_changes(CHANGE_EXIT, RECENT_CHANGES, timezone),
     )
+
+
+# -- the published list ------------------------------------------------------------
+
+
+def _list_filters():
+    """Return the list's filters from the query string; stop with a 400 on an unknown value."""
+    return {
+        "grade": _requested_choice(
+            "grade",
+            service.LIST_FILTERS["grade"],
+            lambda value: _(
+                "Only organisations rated A or B are published, so the grade can only be A or B (not “%(value)s”).",
+                value=value,
+            ),
+        ),
+        "type": _requested_choice(
+            "type",
+            service.LIST_FILTERS["type"],
+            lambda value: _("“%(value)s” is not an organisation type. Choose one from the list.", value=value),
+        ),
+        "district": _requested_choice(
+            "district",
+            service.LIST_FILTERS["district"],
+            lambda value: _("“%(value)s” is not a district code of Beijing. Choose one from the list.", value=value),
+        ),
+        "evaluation": _requested_choice(
+            "evaluation",
+            service.LIST_FILTERS["evaluation"],
+            lambda value: _(
+                "“%(value)s” is not an evaluation level. Choose 1A to 5A, or not evaluated.", value=value
+            ),
+        ),
+    }
+
+
+@bp.get("/orgs", endpoint="list")
+def list_organisations():
+    filters = _list_filters()
+    sort = (
+        _requested_choice(
+            "sort",
+            service.LIST_SORTS,
+            lambda value: _("“%(value)s” is not a way to sort the list. Choose one from the list.", value=value),
+        )
+        or service.DEFAULT_SORT
+    )
+    page = _requested_page()
+    per_page = current_app.config["LIST_PAGE_SIZE"]
+    rows, total = service.published_organisations(filters, sort, page, per_page)
+    pages = service.page_count(total, per_page)
+    _check_page_exists(page, pages)
+    return render_template(
+        "orgs/list.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=pages,
+        filters=filters,
+        filtered=any(value is not None for value in filters.values()),
+        sort=sort,
+        counts=service.filter_counts(filters),
+        options=service.LIST_FILTERS,
+        org_types=_translated(ORG_TYPES),
+        districts=_translated(DISTRICTS),
+        today=service.local_today(_timezone()),
+    )
+
+
+# -- the credit report ---------------------------------------------------------------
+
+
+@bp.get("/org/<uscc>", endpoint="report")
+def report(uscc):
+    check = service.check_uscc(uscc)
+    if check.problem is not None:
+        return render_template("orgs/invalid_uscc.html", check=check, shown_code=_echo(check.code)), 400
+    if check.code != uscc:
+        return redirect(url_for("orgs.report", uscc=check.code, **request.args.to_dict(flat=False)), 301)
+    timezone = _timezone()
+    credit_report = service.credit_report(check.code, service.local_today(timezone), timezone)
+    if credit_report is None:
+        # The same page for every code the public may not see: it must not
+        # tell a C-graded, cancelled or unknown organisation apart.
+        return render_template("orgs/not_published.html", uscc=check.code), 404
+    bands = credit_report.rule_set.grade_bands if credit_report.rule_set else ()
+    return render_template(
+        "orgs/report.html",
+        report=credit_report,
+        org=credit_report.organisation,
+        dimension_chart=charts.dimension_bars(credit_report.dimensions),
+        history_chart=charts.score_line(credit_report.history, bands),
+        org_types=ORG_TYPES,
+        districts=DISTRICTS,
+        registration_statuses=REGISTRATION_STATUSES,
+        event_statuses=EVENT_STATUSES,
+        list_types=LIST_TYPES,
+    )
+
+
+# -- changes to the public list --------------------------------------------------------
+
+
+@bp.get("/changes")
+def changes():
+    change_type = _requested_choice(
+        "type",
+        service.CHANGE_TYPES,
+        lambda value: _("“%(value)s” is not a kind of change. Choose entries, exits or grade changes.", value=value),
+    )
+    date_from = _requested_date("from")
+    date_to = _requested_date("to")
+    if date_from and date_to and date_from > date_to:
+        abort_with_message(400, _("The start date (“from”) must not be later than the end date (“to”)."))
+    page = _requested_page()
+    per_page = current_app.config["LIST_PAGE_SIZE"]
+    lines, total = service.list_changes(change_type, date_from, date_to, page, per_page, _timezone())
+    pages = service.page_count(total, per_page)
+    _check_page_exists(page, pages)
+    return render_template(
+        "orgs/changes.html",
+        days=service.group_by_day(lines),
+        total=total,
+        page=page,
+        pages=pages,
+        change_type=change_type,
+        date_from=date_from,
+        date_to=date_to,
+        filtered=bool(change_type or date_from or date_to),
+        change_types=service.CHANGE_TYPES,
+    )
+
+
+# -- about --------------------------------------------------------------------------------
+
+
+@bp.get("/about")
+def about():
+    return render_template("orgs/about.html", publication=current_publication())
