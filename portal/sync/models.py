@@ -92,5 +92,6 @@ class ListChange(db.Model):
 
     __table_args__ = (
         Index("ix_list_changes_changed_at", "changed_at"),
+        Index("ix_list_changes_type_changed_at", "change_type", "changed_at"),
         Index("ix_list_changes_uscc", "uscc"),
     )
