@@ -58,6 +58,8 @@ def defaults(instance_path):
         "LANGUAGES": ("zh", "en"),
         "BABEL_DEFAULT_LOCALE": "zh",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        # Rendered public pages kept per process for the current publication state.
+        "PAGE_CACHE_SIZE": _env_int("PAGE_CACHE_SIZE", 500),
         "LIST_PAGE_SIZE": _env_int("LIST_PAGE_SIZE", 50),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -107,6 +107,8 @@ def app(database_urls, scoring_url, tmp_path):
             "SYNC_RETRY_BACKOFF_SECONDS": 0,
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
+            # Tests change rows without a sync; tests/test_pagecache.py turns the cache on.
+            "PAGE_CACHE_SIZE": 0,
         }
     )
     with app.app_context():

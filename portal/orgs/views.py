@@ -11,6 +11,7 @@ from portal import charts
 from portal.orgs import service
 from portal.reference import DISTRICTS, EVENT_STATUSES, LIST_TYPES, ORG_TYPES, PUBLISHED_GRADES, REGISTRATION_STATUSES
 from portal.sync.models import CHANGE_ENTRY, CHANGE_EXIT
+from portal.pagecache import cached_page
 from portal.web import abort_with_message, current_publication
 
 bp = Blueprint("orgs", __name__)
@@ -102,6 +103,7 @@ def _requested_date(name):
 
 
 @bp.get("/")
+@cached_page
 def home():
     summary = service.publication_summary(current_publication())
     timezone = _timezone()
@@ -149,6 +151,7 @@ def _list_filters():
 
 
 @bp.get("/orgs", endpoint="list")
+@cached_page
 def list_organisations():
     filters = _list_filters()
     sort = (
@@ -185,6 +188,7 @@ def list_organisations():
 
 
 @bp.get("/org/<uscc>", endpoint="report")
+@cached_page
 def report(uscc):
     check = service.check_uscc(uscc)
     if check.problem is not None:
@@ -216,6 +220,7 @@ def report(uscc):
 
 
 @bp.get("/changes")
+@cached_page
 def changes():
     change_type = _requested_choice(
         "type",
@@ -249,5 +254,6 @@ def changes():
 
 
 @bp.get("/about")
+@cached_page
 def about():
     return render_template("orgs/about.html", publication=current_publication())

@@ -1,0 +1,68 @@
+"""Public pages are cached per publication state, and never served after it moves."""
+
+import pytest
+
+from portal.extensions import db
+from portal.sync import service
+from tests.scoring_builder import ScoringBuilder
+
+
+@pytest.fixture
+def scoring(scoring_url):
+    builder = ScoringBuilder(scoring_url)
+    builder.rule_set()
+    yield builder
+    builder.dispose()
+
+
+def sync(app):
+    with app.app_context():
+        result = service.run_sync(trigger="test", update_index=False)
+    assert result.status == "succeeded"
+
+
+def test_report_is_cached_until_the_next_sync_and_gone_after_it(app, client, scoring):
+    app.config["PAGE_CACHE_SIZE"] = 10
+    uscc = scoring.organisation(1, name="北京市缓存测试协会", grade="B")
+    sync(app)
+    first = client.get(f"/org/{uscc}")
+    assert first.status_code == 200 and "北京市缓存测试协会" in first.get_data(as_text=True)
+    # A change in the portal DB without a sync is not published: the cached page stays.
+    with app.app_context():
+        db.session.execute(db.text("UPDATE organisations SET name = 'X' WHERE uscc = :u"), {"u": uscc})
+        db.session.commit()
+    assert client.get(f"/org/{uscc}").get_data() == first.get_data()
+    # The next sync moves the publication state: the page is rendered again.
+    scoring.tick(days=1)
+    scoring.score(uscc, "C")
+    sync(app)
+    assert client.get(f"/org/{uscc}").status_code == 404
+    assert uscc not in client.get("/orgs").get_data(as_text=True)
+
+
+def test_cache_keeps_languages_apart_and_answers_304(app, client, scoring):
+    app.config["PAGE_CACHE_SIZE"] = 10
+    uscc = scoring.organisation(1, grade="A")
+    sync(app)
+    chinese = client.get(f"/org/{uscc}?lang=zh")
+    english = client.get(f"/org/{uscc}?lang=en")
+    assert chinese.get_data() != english.get_data()
+    by_header = {
+        language: client.get(f"/org/{uscc}", headers={"Accept-Language": language}).get_data(as_text=True)
+        for language in ("en", "zh")
+    }
+    assert '<html lang="en"' in by_header["en"] and '<html lang="en"' not in by_header["zh"]
+    etag = english.headers["ETag"]
+    revalidated = client.get(f"/org/{uscc}?lang=en", headers={"If-None-Match": etag})
+    assert revalidated.status_code == 304
+    assert client.get(f"/org/{uscc}?lang=zh", headers={"If-None-Match": etag}).status_code == 200
+    assert "Vary" in revalidated.headers or "Vary" in english.headers
+
+
+def test_cache_is_bounded(app, client, scoring):
+    app.config["PAGE_CACHE_SIZE"] = 2
+    usccs = [scoring.organisation(number, grade="A") for number in range(1, 5)]
+    sync(app)
+    for uscc in usccs:
+        assert client.get(f"/org/{uscc}").status_code == 200
+    assert len(app.extensions["page_cache"].pages) == 2
