@@ -40,6 +40,9 @@ test: $(VENV)/.installed-dev
 ## bench: every benchmark under bench/ (see docs/benchmarks.md)
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/sync.py
+	$(BIN)/python bench/index_build.py
+	$(BIN)/python bench/search.py
+	$(BIN)/python bench/pages.py
 
 babel-extract: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --add-location=file --sort-by-file --project=portal -o portal/translations/messages.pot .

@@ -13,7 +13,7 @@ from whoosh import query as wq
 from portal.extensions import db
 from portal.orgs.models import Organisation
 from portal.search import index as search_index
-from portal.search.analysis import CjkBigramAnalyzer, cjk_bigrams, name_readings, normalise_uscc
+from portal.search.analysis import CjkBigramAnalyzer, cjk_bigrams, name_readings, normalise_uscc, syllable_pairs
 from portal.sync.models import PublicationState
 
 
@@ -351,9 +351,11 @@ def test_fields_for_the_query_service(search_app, published):
         search_index.rebuild(index_dir(search_app), db.session)
     searcher = search_index.open_searcher(index_dir(search_app))
     try:
-        syllables = list(name_readings("北京轻少年").syllables)  # a homophone typo of 青少年
-        hits = searcher.search(wq.Phrase("name_pinyin", syllables))
+        pairs = syllable_pairs(name_readings("北京轻少年").syllables)  # a homophone typo of 青少年
+        hits = searcher.search(wq.And([wq.Term("name_pinyin", pair) for pair in pairs]))
         assert [hit["name"] for hit in hits] == ["北京青少年发展基金会"]
+        initials = wq.And([wq.Term("name_initials", gram) for gram in ("qsn", "snf")])
+        assert [hit["name"] for hit in searcher.search(initials)] == ["北京青少年发展基金会"]
 
         everything = wq.Every()
         by_district = searcher.search(everything, groupedby="district_code", limit=None).groups()
@@ -411,3 +413,14 @@ def test_cli_rebuild_catch_up_and_status(search_app, published):
     result = runner.invoke(args=["search", "status"])
     assert result.exit_code == 0
     assert "4 documents, version 2 (publication version 2: up to date)" in result.output
+
+
+def test_name_fields_tell_current_names_from_former_names():
+    """Former names' terms are prefixed: as many postings as one field, and current names can rank first."""
+    from portal.search.schema import build_schema
+
+    schema = build_schema()
+    assert list(schema["name_bigrams"].process_text("北京蓝天\n蓝天")) == ["北京", "京蓝", "蓝天", "~蓝天"]
+    pinyin = list(schema["name_pinyin"].process_text("bei jing lan | lan tian"))
+    assert pinyin == ["bei_jing", "jing_lan", "~lan_tian"]  # no pair across two names
+    assert list(schema["name_initials"].process_text("bjlt lt")) == ["bj", "bjl", "jl", "jlt", "lt", "~lt"]

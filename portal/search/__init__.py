@@ -1,5 +1,7 @@
 """Organisation search: the Whoosh index (``index``), its schema and text analysis.
 
+The pages (``views``: /search and /search/suggest) call ``service``, which
+answers a query from bitmaps of the index's postings (``docsets``).
 Web workers only read, through ``index.get_searcher()``; the scheduler
 process writes, through ``index.catch_up()`` after each sync; ``flask search
 rebuild`` builds from scratch.
@@ -24,6 +26,9 @@ def close_request_searcher(exception=None):
 
 
 def init_app(app):
-    """Close each request's searcher on teardown and register ``flask search``."""
+    """Register the search pages, close each request's searcher on teardown, add ``flask search``."""
+    from portal.search.views import bp
+
     app.teardown_appcontext(close_request_searcher)
     app.cli.add_command(search_cli)
+    app.register_blueprint(bp)

@@ -115,6 +115,137 @@ class CjkBigramTokenizer(Tokenizer):
                 yield token
 
 
+#: Prefixes the terms of former names in ``name_bigrams``, ``name_pinyin``
+#: and ``name_initials``: the same postings as one field for all names, and
+#: yet a match on the current name can rank above a match on a former one.
+FORMER_NAME_PREFIX = "~"
+
+
+def former(terms):
+    """Return the terms spelled as they are indexed for former names."""
+    return tuple(FORMER_NAME_PREFIX + term for term in terms)
+
+
+class NameBigramTokenizer(CjkBigramTokenizer):
+    """Bigrams of names given one per line: the current name, then former names (their terms prefixed)."""
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        if not tokenize:
+            yield from super().__call__(value, positions, chars, keeporiginal, removestops, start_pos, start_char, False, mode, **kwargs)
+            return
+        offset = 0
+        pos = start_pos
+        for index, line in enumerate(value.split("\n")):
+            for token in super().__call__(line, positions, chars, keeporiginal, removestops, pos, start_char + offset, True, mode, **kwargs):
+                if index:
+                    token.text = FORMER_NAME_PREFIX + token.text
+                if positions:
+                    pos = token.pos + 1
+                yield token
+            offset += len(line) + 1
+
+
+class InitialsTokenizer(Tokenizer):
+    """Letter 2- and 3-grams of pinyin initials, one word per name: the current name's, then former names' (prefixed)."""
+
+    def __eq__(self, other):
+        return other.__class__ is self.__class__
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            texts = [value]
+        else:
+            texts = []
+            for index, word in enumerate(value.lower().split()):
+                prefix = FORMER_NAME_PREFIX if index else ""
+                texts.extend(prefix + gram for gram in initials_grams(word))
+        for pos, text in enumerate(texts, start_pos):
+            token.text = text
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = text
+            if positions:
+                token.pos = pos
+            if chars:
+                token.startchar = start_char
+                token.endchar = start_char + len(value)
+            yield token
+
+
+def initials_grams(initials):
+    """Return the ``name_initials`` terms of one name's initials (2- and 3-letter runs)."""
+    grams = []
+    for start in range(len(initials) - 1):
+        grams.append(initials[start : start + 2])
+        if start + 3 <= len(initials):
+            grams.append(initials[start : start + 3])
+    return grams
+
+
+#: Joins the two syllables of a ``name_pinyin`` term: "bei_jing".
+SYLLABLE_JOINER = "_"
+
+
+class SyllablePairTokenizer(Tokenizer):
+    """Split space-separated pinyin syllables into overlapping pairs: "bei jing shi" -> bei_jing, jing_shi.
+
+    Names are separated by ``separator``: the current name first, then
+    former names, whose pairs are prefixed. A pair never spans two names.
+    All the pairs of a query present in a name is as good as a phrase of its
+    syllables, without positions: a Whoosh phrase over the syllables took
+    0.1-0.9 s on 60,000 names; pairs are plain term lookups.
+    """
+
+    def __init__(self, separator="|"):
+        self.separator = separator
+
+    def __eq__(self, other):
+        return other.__class__ is self.__class__ and other.separator == self.separator
+
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            texts = [value]
+        else:
+            texts = []
+            for index, part in enumerate(value.lower().split(self.separator)):
+                pairs = syllable_pairs(part.split())
+                texts.extend(former(pairs) if index else pairs)
+        for pos, text in enumerate(texts, start_pos):
+            token.text = text
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = text
+            if positions:
+                token.pos = pos
+            if chars:
+                token.startchar = start_char
+                token.endchar = start_char + len(value)
+            yield token
+
+
+def syllable_pairs(syllables):
+    """Return the ``name_pinyin`` terms of a sequence of syllables."""
+    return [f"{first}{SYLLABLE_JOINER}{second}" for first, second in zip(syllables, syllables[1:])]
+
+
 def CjkBigramAnalyzer():
     """Return the bigram analyzer (names, legal representatives; highlighting stored text)."""
     return CjkBigramTokenizer() | LowercaseFilter()

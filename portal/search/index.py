@@ -20,7 +20,6 @@ import fcntl
 import json
 import logging
 import os
-import re
 import shutil
 import threading
 import time
@@ -36,12 +35,11 @@ from whoosh.searching import Searcher
 
 from portal.orgs.models import Organisation
 from portal.search import SEARCHER_KEY
-from portal.search.analysis import cjk_bigrams, initialize_jieba, name_readings, normalise_name, normalise_uscc
+from portal.search.analysis import former, initialize_jieba, name_readings
 from portal.search.schema import (
     EVALUATION_NONE,
     NAME_SEPARATOR_TOKEN,
     SCHEMA_VERSION,
-    USCC_PREFIX_MAXIMUM,
     build_schema,
 )
 from portal.sync.models import PublicationState
@@ -562,63 +560,57 @@ def get_searcher():
     return searcher
 
 
-# --- A minimal name search ------------------------------------------------------------
-
-#: Longer input is cut: no organisation name or code is this long.
-QUERY_MAXIMUM_LENGTH = 100
-#: Results fetched before whole-name matches are moved to the top.
-_RERANK_WINDOW = 50
-_USCC_MINIMUM_PREFIX = 4
-_USCC_LENGTH = 18
-_CODE_CHARACTERS = re.compile(r"[0-9A-Za-z]+")
-_LETTERS = re.compile(r"[a-z]{2,20}")
+# --- Name search for other features ---------------------------------------------------
 
 
 def names_query(text, schema):
-    """Return a Whoosh query for organisations by name, USCC (prefix) or pinyin initials.
+    """Return a Whoosh query for organisations by name, USCC (prefix), pinyin or initials.
 
-    ``text`` is plain text: it is analysed into terms with ``schema``'s
-    analysers and never given to Whoosh's query parser, so AND, OR, brackets,
-    quotes and * mean nothing. Returns ``whoosh.query.NullQuery`` if nothing
-    in the text can match.
+    For features that want a Whoosh query (the search pages use
+    ``portal.search.service``, which looks the same terms up as bitmaps).
+    ``text`` is plain text: it is analysed into terms with the functions the
+    index is built with and never given to Whoosh's query parser, so AND,
+    OR, brackets, quotes and * mean nothing. Returns
+    ``whoosh.query.NullQuery`` if nothing in the text can match.
     """
-    text = " ".join((text or "").split())[:QUERY_MAXIMUM_LENGTH]
+    from portal.search.query import plan_query
+
+    plan = plan_query(text, lambda words: schema["name"].process_text(words, mode="query"))
+    if plan.empty or plan.too_short:
+        return wq.NullQuery
+
+    def all_of(fieldname, terms, boost=1.0):
+        return wq.And([wq.Term(fieldname, term) for term in terms], boost=boost)
+
     subqueries = []
-    for field in ("name", "former_names"):
-        terms = sorted(set(schema[field].process_text(text, mode="query")))
-        if terms:
-            subqueries.append(wq.And([wq.Term(field, term) for term in terms]))
-    bigrams = sorted(set(cjk_bigrams(text)))
-    if bigrams:
-        subqueries.append(wq.And([wq.Term("name_bigrams", bigram) for bigram in bigrams]))
-    compact = text.replace(" ", "").replace("-", "")
-    if len(compact) >= _USCC_MINIMUM_PREFIX and _CODE_CHARACTERS.fullmatch(compact):
-        uscc = normalise_uscc(compact)[:_USCC_LENGTH]
-        if len(uscc) == _USCC_LENGTH:
-            subqueries.append(wq.Term("uscc", uscc, boost=10.0))
-        elif len(uscc) <= USCC_PREFIX_MAXIMUM:
-            subqueries.append(wq.Term("uscc_prefix", uscc.lower(), boost=5.0))
-        else:
-            subqueries.append(wq.Prefix("uscc", uscc, boost=5.0))
-    letters = compact.lower()
-    if _LETTERS.fullmatch(letters):
-        pairs = [letters[i : i + 2] for i in range(len(letters) - 1)]
-        subqueries.append(wq.Term("name_initials", pairs[0]) if len(pairs) == 1 else wq.Phrase("name_initials", pairs))
+    if plan.words:
+        subqueries.append(all_of("name", plan.words, boost=3.0))
+    if plan.bigrams:
+        subqueries.append(all_of("name_bigrams", plan.bigrams))
+        subqueries.append(all_of("name_bigrams", former(plan.bigrams), boost=0.5))
+    if plan.uscc_exact:
+        subqueries.append(wq.Term("uscc", plan.uscc_exact, boost=10.0))
+    if plan.uscc_prefix:
+        subqueries.append(wq.Term("uscc_prefix", plan.uscc_prefix, boost=5.0))
+    elif plan.uscc_long_prefix:
+        subqueries.append(wq.Prefix("uscc", plan.uscc_long_prefix, boost=5.0))
+    for pairs in plan.pinyin_pairs:
+        subqueries.append(all_of("name_pinyin", pairs))
+    if plan.initials:
+        subqueries.append(all_of("name_initials", plan.initials))
+    if plan.person:
+        subqueries.append(all_of("legal_representative", plan.person, boost=0.5))
     return wq.Or(subqueries) if subqueries else wq.NullQuery
 
 
 def search_names(text, limit=20, searcher=None):
-    """Return up to ``limit`` published organisations matching a name, USCC prefix or initials.
+    """Return up to ``limit`` published organisations matching a name, USCC prefix, pinyin or initials.
 
-    Each result is the document's stored fields (uscc, name, grade, ...);
-    an organisation whose whole name is the text comes first. Uses the
-    request's searcher unless one is given.
+    Each result is the document's stored fields (uscc, name, grade, ...), in
+    the search page's order of relevance: an organisation whose whole name
+    is the text comes first. Uses the request's searcher unless one is given.
     """
+    from portal.search import service
+
     searcher = searcher or get_searcher()
-    query = names_query(text, searcher.schema)
-    if query is wq.NullQuery:
-        return []
-    hits = [hit.fields() for hit in searcher.search(query, limit=max(limit, _RERANK_WINDOW))]
-    whole_name = normalise_name(text)
-    hits.sort(key=lambda fields: normalise_name(fields["name"]) != whole_name)  # stable: keeps score order
-    return hits[:limit]
+    return [searcher.stored_fields(docnum) for docnum in service.best_matches(text, limit, searcher)]

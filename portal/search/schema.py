@@ -19,22 +19,30 @@ functions of ``portal.search.analysis``, never with a query parser):
   stored text to display and highlight. Whole-name match first: rank hits
   whose ``normalise_name(name)`` equals the query's first (a dedicated
   whole-name term field cost a distinct term per organisation, ~5 s a build).
-- ``name_bigrams``: Han-character bigrams of all names (``cjk_bigrams``): a
-  query's bigrams, all required, find substrings jieba's words miss (少年发)
-  and 2-character words anywhere (蓝天). No positions: in a name of a dozen
-  characters, all bigrams present is as good as adjacent.
-- ``name_pinyin``: toneless syllables of all names, with positions (names
-  separated by ``NAME_SEPARATOR_TOKEN``). A phrase of syllables matches full
-  pinyin ("beijing qingshaonian", split into syllables) and homophone typos
-  (the query's characters converted with ``name_readings``).
-- ``name_initials``: letter bigrams of each name's initials, with positions
-  ("bjqsnxh" -> bj jq qs sn nx xh): "bjqsn" or "qsn" anywhere in a name is a
-  phrase of these bigrams, "bj" a single term. (All substrings of the
-  initials as terms made ~33 near-unique terms per name and tripled the build.)
+- ``name_bigrams``: Han-character bigrams of all names (``cjk_bigrams``), one
+  name per line: a query's bigrams, all required, find substrings jieba's
+  words miss (少年发) and 2-character words anywhere (蓝天). No positions: in
+  a name of a dozen characters, all bigrams present is as good as adjacent.
+  Former names' terms carry ``FORMER_NAME_PREFIX`` (~蓝天), here and in
+  ``name_pinyin`` and ``name_initials``: as many postings as one field for
+  all names, and a match on the current name still ranks first.
+- ``name_pinyin``: pairs of adjacent toneless syllables of each name
+  ("bei jing qing" -> bei_jing, jing_qing; no pair spans two names, which
+  the document text separates with ``NAME_SEPARATOR_TOKEN``). All the pairs
+  of the query's syllables match full pinyin ("beijing qingshaonian", split
+  into syllables) and homophone typos (the query's characters converted with
+  ``name_readings``). Schema 1 indexed single syllables with positions for
+  phrase queries: 0.1-0.9 s a query on 60,000 names ("bei jing" 0.9 s).
+- ``name_initials``: letter 2- and 3-grams of each name's initials, without
+  positions (``initials_grams``: "bjqsnxh" -> bj bjq jq jqs ...): "bjqsn" anywhere in a name is
+  all of bjq, jqs, qsn; "bj" a single term. (Schema 1's phrase of letter
+  bigrams took 0.2-0.6 s; all substrings of the initials as terms made ~33
+  near-unique terms per name and tripled the build.)
 - ``legal_representative``: bigrams (a 2-character name is one term).
 - ``district_code``, ``org_type``, ``grade``, ``evaluation_level``: codes for
-  ``Term`` filters; facet counts read their columns. ``evaluation_level`` is
-  "1".."5", or "none".
+  filters; a facet's counts AND each value's postings with the matches (as
+  bitmaps, see ``portal.search.docsets``), so they need no column (schema 1
+  had one each). ``evaluation_level`` is "1".."5", or "none".
 - ``score_sort`` (hundredths), ``registered_sort`` (yyyymmdd), ``name_sort``
   (UTF-8 of ``name_sort_key``): sort keys, columns only (0 if missing).
   ``score`` and ``registered_on`` are the stored values to display. (Indexed
@@ -50,17 +58,17 @@ functions of ``portal.search.analysis``, never with a query parser):
 
 from jieba.analyse.analyzer import ChineseAnalyzer
 from whoosh import columns
-from whoosh.analysis import LowercaseFilter, SpaceSeparatedTokenizer
-from whoosh.fields import COLUMN, ID, NGRAM, NGRAMWORDS, STORED, TEXT, Schema
+from whoosh.analysis import LowercaseFilter
+from whoosh.fields import COLUMN, ID, NGRAMWORDS, STORED, TEXT, Schema
 
-from portal.search.analysis import CjkBigramAnalyzer
+from portal.search.analysis import CjkBigramAnalyzer, InitialsTokenizer, NameBigramTokenizer, SyllablePairTokenizer
 
 #: Bump when a field or an analyzer changes: an index built with another
 #: version is rebuilt by the next ``catch_up``.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-#: Separates the names in ``name_pinyin``, so a phrase never runs from the end
-#: of one name into the start of the next.
+#: Separates the names in ``name_pinyin``, so no syllable pair runs from the
+#: end of one name into the start of the next.
 NAME_SEPARATOR_TOKEN = "|"
 
 EVALUATION_NONE = "none"
@@ -76,22 +84,21 @@ def build_schema():
     """Return a new schema object for the organisation index."""
     chinese = ChineseAnalyzer()
     bigrams = CjkBigramAnalyzer()
-    facet_column = columns.RefBytesColumn  # few distinct values: one byte per document
     return Schema(
         uscc=ID(stored=True, unique=True),
         uscc_prefix=NGRAMWORDS(minsize=4, maxsize=USCC_PREFIX_MAXIMUM, at="start"),
         name=TEXT(analyzer=chinese, phrase=False, stored=True, field_boost=3.0),
         former_names=TEXT(analyzer=chinese, phrase=False, stored=True, field_boost=1.5),
-        name_bigrams=TEXT(analyzer=bigrams, phrase=False),
-        name_pinyin=TEXT(analyzer=SpaceSeparatedTokenizer() | LowercaseFilter(), phrase=True),
-        name_initials=NGRAM(minsize=2, maxsize=2, phrase=True),
+        name_bigrams=TEXT(analyzer=NameBigramTokenizer() | LowercaseFilter(), phrase=False),
+        name_pinyin=TEXT(analyzer=SyllablePairTokenizer(NAME_SEPARATOR_TOKEN), phrase=False),
+        name_initials=TEXT(analyzer=InitialsTokenizer(), phrase=False),
         legal_representative=TEXT(analyzer=bigrams, phrase=False, stored=True),
         address=STORED(),
         business_scope=STORED(),
-        district_code=ID(stored=True, sortable=facet_column()),
-        org_type=ID(stored=True, sortable=facet_column()),
-        grade=ID(stored=True, sortable=facet_column()),
-        evaluation_level=ID(stored=True, sortable=facet_column()),
+        district_code=ID(stored=True),
+        org_type=ID(stored=True),
+        grade=ID(stored=True),
+        evaluation_level=ID(stored=True),
         score=STORED(),
         registered_on=STORED(),
         score_sort=COLUMN(columns.NumericColumn("I")),

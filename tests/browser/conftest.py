@@ -1,0 +1,133 @@
+"""Fixtures for the browser tests: the portal served by gunicorn, and Chromium driven by Playwright.
+
+One live server per session (see ``server.py``): 600 demo organisations,
+synced by ``flask sync run``, served by ``gunicorn -c gunicorn.conf.py
+wsgi:app`` with two workers on a free loopback port. The tests skip when
+Chromium or Playwright is missing, except in CI (CI=true), where they fail.
+"""
+
+import pytest
+
+from tests.browser.server import (
+    BLUE_SKY_ELDERLY_CARE,
+    IN_CI,
+    YOUTH_FOUNDATION,
+    LiveServer,
+    chromium_path,
+    launch_chromium,
+)
+
+#: Playwright's default waits are 30 s; a page of this portal takes milliseconds.
+TIMEOUT_MS = 10_000
+
+
+def require_browser():
+    """Skip (or fail in CI) unless Playwright and Debian's chromium are installed."""
+    missing = []
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("Playwright for Python (pip install -r requirements-dev.txt)")
+    if chromium_path() is None:
+        missing.append("chromium (apt-get install chromium fonts-noto-cjk)")
+    if missing:
+        message = "browser tests need " + " and ".join(missing)
+        if IN_CI:
+            pytest.fail(f"{message}: they are required in CI", pytrace=False)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """The portal with demo data, served by gunicorn as deployed; stopped after the session."""
+    require_browser()
+    server = LiveServer(orgs=600, seed=1, workers=2, log=lambda message: None)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server):
+    return live_server.base_url
+
+
+@pytest.fixture(scope="session")
+def youth_foundation(live_server):
+    """(USCC, grade) of 北京市青少年发展基金会, always published in the demo data."""
+    return live_server.published_organisation(YOUTH_FOUNDATION)
+
+
+@pytest.fixture(scope="session")
+def blue_sky(live_server):
+    """(USCC, grade) of 北京市朝阳区蓝天养老服务中心, always published in the demo data."""
+    return live_server.published_organisation(BLUE_SKY_ELDERLY_CARE)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium, launched once per session through Playwright."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()
+
+
+def _new_page(browser, base_url, **context_options):
+    context = browser.new_context(
+        base_url=base_url,
+        locale="zh-CN",
+        viewport=context_options.pop("viewport", {"width": 1280, "height": 900}),
+        **context_options,
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    # What went wrong while the test browsed: script errors, and resources that failed.
+    # The browser's own request for /favicon.ico is not a resource any page asks for.
+    errors = []
+    page.on("pageerror", lambda error: errors.append(f"script error: {error}"))
+    page.on(
+        "response",
+        lambda response: errors.append(f"{response.status} {response.url}")
+        if response.status >= 400 and not response.url.endswith("/favicon.ico")
+        else None,
+    )
+    page.browsing_errors = errors
+    return context, page
+
+
+@pytest.fixture
+def page(browser, base_url):
+    """A page with JavaScript on, in a fresh context (no cookies), at 1280×900, Chinese first."""
+    context, page = _new_page(browser, base_url)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def page_without_javascript(browser, base_url):
+    """A page with JavaScript off: every form and link must still work."""
+    context, page = _new_page(browser, base_url, java_script_enabled=False)
+    yield page
+    context.close()
+
+
+@pytest.fixture(params=["javascript", "no-javascript"])
+def any_page(request, browser, base_url):
+    """A page with JavaScript on, then off."""
+    context, page = _new_page(browser, base_url, java_script_enabled=request.param == "javascript")
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser, base_url):
+    """A page 375 px wide, as on a small phone."""
+    context, page = _new_page(
+        browser, base_url, viewport={"width": 375, "height": 812}, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
+    yield page
+    context.close()
