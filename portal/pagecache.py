@@ -48,14 +48,23 @@ class PageCache:
                 self.pages.popitem(last=False)
 
 
-def cached_page(view):
-    """Serve a public GET view from the page cache of the current publication state."""
+def cached_page(view=None, *, usable=None):
+    """Serve a public GET view from the page cache of the current publication state.
+
+    ``usable(publication)``, if given, says whether the page may be served
+    from or stored in the cache now (the search page: only while this node's
+    index has caught up with the publication).
+    """
+    if view is None:
+        return lambda view: cached_page(view, usable=usable)
 
     @wraps(view)
     def wrapper(*args, **kwargs):
         publication = current_publication()
         max_entries = current_app.config["PAGE_CACHE_SIZE"]
         if publication is None or request.method != "GET":
+            return view(*args, **kwargs)
+        if usable is not None and not usable(publication):
             return view(*args, **kwargs)
         state = (publication.version, publication.data_as_of)
         key = (str(get_locale()), request.full_path)

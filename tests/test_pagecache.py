@@ -66,3 +66,19 @@ def test_cache_is_bounded(app, client, scoring):
     for uscc in usccs:
         assert client.get(f"/org/{uscc}").status_code == 200
     assert len(app.extensions["page_cache"].pages) == 2
+
+
+def test_search_pages_are_cached_only_while_the_index_has_caught_up(app, client, scoring):
+    app.config["PAGE_CACHE_SIZE"] = 10
+    scoring.organisation(1, name="北京市蓝天协会", grade="A")
+    with app.app_context():
+        assert service.run_sync(trigger="test").index["version"] == 1
+    assert client.get("/search?q=蓝天").status_code == 200
+    assert len(app.extensions["page_cache"].pages) == 1
+    # The database moves on but this node's index has not caught up yet.
+    with app.app_context():
+        db.session.execute(db.text("UPDATE publication_state SET version = 2"))
+        db.session.commit()
+    assert client.get("/search?q=蓝天").status_code == 200
+    cache = app.extensions["page_cache"]
+    assert cache.state[0] == 1  # nothing was served from or stored for version 2

@@ -13,6 +13,7 @@ from flask_babel import ngettext
 
 from portal.extensions import limiter
 from portal.i18n import current_language
+from portal.pagecache import cached_page
 from portal.reference import DISTRICTS, ORG_TYPES
 from portal.web import abort_with_message
 
@@ -79,7 +80,14 @@ def _unavailable():
     return response
 
 
+def _index_caught_up(publication):
+    from portal.search.index import index_version
+
+    return index_version(current_app.config["INDEX_DIR"]) == publication.version
+
+
 @bp.get("/search", endpoint="results")
+@cached_page(usable=_index_caught_up)
 def results():
     """Show one page of organisations matching ?q=, with filters, sorts and pages."""
     from portal.search import service
