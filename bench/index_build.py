@@ -37,12 +37,24 @@ Measured, CPU per document:
 - pypinyin once per name: 240 µs; cached per word of the name: ~60 µs, in
   the parent process (``document_for``).
 - Reading rows with a keyset on ``is_published`` made SQLite sort every chunk
-  again (quadratic); rows are now read in chunks of primary keys.
+  again (quadratic); rows are now read in chunks of primary keys. With
+  ``is_published`` still in the chunk's WHERE clause, SQLite looked the
+  chunk up through an index on ``is_published`` rather than the primary key:
+  5 s a chunk on 900,000 rows (the 900,000 build spent over half an hour
+  reading), 12 ms without it. Publication is now checked in Python: 60,000
+  rows read in 1.0 s.
+- Schema 2, for the query service (``portal.search.service``): pinyin as
+  syllable pairs and initials as 2- and 3-letter grams, both without
+  positions (phrase queries over positions took 0.1-0.9 s a query), former
+  names' terms prefixed in the three name fields, and no columns on the four
+  facet fields (facets are counted from postings). About as many postings as
+  schema 1: 78 CPU-seconds for 60,000 against 74-81 before.
 
-Runs of this schema: 50.3 s (81 CPU-seconds) and 62.7 s (95 CPU-seconds,
+Runs of schema 1: 50.3 s (81 CPU-seconds) and 62.7 s (95 CPU-seconds,
 while another session's process held one core at 93%); a run before the
-score/date columns, on a quieter machine, 39.3 s. On an idle 2-core machine
-expect about (CPU-seconds) / 2, i.e. 40-48 s. The rows read in 1.7-2.4 s.
+score/date columns, on a quieter machine, 39.3 s. Schema 2: 48.8 s (78
+CPU-seconds, load average 2.6 from other sessions' tests). On an idle 2-core
+machine expect about (CPU-seconds) / 2, i.e. 40-48 s.
 """
 
 import argparse

@@ -129,15 +129,31 @@ def former(terms):
 class NameBigramTokenizer(CjkBigramTokenizer):
     """Bigrams of names given one per line: the current name, then former names (their terms prefixed)."""
 
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
-                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
+        options = dict(keeporiginal=keeporiginal, removestops=removestops, mode=mode, **kwargs)
         if not tokenize:
-            yield from super().__call__(value, positions, chars, keeporiginal, removestops, start_pos, start_char, False, mode, **kwargs)
+            tokens = super().__call__(
+                value, positions, chars, start_pos=start_pos, start_char=start_char, tokenize=False, **options
+            )
+            yield from tokens
             return
         offset = 0
         pos = start_pos
         for index, line in enumerate(value.split("\n")):
-            for token in super().__call__(line, positions, chars, keeporiginal, removestops, pos, start_char + offset, True, mode, **kwargs):
+            tokens = super().__call__(line, positions, chars, start_pos=pos, start_char=start_char + offset, **options)
+            for token in tokens:
                 if index:
                     token.text = FORMER_NAME_PREFIX + token.text
                 if positions:
@@ -146,23 +162,30 @@ class NameBigramTokenizer(CjkBigramTokenizer):
             offset += len(line) + 1
 
 
-class InitialsTokenizer(Tokenizer):
-    """Letter 2- and 3-grams of pinyin initials, one word per name: the current name's, then former names' (prefixed)."""
+class _TermTokenizer(Tokenizer):
+    """A tokenizer whose terms are computed from the whole value by ``terms(value)``."""
 
     def __eq__(self, other):
-        return other.__class__ is self.__class__
+        return other.__class__ is self.__class__ and other.__dict__ == self.__dict__
 
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
-                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+    def terms(self, value):
+        raise NotImplementedError
+
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        if not tokenize:
-            texts = [value]
-        else:
-            texts = []
-            for index, word in enumerate(value.lower().split()):
-                prefix = FORMER_NAME_PREFIX if index else ""
-                texts.extend(prefix + gram for gram in initials_grams(word))
-        for pos, text in enumerate(texts, start_pos):
+        for pos, text in enumerate(self.terms(value) if tokenize else [value], start_pos):
             token.text = text
             token.boost = 1.0
             token.stopped = False
@@ -174,6 +197,17 @@ class InitialsTokenizer(Tokenizer):
                 token.startchar = start_char
                 token.endchar = start_char + len(value)
             yield token
+
+
+class InitialsTokenizer(_TermTokenizer):
+    """Letter 2- and 3-grams of pinyin initials, one word per name: the current name's, then former names'."""
+
+    def terms(self, value):
+        grams = []
+        for index, word in enumerate(value.lower().split()):
+            word_grams = initials_grams(word)
+            grams.extend(former(word_grams) if index else word_grams)
+        return grams
 
 
 def initials_grams(initials):
@@ -190,7 +224,7 @@ def initials_grams(initials):
 SYLLABLE_JOINER = "_"
 
 
-class SyllablePairTokenizer(Tokenizer):
+class SyllablePairTokenizer(_TermTokenizer):
     """Split space-separated pinyin syllables into overlapping pairs: "bei jing shi" -> bei_jing, jing_shi.
 
     Names are separated by ``separator``: the current name first, then
@@ -203,42 +237,12 @@ class SyllablePairTokenizer(Tokenizer):
     def __init__(self, separator="|"):
         self.separator = separator
 
-    def __eq__(self, other):
-        return other.__class__ is self.__class__ and other.separator == self.separator
-
-    def __call__(
-        self,
-        value,
-        positions=False,
-        chars=False,
-        keeporiginal=False,
-        removestops=True,
-        start_pos=0,
-        start_char=0,
-        tokenize=True,
-        mode="",
-        **kwargs,
-    ):
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        if not tokenize:
-            texts = [value]
-        else:
-            texts = []
-            for index, part in enumerate(value.lower().split(self.separator)):
-                pairs = syllable_pairs(part.split())
-                texts.extend(former(pairs) if index else pairs)
-        for pos, text in enumerate(texts, start_pos):
-            token.text = text
-            token.boost = 1.0
-            token.stopped = False
-            if keeporiginal:
-                token.original = text
-            if positions:
-                token.pos = pos
-            if chars:
-                token.startchar = start_char
-                token.endchar = start_char + len(value)
-            yield token
+    def terms(self, value):
+        pairs = []
+        for index, part in enumerate(value.lower().split(self.separator)):
+            part_pairs = syllable_pairs(part.split())
+            pairs.extend(former(part_pairs) if index else part_pairs)
+        return pairs
 
 
 def syllable_pairs(syllables):

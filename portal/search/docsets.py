@@ -276,7 +276,9 @@ class IndexState:
                 for segment, _ in _segments(reader):
                     keys.extend(_bytes_column(segment, sort_key_column))
                 ordered = sorted(range(self.size), key=keys.__getitem__)
-                lengths = array.array("H", (min(len(key.rpartition(separator)[2].decode("utf-8", "replace")), 65535) for key in keys))
+                lengths = array.array(
+                    "H", (min(len(key.rpartition(separator)[2].decode("utf-8", "replace")), 65535) for key in keys)
+                )
                 del keys
                 found = self._orders["name"] = (array.array("I", ordered), _ranks(ordered), lengths)
             return found

@@ -121,12 +121,18 @@ def iter_organisation_rows(session, usccs, chunk_size=CHUNK_SIZE):
     """
     usccs = sorted(usccs)
     for start in range(0, len(usccs), chunk_size):
+        # Publication is checked here, not in the WHERE clause: with it there,
+        # SQLite looks the chunk up through an index on is_published (true
+        # for nearly every row) instead of the primary key, reading the whole
+        # table for each chunk: 5 s a chunk on 900,000 rows, against 12 ms.
         statement = (
-            select(*INDEXED_COLUMNS)
-            .where(Organisation.uscc.in_(usccs[start : start + chunk_size]), Organisation.is_published)
+            select(*INDEXED_COLUMNS, Organisation.is_published)
+            .where(Organisation.uscc.in_(usccs[start : start + chunk_size]))
             .order_by(Organisation.uscc)
         )
-        yield from session.execute(statement)
+        for row in session.execute(statement):
+            if row.is_published:
+                yield row
 
 
 def document_for(org):

@@ -169,7 +169,8 @@ def plan_query(text, word_terms=None):
             plan["syllables"] = splits[0]
         plan["initials"] = initials_terms(letters.replace(" ", "").replace("'", ""))
 
-    if not any(plan.get(key) for key in ("bigrams", "uscc_exact", "uscc_prefix", "uscc_long_prefix", "pinyin_pairs", "initials")):
+    searchable = ("bigrams", "uscc_exact", "uscc_prefix", "uscc_long_prefix", "pinyin_pairs", "initials")
+    if not any(plan.get(key) for key in searchable):
         plan["too_short"] = len(compact) < 2
     return QueryPlan(**plan)
 

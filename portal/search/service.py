@@ -249,8 +249,9 @@ class _Matcher:
         elif plan.uscc_long_prefix:
             found["uscc_prefix"] = state.prefixed_terms(reader, "uscc", plan.uscc_long_prefix)
         if plan.pinyin_pairs:
-            found["pinyin"] = docsets.any_of(self.terms("name_pinyin", pairs) for pairs in plan.pinyin_pairs)
-            found["former_pinyin"] = docsets.any_of(self.terms("name_pinyin", former(pairs)) for pairs in plan.pinyin_pairs)
+            splits = plan.pinyin_pairs
+            found["pinyin"] = docsets.any_of(self.terms("name_pinyin", pairs) for pairs in splits)
+            found["former_pinyin"] = docsets.any_of(self.terms("name_pinyin", former(pairs)) for pairs in splits)
         if plan.initials:
             found["initials"] = self.terms("name_initials", plan.initials)
             found["former_initials"] = self.terms("name_initials", former(plan.initials))
@@ -305,8 +306,10 @@ class _Matcher:
             values = state.numeric_column(reader, column)
             missing = 1 << 32  # after every value, both ways (as the published list does)
             if descending:
-                return [((missing - 1 - value) if value else missing) << 24 | position for value, position in zip(values, rank)]
-            return [(value or missing) << 24 | position for value, position in zip(values, rank)]
+                keys = ((missing - 1 - value) if value else missing for value in values)
+            else:
+                keys = (value or missing for value in values)
+            return [key << 24 | position for key, position in zip(keys, rank)]
 
         return self.state.order(self.reader, sort, keys)
 

@@ -114,18 +114,14 @@ def results():
                 page=page,
             ),
         )
-    response = current_app.make_response(
-        render_template(
-            "search/results.html",
-            results=found,
-            sort_options=service.SORTS,
-            org_types={code: str(label) for code, label in ORG_TYPES.items()},
-            districts={code: str(label) for code, label in DISTRICTS.items()},
-        )
+    # Caching (ETag per publication state) is cached_page's.
+    return render_template(
+        "search/results.html",
+        results=found,
+        sort_options=service.SORTS,
+        org_types={code: str(label) for code, label in ORG_TYPES.items()},
+        districts={code: str(label) for code, label in DISTRICTS.items()},
     )
-    # Results follow the index, which changes at most once a night.
-    response.headers["Cache-Control"] = "public, max-age=60"
-    return response
 
 
 def _suggest_limit():
