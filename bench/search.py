@@ -29,6 +29,7 @@ per index state); it is reported on its own as "first query".
 import argparse
 import os
 import random
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -251,7 +252,7 @@ def percentile(values, fraction):
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
-def measure(app, portal_db, queries, warmup):
+def measure(app, portal_db, queries, warmup, skip_fts=False):
     from portal.search import index as search_index
     from portal.search import service
 
@@ -281,6 +282,10 @@ def measure(app, portal_db, queries, warmup):
                 totals.append(found.total)
             results[query_class] = {"search": timings, "search_totals": totals}
 
+    if skip_fts:
+        for measured in results.values():
+            measured["fts"] = measured["fts_totals"] = [float("nan")]
+        return first, results
     connection = sqlite3.connect(portal_db)
     for query_class, texts in warmup.items():
         for text in texts:
@@ -312,6 +317,7 @@ def report(size, first, results, target):
             f"  {'ok' if p99 <= target else 'MISSED'}"
         )
     print(f"  worst p99: {worst:.1f} ms ({'met' if worst <= target else 'MISSED'} target {target:.0f} ms)")
+    print(f"  peak memory of this process (RSS): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
 def run(size, args):
@@ -350,12 +356,13 @@ def run(size, args):
                 f"({cpu_seconds:.0f} CPU-seconds, {summary['size_bytes'] / 2**20:.0f} MB, load average "
                 f"{os.getloadavg()[0]:.2f})"
             )
-            print(f"FTS5 trigram build:   {build_fts(portal_db):.1f} s")
+            if not args.skip_fts:
+                print(f"FTS5 trigram build:   {build_fts(portal_db):.1f} s")
         rows = load_rows(portal_db)
         homophone_map = homophones(rows)
         warmup = draw_queries(rows, args.warmup, args.seed + 1, homophone_map)
         queries = draw_queries(rows, args.queries, args.seed, homophone_map)
-        first, results = measure(app, portal_db, queries, warmup)
+        first, results = measure(app, portal_db, queries, warmup, args.skip_fts)
         report(len(rows), first, results, TARGET_MS.get(size, 250.0))
     finally:
         if args.keep or args.reuse:
@@ -370,6 +377,7 @@ def main():
     parser.add_argument("--queries", type=int, default=200, help="measured queries per class (default 200)")
     parser.add_argument("--warmup", type=int, default=50, help="warm-up queries per class, a separate sample (default 50)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--skip-fts", action="store_true", help="time the search only, not the FTS5 baseline")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--reuse", metavar="FOLDER", help="query a folder kept by --keep instead of building")
     args = parser.parse_args()

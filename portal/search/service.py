@@ -225,10 +225,10 @@ class _Matcher:
         self.state = docsets.index_state(self.reader)
         self.plan = plan
 
-    def terms(self, fieldname, texts):
+    def terms(self, fieldname, texts, within=None):
         if not texts:
             return 0
-        return self.state.terms(self.reader, fieldname, texts)
+        return self.state.terms(self.reader, fieldname, texts, within)
 
     def tiers(self):
         """Return [(tier, bitmap)], best first, each without the documents of the ones before."""
@@ -239,7 +239,7 @@ class _Matcher:
             in_former = self.terms("name_bigrams", former(plan.bigrams))
             found["exact"] = self._whole_names(in_name, in_former)
             if plan.words and in_name:
-                found["name_words"] = in_name & self.terms("name", plan.words)
+                found["name_words"] = self.terms("name", plan.words, within=in_name)
             found["name"] = in_name
             found["former_name"] = in_former
         if plan.uscc_exact:
