@@ -31,7 +31,24 @@ def create_app(test_config=None):
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from portal import demo, i18n, models, orgs, rules, scheduler, scoring, search, sync, web  # noqa: F401
+    from portal import (  # noqa: F401
+        api,
+        complaints,
+        demo,
+        i18n,
+        models,
+        opendata,
+        orgs,
+        reports,
+        rules,
+        scheduler,
+        scoring,
+        search,
+        staff,
+        stats,
+        sync,
+        web,
+    )
 
     web.init_app(app)
     i18n.init_app(app)
@@ -40,6 +57,12 @@ def create_app(test_config=None):
     sync.init_app(app)
     orgs.init_app(app)
     rules.init_app(app)
+    complaints.init_app(app)
+    staff.init_app(app)
+    api.init_app(app)
+    opendata.init_app(app)
+    reports.init_app(app)
+    stats.init_app(app)
     demo.init_app(app)
     scheduler.init_app(app)
     return app

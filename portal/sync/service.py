@@ -786,7 +786,26 @@ def run_sync(full=False, trigger="cli", progress=None, update_index=True):
         log.info("%s", result.summary())
         if update_index:
             result.index = catch_up_index()
+        run_after_publication(result)
     return result
+
+
+def after_publication(app, callback):
+    """Register ``callback(result)`` to run after each successful sync (downloads, caches...).
+
+    Callbacks run in the app context of the sync, after its commit and the
+    index catch-up. One that fails is logged and does not fail the sync:
+    the publication is already committed, and the next run calls it again.
+    """
+    app.extensions.setdefault("portal.after_publication", []).append(callback)
+
+
+def run_after_publication(result):
+    for callback in current_app.extensions.get("portal.after_publication", []):
+        try:
+            callback(result)
+        except Exception:
+            log.exception("after-publication step %s failed; it runs again after the next sync", callback.__name__)
 
 
 def catch_up_index():

@@ -1,0 +1,5 @@
+"""api (being built)."""
+
+
+def init_app(app):
+    pass

@@ -1,0 +1,5 @@
+"""complaints (being built)."""
+
+
+def init_app(app):
+    pass

@@ -1,0 +1,5 @@
+"""opendata (being built)."""
+
+
+def init_app(app):
+    pass

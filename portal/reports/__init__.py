@@ -1,0 +1,5 @@
+"""reports (being built)."""
+
+
+def init_app(app):
+    pass

@@ -1,0 +1,5 @@
+"""staff (being built)."""
+
+
+def init_app(app):
+    pass

@@ -1,0 +1,5 @@
+"""stats (being built)."""
+
+
+def init_app(app):
+    pass
