@@ -2,8 +2,8 @@
 
 import logging
 
-from flask import Blueprint, g, jsonify, make_response, render_template
-from sqlalchemy.exc import SQLAlchemyError
+from flask import Blueprint, current_app, g, jsonify, make_response, render_template, request, send_from_directory
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from werkzeug.exceptions import default_exceptions
 
 from portal.extensions import db, limiter
@@ -14,7 +14,10 @@ log = logging.getLogger(__name__)
 bp = Blueprint("web", __name__)
 
 #: Status codes with a page of their own in templates/errors/.
-ERROR_PAGES = (400, 404, 405, 413, 429, 500)
+ERROR_PAGES = (400, 404, 405, 413, 429, 500, 503)
+
+#: Seconds a visitor is asked to wait when the portal database does not answer.
+DATABASE_RETRY_AFTER = 30
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -84,10 +87,45 @@ def _error_page(error):
     return response
 
 
+def _database_unavailable(error):
+    """Answer 503 with Retry-After when the portal database is down; the pool reconnects by itself."""
+    if not _is_connection_error(error):
+        raise error
+    log.error("portal database unavailable: %s", type(error.orig).__name__ if error.orig else type(error).__name__)
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        pass
+    g.publication = None
+    response = make_response(render_template("errors/503.html", message=None), 503)
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _is_connection_error(error):
+    """Whether a database error means the database did not answer (not a bug of ours)."""
+    if getattr(error, "connection_invalidated", False):
+        return True
+    name = type(getattr(error, "orig", None)).__name__
+    if name in ("OperationalError", "InterfaceError"):
+        text = str(error.orig).lower()
+        return not any(word in text for word in ("syntax", "no such table", "no such column", "does not exist"))
+    return False
+
+
 def _security_headers(response):
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    max_age = current_app.config.get("HSTS_MAX_AGE", 0)
+    if max_age and request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={max_age}; includeSubDomains")
     return response
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    return send_from_directory(current_app.static_folder, "favicon.ico", max_age=7 * 24 * 3600)
 
 
 @bp.get("/healthz")
@@ -107,6 +145,7 @@ def healthz():
 def init_app(app):
     for code in ERROR_PAGES:
         app.register_error_handler(code, _error_page)
+    app.register_error_handler(DBAPIError, _database_unavailable)
     app.after_request(_security_headers)
     app.context_processor(_publication_context)
     app.add_template_global(page_window)
