@@ -70,6 +70,9 @@ def defaults(instance_path):
         # Rate limits (Flask-Limiter): in-memory per worker unless a URL is given.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Several nodes share one Redis: a prefix keeps each deployment's counters apart.
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "portal"),
+        "SEARCH_SUGGEST_RATE_LIMIT": os.environ.get("SEARCH_SUGGEST_RATE_LIMIT", "300 per minute"),
     }
 
 
