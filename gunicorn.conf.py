@@ -41,9 +41,9 @@ def when_ready(server):
 
 def post_fork(server, worker):
     """Give each worker its own database connections: none may cross a fork."""
-    from portal.extensions import db
+    from portal.database import all_engines
     from portal.scoring import dispose_engines
 
-    with worker.app.wsgi().app_context():
-        db.engine.dispose(close=False)
+    for engine in all_engines(worker.app.wsgi()):
+        engine.dispose(close=False)
     dispose_engines()

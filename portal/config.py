@@ -32,6 +32,9 @@ def defaults(instance_path):
             "sqlite:///" + os.path.join(instance_path, "portal.db"),
         ),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # An optional read replica of the portal database (PostgreSQL streaming
+        # replica): the SELECTs of GET requests go there, everything else to the primary.
+        "PORTAL_DATABASE_REPLICA_URL": os.environ.get("PORTAL_DATABASE_REPLICA_URL") or None,
         # The scoring database: read-only, someone else's.
         "SCORING_DATABASE_URL": os.environ.get(
             "SCORING_DATABASE_URL",

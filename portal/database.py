@@ -4,10 +4,10 @@ import operator
 import time
 from contextlib import contextmanager
 
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.orm import Session
 
-from portal.extensions import db
+from portal.extensions import REPLICA_ENGINE, db
 
 #: Key of the PostgreSQL advisory lock held by the transaction that applies a sync.
 SYNC_LOCK_KEY = 0x5052_5443  # "PRTC"
@@ -47,6 +47,18 @@ def init_app(app):
         engine = db.engine
     if engine.dialect.name == "sqlite":
         _tune_sqlite(engine)
+    replica_url = app.config.get("PORTAL_DATABASE_REPLICA_URL")
+    if replica_url:
+        # Not a Flask-SQLAlchemy bind: no model lives only there, and create_all must never touch it.
+        app.extensions[REPLICA_ENGINE] = create_engine(replica_url, pool_pre_ping=True)
+
+
+def all_engines(app):
+    """Return every engine of the portal database this app uses (the primary, and the replica if any)."""
+    with app.app_context():
+        engines = [db.engine]
+    replica = app.extensions.get(REPLICA_ENGINE)
+    return engines + ([replica] if replica is not None else [])
 
 
 @contextmanager

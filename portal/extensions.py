@@ -1,20 +1,52 @@
 """Extensions, created unbound and bound to the app in ``create_app``."""
 
+from flask import current_app, has_request_context, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as FlaskSession
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql import Select
 
 
 class Base(DeclarativeBase):
     pass
 
 
-db = SQLAlchemy(model_class=Base)
+#: Where init_app keeps the engine of the optional read replica (config PORTAL_DATABASE_REPLICA_URL).
+REPLICA_ENGINE = "portal.replica_engine"
+_READ_METHODS = frozenset(("GET", "HEAD"))
+
+
+class ReplicaRoutingSession(FlaskSession):
+    """Send the SELECTs of GET and HEAD requests to the read replica, when one is configured.
+
+    Everything else goes to the primary: flushes, INSERT/UPDATE/DELETE, every
+    statement outside a request (the sync, the CLI, the scheduler) and every
+    statement of a POST. A GET that writes (an issued report's record) flushes
+    to the primary; what it reads back later in the same request may lag by
+    the replica's delay, which is seconds.
+    """
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        if (
+            bind is None
+            and not self._flushing
+            and isinstance(clause, Select)
+            and has_request_context()
+            and request.method in _READ_METHODS
+        ):
+            replica = current_app.extensions.get(REPLICA_ENGINE)
+            if replica is not None:
+                return replica
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": ReplicaRoutingSession})
 migrate = Migrate()
 babel = Babel()
 csrf = CSRFProtect()
