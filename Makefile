@@ -33,8 +33,16 @@ setup: $(VENV)/.installed
 run: setup
 	$(BIN)/honcho start
 
+AXE := tests/browser/axe/node_modules/axe-core/axe.min.js
+
+# axe-core for the accessibility audit (npm registry); skipped where npm is missing, except in CI.
+$(AXE): tests/browser/axe/package.json tests/browser/axe/package-lock.json
+	@if command -v npm >/dev/null; then \
+		cd tests/browser/axe && npm ci --no-audit --no-fund --ignore-scripts --silent; \
+	else echo "npm not found: the accessibility audit will skip (it is required in CI)"; fi
+
 ## test: the whole suite (PostgreSQL and browser tests skip when unavailable, except in CI)
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## bench: every benchmark under bench/ (see docs/benchmarks.md)
