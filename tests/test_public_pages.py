@@ -125,7 +125,7 @@ def test_every_page_in_both_languages(client, portal, path, language):
     assert "<script" not in body and "<style" not in body and " style=" not in body
     # The header's search form: a GET to /search with q, labelled, without JavaScript.
     if path != "/":
-        assert '<form class="search-form search-form--compact" role="search" action="/search" method="get">' in body
+        assert re.search(r'<form class="search-form search-form--compact" role="search" aria-label="[^"]+" action="/search" method="get">', body)
         assert '<label for="site-search-q" class="visually-hidden">' in body
         assert '<input type="search" id="site-search-q" name="q"' in body
         assert f'<input type="hidden" name="lang" value="{language}">' in body
