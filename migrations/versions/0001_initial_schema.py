@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 04:01:51.343394
+Create Date: 2026-11-29 06:29:28.938013
 
 """
 from alembic import op
@@ -36,6 +36,23 @@ def upgrade():
     )
     with op.batch_alter_table('credit_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_credit_events_uscc'), ['uscc'], unique=False)
+
+    op.create_table('issued_reports',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('report_number', sa.String(length=40), nullable=False),
+    sa.Column('uscc', sa.String(length=18), nullable=False),
+    sa.Column('language', sa.String(length=8), nullable=False),
+    sa.Column('issued_at', sa.DateTime(), nullable=False),
+    sa.Column('publication_version', sa.Integer(), nullable=False),
+    sa.Column('data_as_of', sa.DateTime(), nullable=True),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('content', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('report_number'),
+    sa.UniqueConstraint('uscc', 'publication_version', 'language', name='uq_issued_reports_publication')
+    )
+    with op.batch_alter_table('issued_reports', schema=None) as batch_op:
+        batch_op.create_index('ix_issued_reports_uscc', ['uscc'], unique=False)
 
     op.create_table('list_entries',
     sa.Column('entry_id', sa.String(length=32), nullable=False),
@@ -232,6 +249,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_list_entries_uscc'))
 
     op.drop_table('list_entries')
+    with op.batch_alter_table('issued_reports', schema=None) as batch_op:
+        batch_op.drop_index('ix_issued_reports_uscc')
+
+    op.drop_table('issued_reports')
     with op.batch_alter_table('credit_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_credit_events_uscc'))
 

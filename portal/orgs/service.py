@@ -19,7 +19,7 @@ from portal.orgs.models import CreditEvent, ListEntry, Organisation, ScoreSnapsh
 from portal.reference import DISTRICTS, ORG_TYPES, PUBLISHED_GRADES
 from portal.rules.models import RuleItem, RuleSet
 from portal.sync import service as sync_service
-from portal.sync.models import CHANGE_ENTRY, CHANGE_EXIT, CHANGE_GRADE, ListChange
+from portal.sync.models import CHANGE_ENTRY, CHANGE_EXIT, CHANGE_GRADE, RUN_SUCCEEDED, ListChange, SyncRun
 
 # Every public query starts from this condition; publication is decided by the sync.
 _PUBLISHED = Organisation.is_published == true()
@@ -505,3 +505,114 @@ def group_by_day(lines):
             groups.append((line.day, []))
         groups[-1][1].append(line)
     return groups
+
+
+# -- the public list as of a date --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicStateOn:
+    """What the public list showed of one organisation at the end of a date (Beijing time).
+
+    ``records_start`` is the date of the first successful sync (None before
+    any). ``before_records`` is True when the date is before it: the portal
+    then knows nothing of that day. ``published`` False means the
+    organisation was not in the public list at the end of that date (or is
+    unknown): nothing else is given then. Otherwise ``snapshot`` is the
+    ScoreSnapshot in force, ``name`` the name the list showed, ``since`` the
+    date from which that state held, and ``history`` the public history up
+    to the date.
+    """
+
+    day: date
+    records_start: date | None
+    before_records: bool
+    published: bool = False
+    name: str | None = None
+    snapshot: ScoreSnapshot | None = None
+    since: date | None = None
+    rule_set: RuleSet | None = None
+    band: object = None
+    dimensions: list = field(default_factory=list)
+    history: list = field(default_factory=list)
+    currently_published: bool = False
+    current_grade: str | None = None
+
+
+def first_sync_at():
+    """Return when the first successful sync finished (naive UTC), or None before any."""
+    return db.session.scalar(select(func.min(SyncRun.finished_at)).where(SyncRun.status == RUN_SUCCEEDED))
+
+
+def public_state_on(uscc, day, timezone_name):
+    """Return the PublicStateOn of ``uscc`` at the end of ``day`` in ``timezone_name``.
+
+    Rebuilt from the score snapshots (one per sync that changed the score,
+    grade or publication) and the list changes (the names the list showed).
+    """
+    first = first_sync_at()
+    records_start = local_date(first, timezone_name) if first is not None else None
+    end = day_start_utc(day + timedelta(days=1), timezone_name)
+    if first is None or first >= end:
+        return PublicStateOn(day, records_start, before_records=True)
+    current = db.session.execute(
+        select(Organisation.is_published, Organisation.grade).where(Organisation.uscc == uscc)
+    ).first()
+    currently_published = bool(current and current.is_published)
+    snapshots = db.session.scalars(
+        select(ScoreSnapshot)
+        .where(ScoreSnapshot.uscc == uscc, ScoreSnapshot.effective_at < end)
+        .order_by(ScoreSnapshot.effective_at, ScoreSnapshot.id)
+    ).all()
+    in_force = snapshots[-1] if snapshots else None
+    if in_force is None or not in_force.is_published:
+        # Not in the list that day: say nothing more, as for any code outside the list.
+        return PublicStateOn(
+            day,
+            records_start,
+            before_records=False,
+            currently_published=currently_published,
+            current_grade=current.grade if currently_published else None,
+        )
+    name = db.session.scalar(
+        select(ListChange.name)
+        .where(ListChange.uscc == uscc, ListChange.changed_at < end)
+        .order_by(ListChange.changed_at.desc(), ListChange.id.desc())
+        .limit(1)
+    )
+    rule_set = None
+    if in_force.rule_set_version is not None:
+        rule_set = db.session.get(
+            RuleSet,
+            in_force.rule_set_version,
+            options=[selectinload(RuleSet.dimensions), selectinload(RuleSet.grade_bands)],
+        )
+    scores = in_force.dimension_scores or {}
+    dimensions = []
+    if rule_set is not None:
+        dimensions = [
+            DimensionScore(d.code, d.name_zh, d.name_en, scores.get(d.code), d.max_points) for d in rule_set.dimensions
+        ]
+    known = {d.code for d in dimensions}
+    dimensions += [DimensionScore(code, code, code, value, None) for code, value in scores.items() if code not in known]
+    # The state held since the first snapshot of the run of snapshots with this grade and score.
+    since = in_force.effective_at
+    for snapshot in reversed(snapshots[:-1]):
+        if not snapshot.is_published or snapshot.grade != in_force.grade or snapshot.score != in_force.score:
+            break
+        since = snapshot.effective_at
+    return PublicStateOn(
+        day,
+        records_start,
+        before_records=False,
+        published=True,
+        name=name,
+        snapshot=in_force,
+        since=local_date(since, timezone_name),
+        rule_set=rule_set,
+        band=rule_set.band_for(in_force.grade) if rule_set else None,
+        dimensions=dimensions,
+        history=score_history(snapshots, timezone_name),
+        currently_published=currently_published,
+        current_grade=current.grade if currently_published else None,
+    )

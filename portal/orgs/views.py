@@ -4,6 +4,7 @@ import re
 from datetime import date
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
@@ -196,6 +197,8 @@ def report(uscc):
     if check.code != uscc:
         return redirect(url_for("orgs.report", uscc=check.code, **request.args.to_dict(flat=False)), 301)
     timezone = _timezone()
+    if request.args.get("as_of", "").strip():
+        return _report_as_of(check.code, timezone)
     credit_report = service.credit_report(check.code, service.local_today(timezone), timezone)
     if credit_report is None:
         # The same page for every code the public may not see: it must not
@@ -213,6 +216,38 @@ def report(uscc):
         registration_statuses=REGISTRATION_STATUSES,
         event_statuses=EVENT_STATUSES,
         list_types=LIST_TYPES,
+    )
+
+
+def _report_as_of(uscc, timezone):
+    """Show what the public list showed of ``uscc`` at the end of ?as_of= (a Beijing date)."""
+    day = _requested_date("as_of")
+    today = service.local_today(timezone)
+    if day > today:
+        abort_with_message(
+            400,
+            _(
+                "%(date)s is in the future: the public list can only be shown as it was on a past date or today (%(today)s).",
+                date=format_date(day, "long"),
+                today=format_date(today, "long"),
+            ),
+        )
+    state = service.public_state_on(uscc, day, timezone)
+    status = 200 if state.published else 404
+    chart = None
+    if state.published:
+        bands = state.rule_set.grade_bands if state.rule_set else ()
+        chart = charts.score_line(state.history, bands)
+    return (
+        render_template(
+            "reports/as_of.html",
+            state=state,
+            uscc=uscc,
+            today=today,
+            history_chart=chart,
+            dimension_chart=charts.dimension_bars(state.dimensions) if state.dimensions else None,
+        ),
+        status,
     )
 
 

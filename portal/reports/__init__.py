@@ -1,5 +1,26 @@
-"""reports (being built)."""
+"""Verifiable credit reports: PDF and printable reports with a number, a hash and a QR code, and their verification."""
+
+import os
+
+from flask import current_app
 
 
 def init_app(app):
-    pass
+    from portal.reports import views
+
+    # Absolute address of the public site, printed in reports and their QR codes
+    # (e.g. "https://credit.example.gov.cn/"); empty: the address of the request.
+    app.config.setdefault("PUBLIC_BASE_URL", os.environ.get("PUBLIC_BASE_URL", ""))
+    # Issued reports (PDF and printable page together) per visitor: each can add a stored row.
+    app.config.setdefault("REPORT_RATE_LIMIT", "20 per minute;300 per day")
+    # Verification pages per visitor: report numbers are unguessable, and this keeps them so.
+    app.config.setdefault("REPORT_VERIFY_RATE_LIMIT", "60 per minute")
+    # Rendered PDFs of issued reports kept per process (about 200 KB each).
+    app.config.setdefault("REPORT_PDF_CACHE_SIZE", 32)
+    app.add_template_global(has_endpoint)
+    app.register_blueprint(views.bp)
+
+
+def has_endpoint(endpoint):
+    """Tell whether this app serves ``endpoint``, for links to features that may not be installed."""
+    return endpoint in current_app.view_functions

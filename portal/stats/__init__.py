@@ -1,5 +1,7 @@
-"""stats (being built)."""
+"""Statistics of the public list: the /stats page, its CSV tables, and ``service.published_statistics()`` for the API."""
 
 
 def init_app(app):
-    pass
+    from portal.stats import views
+
+    app.register_blueprint(views.bp)

@@ -1,1 +1,1 @@
-"""Models of portal.stats."""
+"""Models of portal.stats: none; the statistics are counted from the published data."""

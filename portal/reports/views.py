@@ -1,0 +1,253 @@
+"""Verifiable credit reports: the PDF, the printable page and the verify page."""
+
+import logging
+from urllib.parse import urlsplit
+
+import segno
+from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from portal.extensions import limiter
+from portal.orgs import service as orgs_service
+from portal.reference import DISTRICTS, EVENT_STATUSES, LIST_TYPES, ORG_TYPES, REGISTRATION_STATUSES
+from portal.reports import pdf, service
+from portal.web import abort_with_message
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("reports", __name__)
+
+# How much of a visitor's input an error message repeats.
+_ECHO_LENGTH = 80
+
+
+def _echo(value):
+    return value if len(value) <= _ECHO_LENGTH else value[:_ECHO_LENGTH] + "…"
+
+
+def _timezone():
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def _report_limit():
+    return current_app.config["REPORT_RATE_LIMIT"]
+
+
+def _verify_limit():
+    return current_app.config["REPORT_VERIFY_RATE_LIMIT"]
+
+
+def _not_for_search_engines(response, cache_control="no-cache"):
+    # Issued reports and verifications are for people holding a report, not for crawlers.
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    response.headers["Cache-Control"] = cache_control
+    return response
+
+
+def public_url(endpoint, **values):
+    """Return the absolute URL of an endpoint on the public site (PUBLIC_BASE_URL, or this request's root)."""
+    base = current_app.config.get("PUBLIC_BASE_URL") or request.url_root
+    path = url_for(endpoint, **values)
+    root = request.script_root
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    return base.rstrip("/") + "/" + path.lstrip("/")
+
+
+def _checked_code(uscc, endpoint):
+    """Return (code, None) for a valid, normalised code; (None, response) for a redirect or a 400."""
+    check = orgs_service.check_uscc(uscc)
+    if check.problem is not None:
+        shown = check.code if len(check.code) <= 40 else check.code[:40] + "…"
+        return None, (render_template("orgs/invalid_uscc.html", check=check, shown_code=shown), 400)
+    if check.code != uscc:
+        return None, redirect(url_for(endpoint, uscc=check.code, **request.args.to_dict(flat=False)), 301)
+    return check.code, None
+
+
+def _issued_report(uscc, endpoint):
+    """Return (report, None), or (None, response) when there is nothing to issue."""
+    code, response = _checked_code(uscc, endpoint)
+    if response is not None:
+        return None, response
+    report = service.issue_report(code, get_locale().language, _timezone())
+    if report is None:
+        # The same page as the report's for every code the public may not see.
+        return None, (render_template("orgs/not_published.html", uscc=code), 404)
+    return report, None
+
+
+def _document(report, for_pdf):
+    """Render the report document (HTML) from what the issued report stated."""
+    verify_url = public_url("reports.verify", number=report.report_number, lang=report.language)
+    qr_code = segno.make(verify_url, error="m").svg_data_uri(scale=4, border=2, dark="#000000", light="#ffffff")
+    return render_template(
+        "reports/document.html",
+        issued=report,
+        report=service.displayed(service.stated(report), _timezone()),
+        sha256_grouped=service.grouped_hash(report.sha256),
+        verify_url=verify_url,
+        verify_form_url=public_url("reports.verify_form", lang=report.language),
+        qr_code=qr_code,
+        for_pdf=for_pdf,
+        stylesheet=url_for("static", filename="css/print.css", _external=for_pdf),
+        org_types=ORG_TYPES,
+        districts=DISTRICTS,
+        registration_statuses=REGISTRATION_STATUSES,
+        event_statuses=EVENT_STATUSES,
+        list_types=LIST_TYPES,
+    )
+
+
+@bp.get("/org/<uscc>/report.pdf", endpoint="pdf")
+@limiter.shared_limit(_report_limit, scope="issued-reports")
+def report_pdf(uscc):
+    """Issue (or reuse) the credit report of a published organisation and send it as a PDF."""
+    report, response = _issued_report(uscc, "reports.pdf")
+    if response is not None:
+        return response
+    cache = current_app.extensions.setdefault("report_pdf_cache", pdf.PdfCache())
+    # The PDF prints absolute addresses: one per site address it was asked under.
+    key = (report.report_number, current_app.config.get("PUBLIC_BASE_URL") or request.url_root)
+    document = cache.get(key)
+    if document is None:
+        html = _document(report, for_pdf=True)
+        static_prefix = urlsplit(url_for("static", filename="x")).path[:-1]
+        try:
+            document = pdf.html_to_pdf(html, request.url_root, current_app.static_folder, static_prefix)
+        except Exception:
+            log.exception("could not render the PDF of report %s", report.report_number)
+            abort_with_message(
+                500,
+                _("The PDF could not be made just now. The printable version of the report has the same content."),
+            )
+        cache.put(key, document, current_app.config["REPORT_PDF_CACHE_SIZE"])
+    response = make_response(document)
+    response.mimetype = "application/pdf"
+    filename = f"credit-report-{report.uscc}-{report.report_number}.pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Content-Language"] = "zh-CN" if report.language == "zh" else report.language
+    response.vary.update(("Accept-Language", "Cookie"))
+    return _not_for_search_engines(response)
+
+
+@bp.get("/org/<uscc>/report/print", endpoint="printable")
+@limiter.shared_limit(_report_limit, scope="issued-reports")
+def report_printable(uscc):
+    """Issue (or reuse) the credit report of a published organisation as a printable page."""
+    report, response = _issued_report(uscc, "reports.printable")
+    if response is not None:
+        return response
+    return _not_for_search_engines(make_response(_document(report, for_pdf=False)))
+
+
+# -- verification -------------------------------------------------------------------------
+
+
+def _verify_page(status=200, **context):
+    context.setdefault("verification", None)
+    context.setdefault("number_value", "")
+    context.setdefault("sha256_value", "")
+    context.setdefault("number_error", None)
+    context.setdefault("sha256_error", None)
+    context.setdefault("problem", None)
+    response = make_response(
+        render_template(
+            "reports/verify.html",
+            org_types=ORG_TYPES,
+            districts=DISTRICTS,
+            registration_statuses=REGISTRATION_STATUSES,
+            event_statuses=EVENT_STATUSES,
+            list_types=LIST_TYPES,
+            **context,
+        ),
+        status,
+    )
+    return _not_for_search_engines(response)
+
+
+def _number_error(value):
+    return _(
+        "“%(value)s” is not a report number. A report number looks like R-20261129-7K3QZ9W2MX4TBH6C: "
+        "R, the date of issue and 16 letters and digits.",
+        value=_echo(value),
+    )
+
+
+def _sha256_error(value):
+    return _(
+        "“%(value)s” is not a SHA-256 hash. The hash printed on the report has 64 characters, digits 0 to 9 "
+        "and letters a to f; spaces are ignored.",
+        value=_echo(value),
+    )
+
+
+@bp.get("/verify", endpoint="verify_form")
+@limiter.limit(_verify_limit)
+def verify_form():
+    """Show the form to check a report; with a number (and a hash), go to its verification."""
+    typed_number = request.args.get("number", "").strip()
+    typed_sha256 = request.args.get("sha256", "").strip()
+    if not typed_number and not typed_sha256:
+        return _verify_page()
+    number = service.normalise_report_number(typed_number) if typed_number else None
+    sha256 = service.normalise_sha256(typed_sha256) if typed_sha256 else None
+    number_error = None
+    if not typed_number:
+        number_error = _("Type the report number printed on the report.")
+    elif number is None:
+        number_error = _number_error(typed_number)
+    sha256_error = _sha256_error(typed_sha256) if typed_sha256 and sha256 is None else None
+    if number_error or sha256_error:
+        return _verify_page(
+            400,
+            number_value=_echo(typed_number),
+            sha256_value=_echo(typed_sha256),
+            number_error=number_error,
+            sha256_error=sha256_error,
+        )
+    arguments = {"sha256": sha256} if sha256 else {}
+    return redirect(url_for("reports.verify", number=number, **arguments), 303)
+
+
+@bp.get("/verify/<number>", endpoint="verify")
+@limiter.limit(_verify_limit)
+def verify(number):
+    """Confirm that a report was issued by the portal, show what it stated and what has changed since."""
+    canonical = service.normalise_report_number(number)
+    if canonical is None:
+        return _verify_page(400, number_value=_echo(number), number_error=_number_error(number), problem="number")
+    typed_sha256 = request.args.get("sha256", "").strip()
+    sha256 = service.normalise_sha256(typed_sha256) if typed_sha256 else None
+    if canonical != number:
+        arguments = request.args.to_dict(flat=False)
+        return redirect(url_for("reports.verify", number=canonical, **arguments), 301)
+    if typed_sha256 and sha256 is None:
+        return _verify_page(
+            400,
+            number_value=canonical,
+            sha256_value=_echo(typed_sha256),
+            sha256_error=_sha256_error(typed_sha256),
+            problem="sha256",
+        )
+    verification = service.verify(canonical, sha256)
+    if verification is None:
+        return _verify_page(404, number_value=canonical, sha256_value=typed_sha256, problem="unknown")
+    if not verification.intact:
+        log.error("issued report %s no longer matches its stored hash", canonical)
+        abort_with_message(
+            500,
+            _("This report's record could not be checked. Please contact the portal's operators, quoting the report number."),
+        )
+    content = service.displayed(verification.content, _timezone())
+    status = 400 if verification.hash_matches is False else 200
+    return _verify_page(
+        status,
+        verification=verification,
+        report=content,
+        number_value=canonical,
+        sha256_value=typed_sha256,
+        sha256_grouped=service.grouped_hash(verification.report.sha256),
+        problem="hash_mismatch" if status == 400 else None,
+    )
