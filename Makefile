@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app app
 DEMO_ORGS ?= 12000
 PYTEST_ARGS ?=
 
-.PHONY: run setup test bench babel-extract babel-update babel-compile clean
+.PHONY: run setup test bench bench-national security-scan babel-extract babel-update babel-compile clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,12 +45,25 @@ $(AXE): tests/browser/axe/package.json tests/browser/axe/package-lock.json
 test: $(VENV)/.installed-dev $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## bench: every benchmark under bench/ (see docs/benchmarks.md)
+## bench: every benchmark under bench/ at Beijing scale (60,000 organisations), about 15 minutes; see docs/benchmarks.md
 bench: $(VENV)/.installed-dev
-	$(BIN)/python bench/sync.py
+	$(BIN)/python bench/sync.py --orgs 60000
 	$(BIN)/python bench/index_build.py
-	$(BIN)/python bench/search.py
+	$(BIN)/python bench/search.py --sizes 60000
+	$(BIN)/python bench/export.py --sizes 60000
 	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/load.py --orgs 60000 --duration 60
+	$(BIN)/python bench/national.py --sizes 60000 --queries 50
+
+## bench-national: the national-scale run (900,000 organisations on PostgreSQL), about 30 minutes
+bench-national: $(VENV)/.installed-dev
+	$(BIN)/python bench/national.py --sizes 90000,900000
+	$(BIN)/python bench/search.py --sizes 900000 --skip-fts
+	$(BIN)/python bench/export.py --sizes 900000
+
+## security-scan: sqlmap against every endpoint that takes input, on loopback (see docs/security.md)
+security-scan: $(VENV)/.installed-dev
+	$(BIN)/python bench/sqlmap_scan.py
 
 babel-extract: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --add-location=file --sort-by-file --project=portal -o portal/translations/messages.pot .
