@@ -31,7 +31,8 @@ def defaults(instance_path):
             "PORTAL_DATABASE_URL",
             "sqlite:///" + os.path.join(instance_path, "portal.db"),
         ),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: no complaint text or contact data in a logged database error.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         # An optional read replica of the portal database (PostgreSQL streaming
         # replica): the SELECTs of GET requests go there, everything else to the primary.
         "PORTAL_DATABASE_REPLICA_URL": os.environ.get("PORTAL_DATABASE_REPLICA_URL") or None,
@@ -66,10 +67,14 @@ def defaults(instance_path):
         "LIST_PAGE_SIZE": _env_int("LIST_PAGE_SIZE", 50),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
+        # Secure cookies in production (served over https); `make run` and the tests serve plain http.
+        "SESSION_COOKIE_SECURE": _env_bool(
+            "SESSION_COOKIE_SECURE", os.environ.get("PORTAL_ENV", "development") == "production"
+        ),
         # Strict-Transport-Security on requests served over https (0 turns it off).
         "HSTS_MAX_AGE": _env_int("HSTS_MAX_AGE", 365 * 24 * 3600),
-        "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 60 * 1024 * 1024),
+        # Five evidence files of 10 MB, and the form around them.
+        "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 52 * 1024 * 1024),
         # Rate limits (Flask-Limiter): in-memory per worker unless a URL is given.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,

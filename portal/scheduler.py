@@ -39,9 +39,38 @@ def index_catch_up_job(app):
 
     with app.app_context():
         state = publication_state()
-        if state is None or search_index.index_version(app.config["INDEX_DIR"]) >= state.version:
+        if state is None:
+            return None
+        _downloads_catch_up()
+        if search_index.index_version(app.config["INDEX_DIR"]) >= state.version:
             return None
         return catch_up_index()
+
+
+def _downloads_catch_up():
+    """Regenerate this node's bulk downloads if they lag the publication (a node whose sync was skipped)."""
+    try:
+        from portal.opendata import downloads
+
+        downloads.catch_up()
+    except Exception:
+        log.exception("bulk downloads catch-up failed; it is tried again at the next catch-up")
+
+
+def complaint_retention_job(app):
+    """Delete complainants' contact data past its retention period (daily)."""
+    from portal.complaints.service import purge_contacts
+
+    with app.app_context():
+        return purge_contacts()
+
+
+def evidence_cleanup_job(app):
+    """Finish evidence files of committed complaints, remove files of failed submissions (hourly)."""
+    from portal.complaints.service import cleanup
+
+    with app.app_context():
+        return cleanup()
 
 
 def build_scheduler(app, scheduler_class=BlockingScheduler):
@@ -62,6 +91,22 @@ def build_scheduler(app, scheduler_class=BlockingScheduler):
         args=[app],
         id="index-catch-up",
         name="search index catch-up",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        complaint_retention_job,
+        CronTrigger(hour=3, minute=30, timezone=timezone),
+        args=[app],
+        id="complaint-retention",
+        name="complaint contact data retention",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        evidence_cleanup_job,
+        IntervalTrigger(hours=1, timezone=timezone),
+        args=[app],
+        id="evidence-cleanup",
+        name="evidence file clean-up",
         replace_existing=True,
     )
     return scheduler

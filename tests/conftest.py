@@ -103,6 +103,8 @@ def app(database_urls, scoring_url, tmp_path):
             "SQLALCHEMY_DATABASE_URI": database_urls[0],
             "SCORING_DATABASE_URL": scoring_url,
             "INDEX_DIR": str(tmp_path / "index"),
+            "EVIDENCE_DIR": str(tmp_path / "evidence"),
+            "DOWNLOADS_DIR": str(tmp_path / "downloads"),
             "SYNC_RETRIES": 1,
             "SYNC_RETRY_BACKOFF_SECONDS": 0,
             "WTF_CSRF_ENABLED": False,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 06:29:28.938013
+Create Date: 2026-11-29 07:10:07.570025
 
 """
 from alembic import op
@@ -117,6 +117,22 @@ def upgrade():
     sa.Column('source_updated_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('version')
     )
+    op.create_table('staff_users',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('username', sa.String(length=64), nullable=False),
+    sa.Column('display_name', sa.String(length=100), nullable=False),
+    sa.Column('password_hash', sa.String(length=255), nullable=False),
+    sa.Column('role', sa.String(length=16), nullable=False),
+    sa.Column('is_active', sa.Boolean(), nullable=False),
+    sa.Column('failed_logins', sa.Integer(), nullable=False),
+    sa.Column('locked_until', sa.DateTime(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('last_login_at', sa.DateTime(), nullable=True),
+    sa.Column('password_changed_at', sa.DateTime(), nullable=False),
+    sa.Column('totp_secret', sa.String(length=64), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('username')
+    )
     op.create_table('sync_runs',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('started_at', sa.DateTime(), nullable=False),
@@ -138,6 +154,46 @@ def upgrade():
     sa.Column('error', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('complaints',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('tracking_number', sa.String(length=20), nullable=False),
+    sa.Column('access_code_hash', sa.String(length=128), nullable=False),
+    sa.Column('access_code_pending', sa.LargeBinary(), nullable=True),
+    sa.Column('uscc', sa.String(length=18), nullable=True),
+    sa.Column('organisation_name', sa.String(length=200), nullable=False),
+    sa.Column('category', sa.String(length=32), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('incident_on', sa.Date(), nullable=True),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('outcome', sa.String(length=24), nullable=True),
+    sa.Column('rejection_reason', sa.Text(), nullable=True),
+    sa.Column('public_reply', sa.Text(), nullable=True),
+    sa.Column('assignee_id', sa.Integer(), nullable=True),
+    sa.Column('same_concern_as_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('accepted_at', sa.DateTime(), nullable=True),
+    sa.Column('concluded_at', sa.DateTime(), nullable=True),
+    sa.Column('accept_due_at', sa.DateTime(), nullable=True),
+    sa.Column('conclude_due_at', sa.DateTime(), nullable=True),
+    sa.Column('anonymous', sa.Boolean(), nullable=False),
+    sa.Column('contact_name', sa.LargeBinary(), nullable=True),
+    sa.Column('contact_phone', sa.LargeBinary(), nullable=True),
+    sa.Column('contact_email', sa.LargeBinary(), nullable=True),
+    sa.Column('contact_purged_at', sa.DateTime(), nullable=True),
+    sa.Column('idempotency_key', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['assignee_id'], ['staff_users.id'], ),
+    sa.ForeignKeyConstraint(['same_concern_as_id'], ['complaints.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('idempotency_key'),
+    sa.UniqueConstraint('tracking_number')
+    )
+    with op.batch_alter_table('complaints', schema=None) as batch_op:
+        batch_op.create_index('ix_complaints_concluded_at', ['concluded_at'], unique=False)
+        batch_op.create_index('ix_complaints_state_created', ['state', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_complaints_uscc'), ['uscc'], unique=False)
+        batch_op.create_index('ix_complaints_uscc_category_state', ['uscc', 'category', 'state'], unique=False)
+
     op.create_table('list_changes',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('sync_run_id', sa.Integer(), nullable=False),
@@ -216,11 +272,52 @@ def upgrade():
     with op.batch_alter_table('score_snapshots', schema=None) as batch_op:
         batch_op.create_index('ix_score_snapshots_uscc_effective', ['uscc', 'effective_at'], unique=False)
 
+    op.create_table('complaint_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('complaint_id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('from_state', sa.String(length=16), nullable=True),
+    sa.Column('to_state', sa.String(length=16), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('public', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['staff_users.id'], ),
+    sa.ForeignKeyConstraint(['complaint_id'], ['complaints.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('complaint_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_complaint_events_complaint_id'), ['complaint_id'], unique=False)
+
+    op.create_table('complaint_evidence',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('complaint_id', sa.Integer(), nullable=False),
+    sa.Column('stored_name', sa.String(length=64), nullable=False),
+    sa.Column('original_name', sa.String(length=200), nullable=False),
+    sa.Column('content_type', sa.String(length=64), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['complaint_id'], ['complaints.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('stored_name')
+    )
+    with op.batch_alter_table('complaint_evidence', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_complaint_evidence_complaint_id'), ['complaint_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('complaint_evidence', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_complaint_evidence_complaint_id'))
+
+    op.drop_table('complaint_evidence')
+    with op.batch_alter_table('complaint_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_complaint_events_complaint_id'))
+
+    op.drop_table('complaint_events')
     with op.batch_alter_table('score_snapshots', schema=None) as batch_op:
         batch_op.drop_index('ix_score_snapshots_uscc_effective')
 
@@ -235,7 +332,15 @@ def downgrade():
         batch_op.drop_index('ix_list_changes_changed_at')
 
     op.drop_table('list_changes')
+    with op.batch_alter_table('complaints', schema=None) as batch_op:
+        batch_op.drop_index('ix_complaints_uscc_category_state')
+        batch_op.drop_index(batch_op.f('ix_complaints_uscc'))
+        batch_op.drop_index('ix_complaints_state_created')
+        batch_op.drop_index('ix_complaints_concluded_at')
+
+    op.drop_table('complaints')
     op.drop_table('sync_runs')
+    op.drop_table('staff_users')
     op.drop_table('rule_sets')
     with op.batch_alter_table('organisations', schema=None) as batch_op:
         batch_op.drop_index('ix_organisations_published_score')

@@ -1,5 +1,35 @@
-"""staff (being built)."""
+"""Staff: accounts, sign-in and the complaint-handling console under /staff."""
+
+import os
+
+from portal.extensions import login
 
 
 def init_app(app):
-    pass
+    from portal.staff import cli, views
+
+    # Password policy: at least this many characters (and two kinds of characters, not the username).
+    app.config.setdefault("STAFF_PASSWORD_MIN_LENGTH", 12)
+    # Failed sign-ins in a row that lock an account, and for how long.
+    app.config.setdefault("STAFF_LOCKOUT_THRESHOLD", 5)
+    app.config.setdefault("STAFF_LOCKOUT_MINUTES", 15)
+    # Per client IP on POST /staff/login (Flask-Limiter syntax), on top of the per-account lockout.
+    app.config.setdefault("STAFF_LOGIN_RATE_LIMIT", os.environ.get("STAFF_LOGIN_RATE_LIMIT", "10 per minute;100 per day"))
+    # A staff session ends after this many idle minutes, and in any case after this many hours.
+    app.config.setdefault("STAFF_SESSION_IDLE_MINUTES", int(os.environ.get("STAFF_SESSION_IDLE_MINUTES", "30")))
+    app.config.setdefault("STAFF_SESSION_MAX_HOURS", int(os.environ.get("STAFF_SESSION_MAX_HOURS", "12")))
+    # Complaints per page of the queue.
+    app.config.setdefault("STAFF_QUEUE_PAGE_SIZE", 25)
+    # Days to conclude a complaint once accepted (shared with portal.complaints, which may set it first).
+    app.config.setdefault("COMPLAINT_CONCLUDE_DAYS", int(os.environ.get("COMPLAINT_CONCLUDE_DAYS", "30")))
+    # Where evidence files are stored (portal.complaints owns the setting; same default).
+    app.config.setdefault("EVIDENCE_DIR", os.environ.get("EVIDENCE_DIR", os.path.join(app.instance_path, "evidence")))
+
+    login.init_app(app)
+    login.login_view = "staff.login"
+    # A session whose browser fingerprint (address and user agent) changes is dropped.
+    login.session_protection = "strong"
+    login.user_loader(views.load_user)
+    login.unauthorized_handler(views.unauthorized)
+    app.register_blueprint(views.bp)
+    app.cli.add_command(cli.staff_cli)

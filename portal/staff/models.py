@@ -1,1 +1,64 @@
-"""Models of portal.staff."""
+"""Staff accounts: the people who handle complaints (handlers) and oversee them (supervisors).
+
+Passwords are werkzeug scrypt hashes. Times are naive UTC.
+"""
+
+import hashlib
+from datetime import UTC, datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy import Boolean, DateTime, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.extensions import db
+
+ROLE_HANDLER = "handler"
+ROLE_SUPERVISOR = "supervisor"
+
+ROLES = {
+    ROLE_HANDLER: _l("Handler"),
+    ROLE_SUPERVISOR: _l("Supervisor"),
+}
+
+
+class StaffUser(UserMixin, db.Model):
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default=ROLE_HANDLER)
+    # Deactivated accounts cannot sign in, and their open sessions end at the next request.
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Failed sign-ins since the last success or lockout (see accounts.authenticate).
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    password_changed_at: Mapped[datetime] = mapped_column(DateTime)
+    # For a second factor later; unused today.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+
+    @property
+    def is_supervisor(self):
+        return self.role == ROLE_SUPERVISOR
+
+    @property
+    def role_label(self):
+        return ROLES.get(self.role, self.role)
+
+    def is_locked(self, now=None):
+        return self.locked_until is not None and self.locked_until > (now or datetime.now(UTC).replace(tzinfo=None))
+
+    def get_id(self):
+        # The session holds the id and a fingerprint of the password hash, so that
+        # changing a password ends every session opened with the old one.
+        return f"{self.id}:{self.session_fingerprint()}"
+
+    def session_fingerprint(self):
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+    def __repr__(self):
+        return f"<StaffUser {self.username} {self.role}>"

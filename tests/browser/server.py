@@ -78,6 +78,10 @@ class LiveServer:
             SCORING_DATABASE_URL=f"sqlite:///{self.folder / 'scoring-demo.db'}",
             INDEX_DIR=str(self.folder / "index"),
             JIEBA_CACHE_DIR=str(self.folder),
+            EVIDENCE_DIR=str(self.folder / "evidence"),
+            DOWNLOADS_DIR=str(self.folder / "downloads"),
+            # A key made for this server only (Fernet's format: 32 bytes, URL-safe base64).
+            COMPLAINT_CONTACT_KEY="bGl2ZS1zZXJ2ZXItdGVzdC1rZXktMzItYnl0ZXMhIT0=",
             PYTHONUNBUFFERED="1",
             # Never leave loopback: no proxy for 127.0.0.1.
             NO_PROXY="127.0.0.1,localhost",

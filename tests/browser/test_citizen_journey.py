@@ -245,8 +245,8 @@ def test_autocomplete_leads_to_the_report(page, youth_foundation):
     assert page.browsing_errors == []
 
 
-#: Latin words a Chinese page may show: pinyin examples, the demo rule set's version, loanwords.
-LATIN_ALLOWED_ON_CHINESE_PAGES = {"beijing", "qingshaonian", "bjqsn", "demo", "Cookie"}
+#: Latin words a Chinese page may show: pinyin examples, the demo rule set's version, loanwords, format names (Atom).
+LATIN_ALLOWED_ON_CHINESE_PAGES = {"beijing", "qingshaonian", "bjqsn", "demo", "Cookie", "Atom"}
 ENGLISH_WORD = re.compile(r"[A-Za-z]{4,}")
 
 

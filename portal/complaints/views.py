@@ -1,0 +1,348 @@
+"""Pages of complaints: file one in two steps, its acknowledgement, the status lookup, the privacy notice.
+
+Every form is a POST (organisation names, descriptions and codes stay out of
+URLs and access logs) and works without JavaScript.
+"""
+
+import logging
+
+from flask import (
+    abort,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from portal.complaints import bp, service
+from portal.complaints.models import CATEGORIES, OUTCOMES, STATE_LABELS
+from portal.extensions import limiter
+from portal.web import current_publication
+
+log = logging.getLogger(__name__)
+
+#: Session key: tracking numbers this browser submitted (for their acknowledgement page).
+SUBMITTED_KEY = "complaints_submitted"
+#: The honeypot: a field people never see, and robots fill.
+TRAP_FIELD = "hp_field_7"
+
+
+def _submit_limit():
+    return current_app.config["COMPLAINT_SUBMIT_RATE_LIMIT"]
+
+
+def _form_limit():
+    return current_app.config["COMPLAINT_FORM_RATE_LIMIT"]
+
+
+def _status_limit():
+    return current_app.config["COMPLAINT_STATUS_RATE_LIMIT"]
+
+
+def _not_final_step():
+    return request.form.get("step") != "details"
+
+
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _render(template, status=200, **context):
+    context.setdefault("categories", CATEGORIES)
+    context.setdefault("state_labels", STATE_LABELS)
+    context.setdefault("outcomes", OUTCOMES)
+    return _no_store(make_response(render_template(template, **context), status))
+
+
+# -- step 1: organisation and category ----------------------------------------------------
+
+
+def _step_one(values, errors=None, status=200):
+    return _render("complaints/new.html", status, values=values, errors=errors or {})
+
+
+@bp.get("/")
+def index():
+    """Explain how complaints work, with links to file one and to look one up."""
+    return _render(
+        "complaints/index.html",
+        accept_days=current_app.config["COMPLAINT_ACCEPT_WORKING_DAYS"],
+        conclude_days=current_app.config["COMPLAINT_CONCLUDE_DAYS"],
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@limiter.limit(_form_limit, methods=["POST"])
+@limiter.limit(_submit_limit, methods=["POST"], exempt_when=_not_final_step)
+def new():
+    """File a complaint: the organisation and the kind of problem first, then the details."""
+    if request.method == "GET":
+        values = {"uscc": "", "organisation_name": "", "category": request.args.get("category", "")}
+        code = (request.args.get("uscc") or "").strip()[:40]
+        if code:
+            # Prefill from a report page's "report this organisation" link: name and USCC only.
+            try:
+                choice = service.resolve_organisation(code, "")
+                values.update(uscc=choice.uscc, organisation_name=choice.name)
+            except service.ComplaintInvalid:
+                values["uscc"] = code
+        values["form_token"] = service.issue_form_token()
+        return _step_one(values)
+    if request.form.get("step") == "details":
+        return _submit()
+    return _choose_organisation()
+
+
+def _form_values(*names):
+    return {name: (request.form.get(name) or "") for name in names}
+
+
+def _choose_organisation():
+    values = _form_values("uscc", "organisation_name", "category", "form_token")
+    if not values["form_token"]:
+        values["form_token"] = service.issue_form_token()
+    errors = {}
+    organisation = None
+    try:
+        organisation = service.resolve_organisation(values["uscc"], values["organisation_name"])
+    except service.ComplaintInvalid as invalid:
+        errors.update(invalid.errors)
+    service.check_category(values["category"], errors)
+    if errors:
+        return _step_one(values, errors, 400)
+    return _step_two(organisation, values)
+
+
+#: The order of the second step's fields, for the error summary.
+DETAIL_FIELDS = (
+    "category",
+    "description",
+    "incident_on",
+    "evidence",
+    "contact",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+    "consent",
+)
+
+
+def _in_page_order(errors):
+    known = {name: errors[name] for name in DETAIL_FIELDS if name in errors}
+    return {**known, **{name: messages for name, messages in errors.items() if name not in known}}
+
+
+def _step_two(organisation, values, errors=None, status=200, message=None):
+    errors = _in_page_order(errors or {})
+    similar = service.similar_open_complaints(organisation, values["category"])
+    values.setdefault("contact_choice", "contact")
+    values.setdefault("same_concern", "no")
+    return _render(
+        "complaints/details.html",
+        status,
+        organisation=organisation,
+        values=values,
+        errors=errors,
+        similar=similar,
+        message=message,
+        description_min=current_app.config["COMPLAINT_DESCRIPTION_MIN"],
+        description_max=current_app.config["COMPLAINT_DESCRIPTION_MAX"],
+        max_files=current_app.config["COMPLAINT_EVIDENCE_MAX_FILES"],
+        max_megabytes=current_app.config["COMPLAINT_EVIDENCE_MAX_BYTES"] // (1024 * 1024),
+        trap_field=TRAP_FIELD,
+        today_iso=service.local_date(service.utcnow()).isoformat(),
+        retention_days=current_app.config["COMPLAINT_CONTACT_RETENTION_DAYS"],
+    )
+
+
+# -- step 2: the details, and the submission --------------------------------------------------
+
+
+def _submit():
+    values = _form_values(
+        "uscc",
+        "organisation_name",
+        "category",
+        "form_token",
+        "description",
+        "incident_on",
+        "contact_choice",
+        "contact_name",
+        "contact_phone",
+        "contact_email",
+        "same_concern",
+        "consent",
+    )
+    try:
+        organisation = service.resolve_organisation(values["uscc"], values["organisation_name"])
+    except service.ComplaintInvalid as invalid:
+        values["form_token"] = values["form_token"] or service.issue_form_token()
+        return _step_one(values, invalid.errors, 400)
+    category_errors = {}
+    service.check_category(values["category"], category_errors)
+    if category_errors:
+        return _step_one(values, category_errors, 400)
+    uploads = [(upload.filename, upload.stream) for upload in request.files.getlist("evidence")]
+    files_sent = any(filename for filename, _stream in uploads)
+    reattach = _("If you attached files, attach them again.") if files_sent else None
+
+    if request.form.get(TRAP_FIELD):
+        log.info("Complaint form refused: the hidden field was filled")
+        message = _("The form could not be accepted. Please submit it again.")
+        return _step_two(organisation, values, status=400, message=message)
+    try:
+        idempotency_key = service.read_form_token(values["form_token"])
+    except service.FormTokenError as error:
+        log.info("Complaint form refused: form token %s", error.reason)
+        if error.reason != "too_fast":
+            values["form_token"] = service.issue_form_token()
+        return _step_two(organisation, values, status=400, message=" ".join(filter(None, [error.message, reattach])))
+
+    existing = service.find_by_idempotency_key(idempotency_key)
+    if existing is not None:
+        # The same form again (a double click, a reload): the acknowledgement it already made.
+        return _acknowledge(existing)
+
+    anonymous = values["contact_choice"] == "anonymous"
+    contact = {"name": values["contact_name"], "phone": values["contact_phone"], "email": values["contact_email"]}
+    if not values["consent"]:
+        # Say everything that is wrong at once, not only the missing consent.
+        errors = {"consent": [_("Agree to the privacy notice to submit a complaint.")]}
+        service.check_fields(
+            values["category"], values["description"], values["incident_on"], contact, anonymous, errors
+        )
+        return _step_two(organisation, values, errors, 400, message=reattach)
+    try:
+        complaint, _code = service.submit_complaint(
+            organisation=organisation,
+            category=values["category"],
+            description=values["description"],
+            incident_on=values["incident_on"],
+            files=uploads,
+            contact=contact,
+            anonymous=anonymous,
+            idempotency_key=idempotency_key,
+            same_concern=values["same_concern"] == "yes",
+        )
+    except service.ComplaintInvalid as invalid:
+        return _step_two(organisation, values, invalid.errors, 400, message=reattach)
+    return _acknowledge(complaint)
+
+
+def _acknowledge(complaint):
+    submitted = [number for number in session.get(SUBMITTED_KEY, []) if number != complaint.tracking_number]
+    session[SUBMITTED_KEY] = (submitted + [complaint.tracking_number])[-10:]
+    # Post/Redirect/Get: the acknowledgement is a GET page; the access code is not in its URL.
+    return redirect(url_for("complaints.acknowledgement", tracking_number=complaint.tracking_number), code=303)
+
+
+@bp.get("/acknowledgement/<tracking_number>")
+def acknowledgement(tracking_number):
+    """Show the acknowledgement of a complaint this browser submitted; the access code only the first time."""
+    if tracking_number not in session.get(SUBMITTED_KEY, []):
+        abort(404)
+    complaint = service.find_by_tracking_number(tracking_number)
+    if complaint is None:
+        abort(404)
+    access_code = service.take_pending_access_code(complaint)
+    return _render("complaints/acknowledgement.html", complaint=complaint, access_code=access_code)
+
+
+# -- status lookup ------------------------------------------------------------------------------
+
+
+@bp.route("/status", methods=["GET", "POST"])
+@limiter.limit(_status_limit, methods=["POST"])
+def status():
+    """Look up a complaint by its tracking number and access code."""
+    if request.method == "GET":
+        return _render("complaints/status.html", values={}, errors={})
+    values = _form_values("tracking_number", "access_code")
+    errors = {}
+    if not values["tracking_number"].strip():
+        errors["tracking_number"] = [_("Enter the tracking number, for example TS-20261128-0042.")]
+    elif not service.TRACKING_NUMBER.fullmatch(service.normalise_tracking_number(values["tracking_number"])):
+        errors["tracking_number"] = [_("A tracking number looks like TS-20261128-0042.")]
+    if not values["access_code"].strip():
+        errors["access_code"] = [_("Enter the access code you were given when you submitted the complaint.")]
+    if errors:
+        shown = {"tracking_number": values["tracking_number"]}
+        return _render("complaints/status.html", 400, values=shown, errors=errors)
+    result = service.lookup(values["tracking_number"], values["access_code"])
+    if result is None:
+        # The same answer whether the number exists or not.
+        return _render(
+            "complaints/status.html",
+            404,
+            values={"tracking_number": values["tracking_number"]},
+            errors={},
+            message=_("No complaint matches this tracking number and access code. Check both and try again."),
+        )
+    return _render("complaints/status_result.html", result=result)
+
+
+@bp.get("/privacy")
+def privacy():
+    """The privacy notice of complaints."""
+    config = current_app.config
+    return _render(
+        "complaints/privacy.html",
+        retention_days=config["COMPLAINT_CONTACT_RETENTION_DAYS"],
+    )
+
+
+# -- organisation suggestions (JSON, for the form's autocomplete) --------------------------------
+
+
+@bp.post("/organisations")
+@limiter.limit(_form_limit)
+def organisations():
+    """Suggest registered organisations for a name or code typed: name and USCC only (POST keeps it out of logs)."""
+    suggestions = service.suggest_organisations(request.form.get("q", ""))
+    publication = current_publication()
+    data_as_of = publication.data_as_of.isoformat() + "Z" if publication and publication.data_as_of else None
+    response = jsonify(organisations=suggestions, data_as_of=data_as_of)
+    return _no_store(response)
+
+
+# -- errors of this blueprint, with messages about complaints ------------------------------------
+
+
+def _error(template, status, message):
+    return _no_store(make_response(render_template(template, message=message), status))
+
+
+@bp.errorhandler(CSRFError)
+def csrf_error(error):
+    log.info("Complaint form refused: %s", error.description)
+    return _error(
+        "errors/400.html",
+        400,
+        _("The form has expired or did not come from this site. Go back, reload the page and submit again."),
+    )
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error):
+    config = current_app.config
+    return _error(
+        "errors/413.html",
+        413,
+        _(
+            "The files are too large together. Attach at most %(count)s files of %(size)s MB each (JPEG, PNG or PDF).",
+            count=config["COMPLAINT_EVIDENCE_MAX_FILES"],
+            size=config["COMPLAINT_EVIDENCE_MAX_BYTES"] // (1024 * 1024),
+        ),
+    )
+
+
+def init_app(app):
+    pass

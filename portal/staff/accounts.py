@@ -1,0 +1,243 @@
+"""Staff accounts: creation, the password policy, sign-in with lockout, unlocking and deactivation.
+
+The CLI (``flask staff ...``) and the views call these functions; they take
+plain arguments and raise ``AccountError`` (with a translated message) when
+something cannot be done.
+"""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from portal.extensions import db
+from portal.staff.models import ROLES, StaffUser
+
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{2,63}")
+PASSWORD_MAX_LENGTH = 256
+DISPLAY_NAME_MAX_LENGTH = 100
+
+# Checked against when the username is unknown, so that an unknown name takes
+# as long to refuse as a wrong password (no timing oracle for usernames).
+_DUMMY_HASH = None
+
+
+def utcnow():
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class AccountError(Exception):
+    """An account operation was refused; ``messages`` are translated, for people."""
+
+    def __init__(self, *messages):
+        super().__init__(*[str(message) for message in messages])
+        self.messages = list(messages)
+
+    def __str__(self):
+        return " ".join(str(message) for message in self.messages)
+
+
+class PasswordPolicyError(AccountError):
+    """The password does not meet the policy."""
+
+
+class LoginFailed(Exception):
+    """A sign-in was refused. ``reason`` is ``invalid`` or ``locked``; ``locked_until`` is set when locked."""
+
+    def __init__(self, reason, locked_until=None):
+        super().__init__(reason)
+        self.reason = reason
+        self.locked_until = locked_until
+
+
+def hash_password(password):
+    return generate_password_hash(password, method="scrypt")
+
+
+def _character_classes(password):
+    classes = set()
+    for character in password:
+        if character.islower():
+            classes.add("lower")
+        elif character.isupper():
+            classes.add("upper")
+        elif character.isdigit():
+            classes.add("digit")
+        else:
+            classes.add("other")
+    return classes
+
+
+def password_problems(password, username):
+    """Return what is wrong with ``password`` for the account ``username`` (translated lazily); [] if it is fine."""
+    minimum = current_app.config["STAFF_PASSWORD_MIN_LENGTH"]
+    problems = []
+    if len(password) < minimum:
+        problems.append(_l("The password must be at least %(num)s characters long.", num=minimum))
+    if len(password) > PASSWORD_MAX_LENGTH:
+        problems.append(_l("The password must be at most %(num)s characters long.", num=PASSWORD_MAX_LENGTH))
+    if password and len(_character_classes(password)) < 2:
+        problems.append(
+            _l("The password must mix at least two kinds of characters: lower case, upper case, digits, others.")
+        )
+    if username and username.strip().lower() in password.lower():
+        problems.append(_l("The password must not contain the username."))
+    return problems
+
+
+def check_password_policy(password, username):
+    """Raise PasswordPolicyError if ``password`` does not meet the policy."""
+    problems = password_problems(password, username)
+    if problems:
+        raise PasswordPolicyError(*problems)
+
+
+def get_user(username):
+    """Return the StaffUser called ``username`` (case-insensitive), or None."""
+    return db.session.scalar(select(StaffUser).where(func.lower(StaffUser.username) == username.strip().lower()))
+
+
+def _require_user(username):
+    user = get_user(username)
+    if user is None:
+        raise AccountError(_l("There is no staff account called “%(username)s”.", username=username))
+    return user
+
+
+def create_user(username, role, display_name, password, now=None):
+    """Create and return an active staff account; raise AccountError if it cannot be created."""
+    now = now or utcnow()
+    username = (username or "").strip()
+    display_name = (display_name or "").strip()
+    problems = []
+    if not USERNAME_PATTERN.fullmatch(username):
+        problems.append(
+            _l("A username has 3 to 64 letters, digits, dots, hyphens or underscores, and starts with a letter or digit.")
+        )
+    if role not in ROLES:
+        problems.append(_l("The role must be one of: %(roles)s.", roles=", ".join(ROLES)))
+    if not display_name or len(display_name) > DISPLAY_NAME_MAX_LENGTH:
+        problems.append(_l("The display name must have 1 to %(num)s characters.", num=DISPLAY_NAME_MAX_LENGTH))
+    if problems:
+        raise AccountError(*problems)
+    if get_user(username) is not None:
+        raise AccountError(_l("A staff account called “%(username)s” already exists.", username=username))
+    check_password_policy(password, username)
+    user = StaffUser(
+        username=username,
+        display_name=display_name,
+        role=role,
+        password_hash=hash_password(password),
+        is_active=True,
+        failed_logins=0,
+        created_at=now,
+        password_changed_at=now,
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def set_password(username, password, now=None):
+    """Set a new password for ``username``; it also lifts a lockout and ends the account's sessions."""
+    user = _require_user(username)
+    check_password_policy(password, user.username)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = now or utcnow()
+    user.failed_logins = 0
+    user.locked_until = None
+    db.session.commit()
+    return user
+
+
+def change_own_password(user, current_password, new_password, now=None):
+    """Change a signed-in user's password after checking the current one."""
+    if not check_password_hash(user.password_hash, current_password or ""):
+        raise AccountError(_l("The current password is not correct."))
+    if current_password == new_password:
+        raise PasswordPolicyError(_l("The new password must be different from the current one."))
+    return set_password(user.username, new_password, now=now)
+
+
+def unlock(username):
+    """Lift the lockout of ``username`` and forget its failed sign-ins."""
+    user = _require_user(username)
+    user.failed_logins = 0
+    user.locked_until = None
+    db.session.commit()
+    return user
+
+
+def deactivate(username):
+    """Deactivate ``username``: it can no longer sign in, and its open sessions end."""
+    user = _require_user(username)
+    user.is_active = False
+    db.session.commit()
+    return user
+
+
+def activate(username):
+    """Reactivate a deactivated account."""
+    user = _require_user(username)
+    user.is_active = True
+    user.failed_logins = 0
+    user.locked_until = None
+    db.session.commit()
+    return user
+
+
+def authenticate(username, password, now=None):
+    """Return the active StaffUser whose password this is; raise LoginFailed otherwise.
+
+    Each wrong password counts against the account; at STAFF_LOCKOUT_THRESHOLD
+    failures in a row it is locked for STAFF_LOCKOUT_MINUTES, and while locked
+    even the right password is refused. An unknown or deactivated account is
+    refused like a wrong password, after the same amount of work.
+    """
+    global _DUMMY_HASH
+    now = now or utcnow()
+    user = get_user(username or "") if username else None
+    if user is None or not user.is_active:
+        if _DUMMY_HASH is None:
+            _DUMMY_HASH = hash_password("not a real password, only for timing")
+        check_password_hash(_DUMMY_HASH, password or "")
+        raise LoginFailed("invalid")
+    if user.is_locked(now):
+        raise LoginFailed("locked", user.locked_until)
+    if not check_password_hash(user.password_hash, password or ""):
+        _count_failure(user, now)
+        if user.is_locked(now):
+            raise LoginFailed("locked", user.locked_until)
+        raise LoginFailed("invalid")
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    db.session.commit()
+    return user
+
+
+def _count_failure(user, now):
+    # Counted in the database, so that concurrent failures in several workers all count.
+    db.session.execute(
+        update(StaffUser).where(StaffUser.id == user.id).values(failed_logins=StaffUser.failed_logins + 1)
+    )
+    db.session.commit()
+    db.session.refresh(user)
+    if user.failed_logins >= current_app.config["STAFF_LOCKOUT_THRESHOLD"]:
+        user.locked_until = now + timedelta(minutes=current_app.config["STAFF_LOCKOUT_MINUTES"])
+        user.failed_logins = 0
+        db.session.commit()
+
+
+def active_staff():
+    """Return every active account, by display name (to choose an assignee)."""
+    return db.session.scalars(
+        select(StaffUser).where(StaffUser.is_active.is_(True)).order_by(StaffUser.display_name, StaffUser.id)
+    ).all()
+
+
+def all_staff():
+    return db.session.scalars(select(StaffUser).order_by(StaffUser.username)).all()

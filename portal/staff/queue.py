@@ -1,0 +1,166 @@
+"""The staff queue of complaints and the dashboard figures: plain arguments in, plain data out."""
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import and_, case, func, or_, select
+
+from portal.complaints.models import OPEN_STATES, STATES, Complaint
+from portal.extensions import db
+from portal.staff.models import StaffUser
+
+#: Values of the queue's filters other than a state: every open state, or all.
+STATE_FILTERS = ("open", "all", *STATES)
+AGE_FILTERS = {
+    # value: (minimum age in days, maximum age in days or None)
+    "lt7": (0, 7),
+    "7to30": (7, 30),
+    "gt30": (30, None),
+}
+SORTS = ("oldest", "newest", "due")
+USCC_PATTERN = re.compile(r"[0-9A-HJ-NP-RTUWXY]{18}")
+
+
+@dataclass
+class QueueFilters:
+    state: str = "open"
+    category: str | None = None
+    organisation: str | None = None
+    age: str | None = None
+    overdue: bool = False
+    # "me", "none", or a staff id (as a string, as it comes from a form).
+    assignee: str | None = None
+    sort: str = "oldest"
+
+    @property
+    def active(self):
+        return any((self.state != "open", self.category, self.organisation, self.age, self.overdue, self.assignee))
+
+
+@dataclass
+class QueuePage:
+    rows: list = field(default_factory=list)  # (Complaint, assignee StaffUser or None, due, overdue)
+    total: int = 0
+    page: int = 1
+    pages: int = 1
+
+
+def due_expression():
+    """The deadline a complaint is working towards now: accepting it, then concluding it; NULL once closed."""
+    return case(
+        (Complaint.state == "submitted", Complaint.accept_due_at),
+        (Complaint.state.in_(("accepted", "investigating")), Complaint.conclude_due_at),
+        else_=None,
+    )
+
+
+def overdue_condition(now):
+    return or_(
+        and_(Complaint.state == "submitted", Complaint.accept_due_at < now),
+        and_(Complaint.state.in_(("accepted", "investigating")), Complaint.conclude_due_at < now),
+    )
+
+
+def due_of(complaint):
+    if complaint.state == "submitted":
+        return complaint.accept_due_at
+    if complaint.state in ("accepted", "investigating"):
+        return complaint.conclude_due_at
+    return None
+
+
+def is_overdue(complaint, now):
+    due = due_of(complaint)
+    return due is not None and due < now
+
+
+def _escape_like(text):
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _conditions(filters, user_id, now):
+    conditions = []
+    if filters.state == "open":
+        conditions.append(Complaint.state.in_(OPEN_STATES))
+    elif filters.state in STATES:
+        conditions.append(Complaint.state == filters.state)
+    if filters.category:
+        conditions.append(Complaint.category == filters.category)
+    if filters.organisation:
+        text = filters.organisation.strip()
+        if USCC_PATTERN.fullmatch(text.upper()):
+            conditions.append(Complaint.uscc == text.upper())
+        else:
+            conditions.append(Complaint.organisation_name.ilike(f"%{_escape_like(text)}%", escape="\\"))
+    if filters.age in AGE_FILTERS:
+        youngest, oldest = AGE_FILTERS[filters.age]
+        conditions.append(Complaint.created_at <= now - timedelta(days=youngest))
+        if oldest is not None:
+            conditions.append(Complaint.created_at > now - timedelta(days=oldest))
+    if filters.overdue:
+        conditions.append(overdue_condition(now))
+    if filters.assignee == "me":
+        conditions.append(Complaint.assignee_id == user_id)
+    elif filters.assignee == "none":
+        conditions.append(Complaint.assignee_id.is_(None))
+    elif filters.assignee:
+        conditions.append(Complaint.assignee_id == int(filters.assignee))
+    return conditions
+
+
+def complaint_queue(filters, user_id, now, page=1, per_page=25):
+    """Return one page of the complaints matching ``filters`` for the staff member ``user_id``."""
+    conditions = _conditions(filters, user_id, now)
+    total = db.session.scalar(select(func.count(Complaint.id)).where(*conditions))
+    pages = max(1, math.ceil(total / per_page))
+    due = due_expression()
+    if filters.sort == "newest":
+        order = (Complaint.created_at.desc(), Complaint.id.desc())
+    elif filters.sort == "due":
+        # Complaints with a deadline first, the nearest (or most overdue) first.
+        order = (case((due.is_(None), 1), else_=0), due, Complaint.created_at, Complaint.id)
+    else:
+        order = (Complaint.created_at, Complaint.id)
+    result = db.session.execute(
+        select(Complaint, StaffUser)
+        .outerjoin(StaffUser, StaffUser.id == Complaint.assignee_id)
+        .where(*conditions)
+        .order_by(*order)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    rows = [(complaint, assignee, due_of(complaint), is_overdue(complaint, now)) for complaint, assignee in result]
+    return QueuePage(rows=rows, total=total, page=page, pages=pages)
+
+
+@dataclass
+class Dashboard:
+    by_state: dict
+    open_total: int
+    overdue: int
+    assigned_to_me: int
+    unassigned: int
+    oldest_open: Complaint | None
+
+
+def dashboard(user_id, now):
+    """Return the figures of the staff dashboard for ``user_id``."""
+    counts = dict(db.session.execute(select(Complaint.state, func.count(Complaint.id)).group_by(Complaint.state)).all())
+    by_state = {state: counts.get(state, 0) for state in STATES}
+    open_condition = Complaint.state.in_(OPEN_STATES)
+    return Dashboard(
+        by_state=by_state,
+        open_total=sum(by_state[state] for state in OPEN_STATES),
+        overdue=db.session.scalar(select(func.count(Complaint.id)).where(overdue_condition(now))),
+        assigned_to_me=db.session.scalar(
+            select(func.count(Complaint.id)).where(open_condition, Complaint.assignee_id == user_id)
+        ),
+        unassigned=db.session.scalar(
+            select(func.count(Complaint.id)).where(open_condition, Complaint.assignee_id.is_(None))
+        ),
+        oldest_open=db.session.scalars(
+            select(Complaint).where(open_condition).order_by(Complaint.created_at, Complaint.id).limit(1)
+        ).first(),
+    )

@@ -1,0 +1,547 @@
+"""The staff console (/staff): sign-in, the dashboard, the queue, a complaint's detail and its workflow.
+
+Views parse the request, call accounts/queue/workflow and render; the rules
+live in those services. Every page here is private: never cached (neither
+by portal.pagecache nor by a browser or proxy) and never indexed.
+"""
+
+import re
+import time
+from functools import wraps
+
+from cryptography.fernet import InvalidToken
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from portal.complaints import crypto
+from portal.complaints import evidence as evidence_store
+from portal.complaints.models import CATEGORIES, OUTCOMES, STATE_LABELS, STATES, Complaint, Evidence
+from portal.extensions import db, limiter
+from portal.i18n import is_safe_next
+from portal.staff import accounts, queue, workflow
+from portal.staff.forms import (
+    AddNoteForm,
+    AssignForm,
+    ConcludeForm,
+    LoginForm,
+    LogoutForm,
+    NoteForm,
+    PasswordForm,
+    RejectForm,
+    ReopenForm,
+    error_list,
+)
+from portal.staff.models import ROLE_SUPERVISOR, ROLES, StaffUser
+from portal.web import abort_with_message
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+#: Views anyone may reach (the sign-in page); every other view needs a signed-in staff member.
+PUBLIC_ENDPOINTS = {"staff.login"}
+
+_PAGE_NUMBER = re.compile(r"[0-9]{1,9}")
+_STAFF_ID = re.compile(r"[0-9]{1,9}")
+
+#: The form of each move, by the state it moves to, with its prefix (ids must be unique on the page).
+MOVE_FORMS = {
+    "accepted": (NoteForm, "accept"),
+    "rejected": (RejectForm, "reject"),
+    "investigating": (NoteForm, "investigate"),
+    "concluded": (ConcludeForm, "conclude"),
+}
+
+
+def utcnow():
+    return accounts.utcnow()
+
+
+# -- access --------------------------------------------------------------------
+
+
+def staff_required(role=None):
+    """Let only signed-in staff (of ``role``, if given) reach a view: 401/redirect if signed out, 403 if the role is wrong."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()
+            if role is not None and current_user.role != role:
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapper.staff_role = role
+        return wrapper
+
+    return decorator
+
+
+def unauthorized():
+    """Send a signed-out visitor to the sign-in page; refuse other methods with a 401."""
+    if request.method in ("GET", "HEAD"):
+        target = request.full_path if request.query_string else request.path
+        return redirect(url_for("staff.login", next=target))
+    abort(401)
+
+
+@bp.before_request
+def _session_timeout():
+    """End a staff session idle for STAFF_SESSION_IDLE_MINUTES, or older than STAFF_SESSION_MAX_HOURS."""
+    if not current_user.is_authenticated:
+        return
+    now = time.time()
+    idle = current_app.config["STAFF_SESSION_IDLE_MINUTES"] * 60
+    longest = current_app.config["STAFF_SESSION_MAX_HOURS"] * 3600
+    seen = session.get("staff_seen")
+    since = session.get("staff_since")
+    if seen is None or since is None or now - seen > idle or now - since > longest:
+        logout_user()
+        session.clear()
+        flash(_("You were signed out after a period of inactivity. Please sign in again."), "notice")
+        return
+    session["staff_seen"] = now
+
+
+@bp.after_request
+def _private_headers(response):
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    response.vary.add("Cookie")
+    return response
+
+
+@bp.context_processor
+def _staff_context():
+    return {"logout_form": LogoutForm() if current_user.is_authenticated else None}
+
+
+def _error_page(error):
+    # 401 and 403 have no page in portal.web: these are the staff console's own.
+    return render_template("staff/error.html", code=error.code, message=getattr(error, "description", None)), error.code
+
+
+def _csrf_error(error):
+    # Usually a session that ended (timeout, sign-out elsewhere) under an open form.
+    message = _("This form has expired, or your session has ended. Please try again.")
+    if request.endpoint == "staff.login":
+        form = LoginForm()
+        return render_template("staff/login.html", form=form, errors=[(form.username.id, message)], failure=message), 400
+    return render_template("staff/error.html", code=400, message=message), 400
+
+
+bp.register_error_handler(401, _error_page)
+bp.register_error_handler(403, _error_page)
+bp.register_error_handler(CSRFError, _csrf_error)
+
+
+# -- signing in and out --------------------------------------------------------
+
+
+def _safe_next():
+    target = request.args.get("next", "")
+    if is_safe_next(target) and (target == "/staff" or target.startswith("/staff/")):
+        return target
+    return url_for("staff.dashboard")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["STAFF_LOGIN_RATE_LIMIT"], methods=["POST"])
+def login():
+    """Sign in with a username and password."""
+    if current_user.is_authenticated:
+        return redirect(_safe_next())
+    form = LoginForm()
+    failure = None
+    status = 200
+    if form.is_submitted():
+        status = 400
+        if form.validate():
+            try:
+                user = accounts.authenticate(form.username.data, form.password.data)
+            except accounts.LoginFailed as error:
+                status = 401
+                if error.reason == "locked":
+                    failure = _(
+                        "This account is locked after repeated failed sign-ins. Try again later, or ask a supervisor to unlock it."
+                    )
+                else:
+                    failure = _("The username or password is not correct.")
+            else:
+                target = _safe_next()
+                # A new session for the signed-in user: nothing from before sign-in carries over (no fixation).
+                session.clear()
+                login_user(user)
+                now = time.time()
+                session["staff_since"] = now
+                session["staff_seen"] = now
+                return redirect(target, code=303)
+    errors = error_list(form)
+    if failure:
+        errors.insert(0, (form.username.id, failure))
+    return render_template("staff/login.html", form=form, errors=errors, failure=failure), status
+
+
+@bp.post("/logout")
+@staff_required()
+def logout():
+    """Sign out (a POST with the CSRF token)."""
+    logout_user()
+    session.clear()
+    flash(_("You are signed out."), "notice")
+    return redirect(url_for("staff.login"), code=303)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@staff_required()
+def change_password():
+    """Change one's own password."""
+    form = PasswordForm()
+    problems = []
+    status = 200
+    if form.is_submitted():
+        status = 400
+        if form.validate():
+            try:
+                accounts.change_own_password(current_user, form.current_password.data, form.new_password.data)
+            except accounts.AccountError as error:
+                field = "current_password" if not isinstance(error, accounts.PasswordPolicyError) else "new_password"
+                problems = [(getattr(form, field).id, str(message)) for message in error.messages]
+            else:
+                # The session's fingerprint changed with the hash: sign in again in this session only.
+                user = db.session.get(StaffUser, current_user.id)
+                session.clear()
+                login_user(user)
+                now = time.time()
+                session["staff_since"] = now
+                session["staff_seen"] = now
+                flash(_("Your password has been changed. Other sessions of your account have ended."), "notice")
+                return redirect(url_for("staff.dashboard"), code=303)
+    return render_template("staff/password.html", form=form, errors=error_list(form) + problems), status
+
+
+# -- dashboard and queue -------------------------------------------------------
+
+
+@bp.get("/")
+@staff_required()
+def dashboard():
+    """Counts by state, overdue and mine, and the oldest open complaint."""
+    figures = queue.dashboard(current_user.id, utcnow())
+    return render_template("staff/dashboard.html", figures=figures, state_labels=STATE_LABELS, now=utcnow())
+
+
+def _one_arg(name, allowed=None):
+    values = request.args.getlist(name)
+    if len(values) > 1:
+        abort_with_message(400, _("Choose at most one value for “%(name)s”.", name=name))
+    value = values[0].strip() if values else ""
+    if value and allowed is not None and value not in allowed:
+        abort_with_message(400, _("“%(value)s” is not a possible value for “%(name)s”.", value=value[:40], name=name))
+    return value or None
+
+
+def _queue_filters():
+    filters = queue.QueueFilters(
+        state=_one_arg("state", queue.STATE_FILTERS) or "open",
+        category=_one_arg("category", CATEGORIES),
+        organisation=_one_arg("organisation"),
+        age=_one_arg("age", queue.AGE_FILTERS),
+        overdue=_one_arg("overdue", ("1",)) == "1",
+        assignee=_one_arg("assignee"),
+        sort=_one_arg("sort", queue.SORTS) or "oldest",
+    )
+    if filters.organisation and len(filters.organisation) > 200:
+        abort_with_message(400, _("The organisation to look for is too long: at most 200 characters."))
+    if filters.assignee not in (None, "me", "none") and not _STAFF_ID.fullmatch(filters.assignee):
+        abort_with_message(400, _("“%(value)s” is not a possible value for “%(name)s”.", value=filters.assignee[:40], name="assignee"))
+    return filters
+
+
+def _requested_page():
+    value = request.args.get("page")
+    if value is None:
+        return 1
+    if not _PAGE_NUMBER.fullmatch(value) or int(value) < 1:
+        abort_with_message(400, _("The page number must be a whole number from 1 upwards."))
+    return int(value)
+
+
+@bp.get("/complaints")
+@staff_required()
+def complaints():
+    """The queue: complaints filtered, sorted and paginated."""
+    filters = _queue_filters()
+    page = _requested_page()
+    now = utcnow()
+    result = queue.complaint_queue(
+        filters, current_user.id, now, page=page, per_page=current_app.config["STAFF_QUEUE_PAGE_SIZE"]
+    )
+    if page > result.pages:
+        abort_with_message(404, _("There is no page %(page)s: the queue has %(num)s pages.", page=page, num=result.pages))
+    return render_template(
+        "staff/queue.html",
+        result=result,
+        filters=filters,
+        staff=accounts.active_staff(),
+        categories=CATEGORIES,
+        state_labels=STATE_LABELS,
+        states=STATES,
+        age_filters=queue.AGE_FILTERS,
+        now=now,
+    )
+
+
+# -- one complaint -------------------------------------------------------------
+
+
+def _complaint_or_404(tracking_number):
+    complaint = db.session.scalar(select(Complaint).where(Complaint.tracking_number == tracking_number))
+    if complaint is None:
+        abort_with_message(404, _("There is no complaint with the tracking number %(number)s.", number=tracking_number[:30]))
+    return complaint
+
+
+def _contact(complaint):
+    """Return the decrypted contact details, or None and a flag if they cannot be read."""
+    try:
+        return {
+            "name": crypto.decrypt(complaint.contact_name),
+            "phone": crypto.decrypt(complaint.contact_phone),
+            "email": crypto.decrypt(complaint.contact_email),
+        }, False
+    except (InvalidToken, crypto.ContactKeyError):
+        # A rotated-out or wrong key: say so, never show the token.
+        return None, True
+
+
+def _assign_form(complaint, formdata=None):
+    form = AssignForm(formdata=formdata, prefix="assign")
+    if current_user.is_supervisor:
+        form.assignee.choices = [SelectChoice("", _("Nobody"))] + [
+            SelectChoice(str(user.id), f"{user.display_name} ({user.username})") for user in accounts.active_staff()
+        ]
+    else:
+        form.assignee.choices = [SelectChoice(str(current_user.id), _("Me (%(name)s)", name=current_user.display_name))]
+    if formdata is None:
+        form.assignee.data = str(complaint.assignee_id) if complaint.assignee_id else ""
+    return form
+
+
+def _render_detail(complaint, status=200, errors=(), **forms):
+    actions = {}
+    for to_state in workflow.FORWARD.get(complaint.state, ()):
+        form_class, prefix = MOVE_FORMS[to_state]
+        actions[to_state] = forms.get(prefix) or form_class(formdata=None, prefix=prefix)
+    reopen_form = None
+    if complaint.state in workflow.REOPEN and current_user.is_supervisor:
+        reopen_form = forms.get("reopen") or ReopenForm(formdata=None, prefix="reopen")
+    note_form = forms.get("note") or AddNoteForm(formdata=None, prefix="note")
+    assign_form = None
+    if complaint.state in workflow.FORWARD and (current_user.is_supervisor or complaint.assignee_id is None):
+        assign_form = forms.get("assign") or _assign_form(complaint)
+    contact, contact_unreadable = (None, False) if complaint.anonymous else _contact(complaint)
+    related = db.session.scalars(
+        select(Complaint).where(Complaint.same_concern_as_id == complaint.id).order_by(Complaint.created_at)
+    ).all()
+    staff_names = {user.username: user.display_name for user in accounts.all_staff()}
+    assignee = db.session.get(StaffUser, complaint.assignee_id) if complaint.assignee_id else None
+    now = utcnow()
+    return (
+        render_template(
+            "staff/detail.html",
+            complaint=complaint,
+            assignee=assignee,
+            contact=contact,
+            contact_unreadable=contact_unreadable,
+            evidence=complaint.evidence,
+            events=workflow.history(complaint.id),
+            related=related,
+            actions=actions,
+            may_act=workflow.may_act(current_user, complaint),
+            reopen_form=reopen_form,
+            note_form=note_form,
+            assign_form=assign_form,
+            errors=list(errors),
+            staff_names=staff_names,
+            categories=CATEGORIES,
+            outcomes=OUTCOMES,
+            state_labels=STATE_LABELS,
+            due=queue.due_of(complaint),
+            overdue=queue.is_overdue(complaint, now),
+            now=now,
+        ),
+        status,
+    )
+
+
+@bp.get("/complaints/<tracking_number>")
+@staff_required()
+def detail(tracking_number):
+    """A complaint with its contact details, evidence, history and the actions open to the viewer."""
+    return _render_detail(_complaint_or_404(tracking_number))
+
+
+def _workflow_error_response(complaint, error, prefix, form):
+    db.session.rollback()
+    complaint = db.session.get(Complaint, complaint.id)
+    if form is not None and error.field and hasattr(form, error.field):
+        field = getattr(form, error.field)
+        field.errors = list(field.errors) + [str(error)]
+        field_id = field.id
+    else:
+        # Not about one field (an illegal move, a concurrent change): link to the actions.
+        field_id = "actions"
+    return _render_detail(complaint, status=error.status, errors=[(field_id, str(error))], **{prefix: form})
+
+
+@bp.post("/complaints/<tracking_number>/move/<to_state>")
+@staff_required()
+def move(tracking_number, to_state):
+    """Accept, reject, investigate or conclude a complaint."""
+    complaint = _complaint_or_404(tracking_number)
+    if to_state not in MOVE_FORMS:
+        abort(404)
+    form_class, prefix = MOVE_FORMS[to_state]
+    form = form_class(prefix=prefix)
+    # A move that is not open from the current state is refused as such (409), whatever the form says:
+    # its form is not on the page, so field errors would point nowhere.
+    if to_state in workflow.FORWARD.get(complaint.state, ()) and not form.validate():
+        return _render_detail(complaint, status=400, errors=error_list(form), **{prefix: form})
+    try:
+        workflow.transition(
+            complaint.id,
+            current_user.id,
+            to_state,
+            note=form.note.data,
+            reason=getattr(form, "reason", None) and form.reason.data,
+            outcome=getattr(form, "outcome", None) and form.outcome.data,
+            reply=getattr(form, "reply", None) and form.reply.data,
+        )
+    except workflow.WorkflowError as error:
+        return _workflow_error_response(complaint, error, prefix, form)
+    flash(_("The complaint is now “%(state)s”.", state=STATE_LABELS[to_state]), "success")
+    return redirect(url_for("staff.detail", tracking_number=tracking_number), code=303)
+
+
+@bp.post("/complaints/<tracking_number>/reopen")
+@staff_required(ROLE_SUPERVISOR)
+def reopen(tracking_number):
+    """Reopen a rejected or concluded complaint (supervisors, with a note)."""
+    complaint = _complaint_or_404(tracking_number)
+    form = ReopenForm(prefix="reopen")
+    if complaint.state in workflow.REOPEN and not form.validate():
+        return _render_detail(complaint, status=400, errors=error_list(form), reopen=form)
+    try:
+        workflow.transition(complaint.id, current_user.id, "accepted", note=form.note.data)
+    except workflow.WorkflowError as error:
+        return _workflow_error_response(complaint, error, "reopen", form)
+    flash(_("The complaint is reopened and “%(state)s” again.", state=STATE_LABELS["accepted"]), "success")
+    return redirect(url_for("staff.detail", tracking_number=tracking_number), code=303)
+
+
+@bp.post("/complaints/<tracking_number>/notes")
+@staff_required()
+def add_note(tracking_number):
+    """Add an internal note."""
+    complaint = _complaint_or_404(tracking_number)
+    form = AddNoteForm(prefix="note")
+    if not form.validate():
+        return _render_detail(complaint, status=400, errors=error_list(form), note=form)
+    try:
+        workflow.add_note(complaint.id, current_user.id, form.note.data)
+    except workflow.WorkflowError as error:
+        return _workflow_error_response(complaint, error, "note", form)
+    flash(_("The note is added."), "success")
+    return redirect(url_for("staff.detail", tracking_number=tracking_number, _anchor="history"), code=303)
+
+
+@bp.post("/complaints/<tracking_number>/assign")
+@staff_required()
+def assign(tracking_number):
+    """Assign the complaint (supervisors: anyone; handlers: take an unassigned one)."""
+    complaint = _complaint_or_404(tracking_number)
+    form = _assign_form(complaint, formdata=request.form)
+    if not form.validate():
+        return _render_detail(complaint, status=400, errors=error_list(form), assign=form)
+    assignee_id = int(form.assignee.data) if form.assignee.data else None
+    try:
+        workflow.assign(complaint.id, current_user.id, assignee_id)
+    except workflow.WorkflowError as error:
+        return _workflow_error_response(complaint, error, "assign", form)
+    flash(_("The assignment is saved."), "success")
+    return redirect(url_for("staff.detail", tracking_number=tracking_number), code=303)
+
+
+@bp.get("/complaints/<tracking_number>/evidence/<int:evidence_id>")
+@staff_required()
+def evidence(tracking_number, evidence_id):
+    """Download one evidence file, as an attachment of its recorded type."""
+    complaint = _complaint_or_404(tracking_number)
+    item = db.session.get(Evidence, evidence_id)
+    if item is None or item.complaint_id != complaint.id:
+        abort_with_message(404, _("There is no such evidence file."))
+    try:
+        path = evidence_store.open_evidence(item)
+    except (FileNotFoundError, ValueError):
+        abort_with_message(404, _("The evidence file is missing from the store. Tell the system administrator."))
+    response = send_file(
+        path,
+        mimetype=item.content_type or "application/octet-stream",
+        as_attachment=True,
+        download_name=item.original_name or f"evidence-{item.id}",
+        conditional=False,
+        etag=False,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+# -- accounts (supervisors) ----------------------------------------------------
+
+
+@bp.get("/users")
+@staff_required(ROLE_SUPERVISOR)
+def users():
+    """Staff accounts, with their role, state and last sign-in."""
+    return render_template("staff/users.html", users=accounts.all_staff(), roles=ROLES, now=utcnow(),
+                           unlock_form=LogoutForm(prefix="unlock"))
+
+
+@bp.post("/users/<int:user_id>/unlock")
+@staff_required(ROLE_SUPERVISOR)
+def unlock_user(user_id):
+    """Lift a lockout."""
+    user = db.session.get(StaffUser, user_id)
+    if user is None:
+        abort_with_message(404, _("There is no such staff account."))
+    accounts.unlock(user.username)
+    flash(_("The account %(username)s is unlocked.", username=user.username), "success")
+    return redirect(url_for("staff.users"), code=303)
+
+
+def load_user(user_id):
+    """Flask-Login's user loader: the active account whose id and password fingerprint the session holds."""
+    identifier, _separator, fingerprint = (user_id or "").partition(":")
+    if not identifier.isdigit():
+        return None
+    user = db.session.get(StaffUser, int(identifier))
+    if user is None or not user.is_active or user.session_fingerprint() != fingerprint:
+        return None
+    return user

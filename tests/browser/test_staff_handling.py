@@ -1,0 +1,150 @@
+"""A complaint handled end to end in a real browser: staff sign-in, accept, investigate, conclude with a
+reply, sign out, and the complainant reads the reply on /complaints/status.
+
+Runs with JavaScript on and off: every step is a plain form.
+"""
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.browser.server import BIN, IN_CI, ROOT
+
+try:
+    from playwright.sync_api import expect
+except ImportError:
+    if IN_CI:
+        raise
+    pytest.skip("browser tests need Playwright for Python (requirements-dev.txt)", allow_module_level=True)
+
+pytestmark = pytest.mark.browser
+
+HANDLER = "browser-handler"
+PASSWORD = "Queue-Keeper-2026"
+REPLY = "经调查，该会确未按规定公开年度财务报告，已责令其于30日内整改并公开。"
+
+# Run with the live server's environment: the portal tables the migrations may not have yet
+# (the lead regenerates them), then one complaint through the complaints service.
+_TABLES = """
+from portal import create_app
+from portal.extensions import db
+
+with create_app().app_context():
+    db.metadata.create_all(db.engine)
+"""
+_SUBMIT = """
+import sys
+from portal import create_app
+from portal.complaints import service
+from portal.extensions import db
+
+app = create_app()
+with app.app_context():
+    complaint, code = service.submit_complaint(
+        service.OrganisationChoice(None, sys.argv[1], False), "financial_opacity",
+        "该协会连续两年未公开年度财务报告，捐赠款去向不明，请予调查。", None, [],
+        {"name": "王小明", "phone": "13800138000"}, False, None,
+    )
+    print(complaint.tracking_number, code)
+"""
+
+
+def _run(live_server, arguments, stdin=None):
+    completed = subprocess.run(
+        arguments, cwd=ROOT, env=live_server.environment(), input=stdin, capture_output=True, text=True, timeout=120
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return completed.stdout
+
+
+@pytest.fixture(scope="module")
+def handler_account(live_server):
+    _run(live_server, [sys.executable, "-c", _TABLES])
+    _run(
+        live_server,
+        [str(BIN / "flask"), "--app", "app", "staff", "create-user", HANDLER, "--role", "handler",
+         "--display-name", "浏览器处理人", "--password-stdin"],
+        stdin=PASSWORD + "\n",
+    )
+    return HANDLER
+
+
+@pytest.fixture
+def complaint(live_server, handler_account):
+    """(tracking number, access code) of a new complaint."""
+    number, code = _run(live_server, [sys.executable, "-c", _SUBMIT, "北京市浏览器测试公益协会"]).split()
+    return number, code
+
+
+def submit(page, form_selector):
+    with page.expect_navigation():
+        page.locator(f"{form_selector} button[type=submit]").click()
+
+
+def test_staff_handle_a_complaint_and_the_complainant_reads_the_reply(any_page, browser, base_url, complaint):
+    page = any_page
+    number, code = complaint
+
+    # A signed-out visit to the console goes to the sign-in page.
+    page.goto("/staff/complaints")
+    assert "/staff/login" in page.url
+    page.fill("#username", HANDLER)
+    page.fill("#password", PASSWORD)
+    submit(page, "form.staff-form")
+    assert page.url.endswith("/staff/complaints")
+
+    # The queue lists the new complaint; open it.
+    with page.expect_navigation():
+        page.locator(f"main table a:has-text('{number}')").click()
+    assert page.url.endswith(f"/staff/complaints/{number}")
+    expect(page.locator("main")).to_contain_text("13800138000")  # the decrypted contact, for staff
+
+    # Accept, start the investigation, conclude with a reply.
+    page.fill("#accept-note", "材料齐全，予以受理。")
+    submit(page, "#action-accept form")
+    expect(page.locator("#action-investigate")).to_be_visible()
+    submit(page, "#action-investigate form")
+    expect(page.locator("#action-conclude")).to_be_visible()
+
+    # Concluding without a reply is refused, with a summary that links to the field.
+    page.check("input[name=conclude-outcome][value=substantiated]")
+    submit(page, "#action-conclude form")
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_visible()
+    expect(summary.locator("a[href='#conclude-reply']")).to_have_count(1)
+    # That refusal is the one 4xx response this journey expects.
+    assert [error.split()[0] for error in page.browsing_errors] == ["400"]
+    page.browsing_errors.clear()
+
+    page.check("input[name=conclude-outcome][value=substantiated]")
+    page.fill("#conclude-reply", REPLY)
+    submit(page, "#action-conclude form")
+    expect(page.locator("#action-conclude")).to_have_count(0)
+    history = page.locator("table.staff-history")
+    expect(history).to_contain_text("材料齐全，予以受理。")
+    expect(history).to_contain_text(REPLY)
+
+    # Sign out (a POST form with its CSRF token); the console is closed again.
+    submit(page, ".staff-bar__logout")
+    assert "/staff/login" in page.url
+    page.goto("/staff/")
+    assert "/staff/login" in page.url
+
+    # The complainant, in a browser of their own, reads the reply.
+    context = browser.new_context(base_url=base_url, locale="zh-CN")
+    try:
+        citizen = context.new_page()
+        citizen.goto("/complaints/status")
+        citizen.fill("#tracking_number", number)
+        citizen.fill("#access_code", code)
+        with citizen.expect_navigation():
+            citizen.locator("main form button[type=submit]").click()
+        main = citizen.locator("main")
+        expect(main).to_contain_text(REPLY)
+        expect(main).not_to_contain_text("材料齐全")  # internal notes stay internal
+        expect(main).not_to_contain_text("13800138000")
+    finally:
+        context.close()
+
+    assert page.browsing_errors == []
