@@ -9,8 +9,11 @@ database of N organisations, ``flask db upgrade``, ``flask sync run``; see
 bench.trivial_app:app`` on a loopback port, with the number of workers
 gunicorn.conf.py chooses. ``bench/trivial_app.py`` is the portal's app plus
 one route, ``/bench-trivial``, which returns "ok": the same configuration,
-extensions and hooks, and nothing else. Then, for each route, a short
-warm-up and ``wrk -t2 -c50 -d5s --latency`` (Debian's /usr/bin/wrk), in three
+extensions and hooks, and nothing else. Then, after warming every route
+(``--first-warmup``: each gunicorn worker renders each page once, and its
+first search computes the index's sort orders, seconds on a loaded machine),
+for each route, a short warm-up and ``wrk -t2 -c50 -d5s --latency``
+(Debian's /usr/bin/wrk), in three
 rounds that take the routes in turn (15 s per route in all), and prints
 requests/s, p50 and p99 latency, then the median of the rounds and its ratio
 to the trivial route's. wrk runs on the same machine, so it takes part of the
@@ -84,6 +87,9 @@ def main():
     parser.add_argument("--duration", type=int, default=15, help="seconds of wrk per route, in all (default 15)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds the duration is split into (default 3)")
     parser.add_argument("--warmup", type=int, default=1, help="seconds of wrk before each measure (default 1)")
+    parser.add_argument("--first-warmup", type=int, default=10,
+                        help="seconds of wrk on each route before the first round (default 10): every worker's "
+                             "first search computes the index's sort orders, and every worker renders each page once")
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: gunicorn.conf.py's)")
@@ -120,6 +126,10 @@ def main():
               f"wrk -t{arguments.threads} -c{arguments.connections} -d{seconds}s --latency per route, "
               f"{arguments.warmup} s warm-up each; load average before: {load_average()}")
         rounds = {name: [] for name in routes}
+        if arguments.first_warmup:
+            for path in routes.values():
+                wrk(server.base_url + path, arguments.first_warmup, arguments.connections, arguments.threads)
+            print(f"warmed every route for {arguments.first_warmup} s; load average: {load_average()}")
         for number in range(1, arguments.rounds + 1):
             # Interleaved, so that anything else on the machine slows every route alike.
             for name, path in routes.items():

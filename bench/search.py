@@ -4,6 +4,8 @@
     .venv/bin/python bench/search.py --sizes 60000,900000     # and 900,000 (the build takes long)
     .venv/bin/python bench/search.py --sizes 900000 --keep    # keep the folder ...
     .venv/bin/python bench/search.py --reuse /tmp/search-bench-XXXX   # ... and query it again
+    .venv/bin/python bench/search.py --sizes 900000 --reuse /tmp/search-bench-XXXX --rebuild --skip-fts
+        # ... or build its index again from its organisations (generating 900,000 takes 7 minutes)
 
 For each size it generates that many published organisations (the realistic
 synthetic rows of ``bench/index_build.py``) in a temporary SQLite portal DB,
@@ -21,7 +23,9 @@ draws queries from the data (a separate warm-up sample first, then
   facets (one GROUP BY, summed per facet as the published list does), and the
   page of 20 by bm25 with highlight(); codes go through the table's index.
 
-It prints p50 and p99 for each, and the ratio (search / FTS5). The first
+It prints p50 and p99 for each, the p99 of each query's own CPU time (the
+thread's; on a machine shared with other work, the wall-clock latency also
+holds the time spent waiting for a core), and the ratio (search / FTS5). The first
 query on a new index state also computes the sort orders (once per process
 per index state); it is reported on its own as "first query".
 """
@@ -272,31 +276,34 @@ def measure(app, portal_db, queries, warmup, skip_fts=False):
                 service.search(text, searcher=searcher, locale="zh")
                 searcher.close()
         for query_class, texts in queries.items():
-            timings, totals = [], []
+            timings, cpu, totals = [], [], []
             for text in texts:
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.thread_time()
                 searcher = search_index.open_searcher(index_dir)
                 found = service.search(text, searcher=searcher, locale="zh")
                 searcher.close()
+                cpu.append((time.thread_time() - started_cpu) * 1000)
                 timings.append((time.perf_counter() - started) * 1000)
                 totals.append(found.total)
-            results[query_class] = {"search": timings, "search_totals": totals}
+            results[query_class] = {"search": timings, "search_cpu": cpu, "search_totals": totals}
 
     if skip_fts:
         for measured in results.values():
-            measured["fts"] = measured["fts_totals"] = [float("nan")]
+            measured["fts"] = measured["fts_cpu"] = measured["fts_totals"] = [float("nan")]
         return first, results
     connection = sqlite3.connect(portal_db)
     for query_class, texts in warmup.items():
         for text in texts:
             fts_search(connection, query_class, text)
     for query_class, texts in queries.items():
-        timings, totals = [], []
+        timings, cpu, totals = [], [], []
         for text in texts:
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.thread_time()
             totals.append(fts_search(connection, query_class, text))
+            cpu.append((time.thread_time() - started_cpu) * 1000)
             timings.append((time.perf_counter() - started) * 1000)
         results[query_class]["fts"] = timings
+        results[query_class]["fts_cpu"] = cpu
         results[query_class]["fts_totals"] = totals
     connection.close()
     return first, results
@@ -305,18 +312,28 @@ def measure(app, portal_db, queries, warmup, skip_fts=False):
 def report(size, first, results, target):
     print(f"\nqueries on {size:,} organisations (milliseconds; search = page 1 of 20 with facets and highlights)")
     print(f"  first query on a new index state (computes the sort orders): {first * 1000:.0f} ms")
-    print(f"  {'class':<20} {'search p50':>10} {'p99':>8} {'FTS5 p50':>9} {'p99':>8} {'p99 ratio':>9} {'mean hits':>10} {'FTS5 hits':>10}  target p99 ≤ {target:.0f} ms")
-    worst = 0.0
+    print(f"  load average now: {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
+    print(
+        f"  {'class':<20} {'search p50':>10} {'p99':>8} {'CPU p99':>8} {'FTS5 p50':>9} {'p99':>8} {'CPU p99':>8} "
+        f"{'p99 ratio':>9} {'mean hits':>10} {'FTS5 hits':>10}  target p99 ≤ {target:.0f} ms"
+    )
+    worst = worst_cpu = 0.0
     for query_class, measured in results.items():
         ours, theirs = measured["search"], measured["fts"]
         p99, fts_p99 = percentile(ours, 0.99), percentile(theirs, 0.99)
-        worst = max(worst, p99)
+        cpu_p99 = percentile(measured["search_cpu"], 0.99)
+        worst, worst_cpu = max(worst, p99), max(worst_cpu, cpu_p99)
         print(
-            f"  {query_class:<20} {percentile(ours, 0.5):>10.1f} {p99:>8.1f} {percentile(theirs, 0.5):>9.1f} {fts_p99:>8.1f} "
+            f"  {query_class:<20} {percentile(ours, 0.5):>10.1f} {p99:>8.1f} {cpu_p99:>8.1f} "
+            f"{percentile(theirs, 0.5):>9.1f} {fts_p99:>8.1f} {percentile(measured['fts_cpu'], 0.99):>8.1f} "
             f"{p99 / fts_p99:>8.2f}x {statistics.mean(measured['search_totals']):>10.0f} {statistics.mean(measured['fts_totals']):>10.0f}"
             f"  {'ok' if p99 <= target else 'MISSED'}"
         )
     print(f"  worst p99: {worst:.1f} ms ({'met' if worst <= target else 'MISSED'} target {target:.0f} ms)")
+    print(
+        f"  worst CPU p99: {worst_cpu:.1f} ms (the query's own CPU time: what the latency would be "
+        "if the machine's other processes did not take the cores)"
+    )
     print(f"  peak memory of this process (RSS): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
@@ -340,13 +357,15 @@ def run(size, args):
     portal_db = f"{folder}/portal.db"
     try:
         initialize_jieba(app.config["JIEBA_CACHE_DIR"])
-        if not args.reuse:
+        if not args.reuse or args.rebuild:
             with app.app_context():
-                db.create_all()
-                started = time.perf_counter()
-                count = fill_database(size)
-                print(f"generated {count:,} organisations in {time.perf_counter() - started:.1f} s")
+                if not args.reuse:
+                    db.create_all()
+                    started = time.perf_counter()
+                    count = fill_database(size)
+                    print(f"generated {count:,} organisations in {time.perf_counter() - started:.1f} s")
                 db.session.remove()
+                print(f"index build starts; load average {os.getloadavg()[0]:.2f}", flush=True)
                 cpu = os.times()
                 summary = search_index.rebuild(app.config["INDEX_DIR"], db.session)
                 after = os.times()
@@ -380,6 +399,8 @@ def main():
     parser.add_argument("--skip-fts", action="store_true", help="time the search only, not the FTS5 baseline")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--reuse", metavar="FOLDER", help="query a folder kept by --keep instead of building")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="with --reuse: build the index (and FTS5) again from the folder's organisations")
     args = parser.parse_args()
     for size in [int(size) for size in args.sizes.split(",")]:
         print(f"== {size:,} organisations")

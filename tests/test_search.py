@@ -28,19 +28,21 @@ TYPE_PREFIX = {"social_group": "51", "social_service": "52", "foundation": "53"}
 ORGS = {
     1: ("北京市青少年发展基金会", "foundation", "110000", "A", "97.50", 5, date(1995, 3, 1), "李青山", ["北京青少年基金会"], "资助青少年科技教育项目。"),
     2: ("北京市朝阳区蓝天养老服务中心", "social_service", "110105", "B", "88.00", None, date(2012, 5, 1), "王小明", [], "为老年人提供日间照料、助餐和康复服务。"),
-    3: ("北京市海淀区蓝天助残协会", "social_group", "110108", "A", "96.00", 3, date(2008, 9, 9), "赵一鸣", [], "组织志愿者开展助残活动。"),
+    3: ("北京市海淀区蓝天助残协会", "social_group", "110108", "A", "96.00", 3, date(2008, 9, 9), "赵一鸣", [], "组织志愿者开展助残活动，与北京市西城区围棋协会合办比赛。"),
     4: ("北京市东城区养老助残促进会", "social_group", "110101", "B", "85.00", 4, date(2016, 1, 15), "孙测试", [], "推动养老和助残事业发展。"),
     5: ("蓝天公益基金会", "foundation", "110000", "A", "99.00", None, date(2019, 7, 1), "周测试", [], "开展环境保护公益项目。"),
-    6: ("北京市西城区围棋协会", "social_group", "110102", "B", "82.00", None, date(2020, 10, 10), "吴测试", [], "推广围棋运动。"),
+    6: ("北京市西城区围棋协会", "social_group", "110102", "B", "82.00", None, date(2020, 10, 10), "吴测试", [], "推广围棋运动，为社区老人提供养老服务志愿活动。"),
     7: ("北京市丰台区青少年足球俱乐部", "social_service", "110106", "A", "95.50", 2, date(2001, 6, 1), "郑测试", [], "开展青少年足球培训。"),
     8: ("北京市<i>安全</i>&测试协会", "social_group", "110000", "B", "81.00", None, date(2010, 1, 1), "钱测试", [], "<script>alert(1)</script>开展安全知识普及。"),
 }
 # Never public: graded C, and cancelled.
 HIDDEN = {
-    9: ("北京市朝阳区蓝天测试协会", "social_group", "110105", "C", "70.00", None, date(2011, 1, 1), "冯测试", [], "测试。"),
+    9: ("北京市朝阳区蓝天测试协会", "social_group", "110105", "C", "70.00", None, date(2011, 1, 1), "冯测试", [], "独门绝技表演。"),
     10: ("北京市蓝天注销协会", "social_group", "110000", "A", "99.00", None, date(2013, 1, 1), "陈测试", [], "测试。"),
 }
 PUBLISHED = set(ORGS)
+#: Addresses other than the scoring builder's default (北京市东城区测试路1号).
+ADDRESSES = {3: "北京市海淀区中关村大街27号", 5: "北京市海淀区万泉河路68号", 9: "北京市朝阳区秘密胡同9号"}
 
 
 def uscc(number):
@@ -75,6 +77,7 @@ def write_organisations(builder):
             legal_representative=person,
             former_names=former,
             business_scope=scope,
+            **({"address": ADDRESSES[number]} if number in ADDRESSES else {}),
         )
 
 
@@ -186,7 +189,47 @@ def test_relevance(indexed_app, text, first, present):
         assert got[0] == first, (text, got)
 
 
-@pytest.mark.parametrize("text", ["蓝天测试", "注销", uscc(9), uscc(10), "北京市蓝天注销协会"])
+@pytest.mark.parametrize(
+    ("text", "expected", "tier", "marked"),
+    [
+        # Words of a business scope, and of an address (a street, part of a street name).
+        ("日间照料", [2], "business_scope", "<mark>日间照料</mark>"),
+        ("照料 康复", [2], "business_scope", "<mark>康复</mark>"),  # two words, both in the same text
+        ("万泉河路", [5], "address", "<mark>万泉河</mark>"),
+        ("中关村大街", [3], "address", "<mark>中关村大街</mark>"),
+        ("中关村", [3], "address", "<mark>中关村</mark>"),
+    ],
+)
+def test_address_and_business_scope(indexed_app, text, expected, tier, marked):
+    results = found(indexed_app, text)
+    assert numbers(results) == expected
+    hit = results.hits[0]
+    assert (hit.match, hit.snippet_field) == (tier, tier)
+    assert marked in str(hit.snippet_html)
+    assert "<mark>" not in str(hit.name_html)
+
+
+def test_names_rank_above_business_scopes_and_addresses(indexed_app):
+    # 养老服务 is in the name of 2 and the business scope of 6.
+    results = found(indexed_app, "养老服务")
+    assert numbers(results) == [2, 6]
+    assert [hit.match for hit in results.hits] == ["name_words", "business_scope"]
+    # A whole name comes first, also when another organisation's scope mentions it.
+    results = found(indexed_app, "北京市西城区围棋协会")
+    assert numbers(results)[0] == 6 and results.hits[0].match == "exact"
+    assert 3 in numbers(results) and results.hits[-1].match == "business_scope"
+    # Filters and counts apply to what was found in the text too.
+    results = found(indexed_app, "中关村", filters={"district": ["110108"]})
+    assert numbers(results) == [3] and results.total == 1
+
+
+def test_autocomplete_suggests_names_not_text_matches(indexed_app):
+    with indexed_app.test_request_context():
+        assert service.suggest("日间照料") == []
+        assert [number_of(item.uscc) for item in service.suggest("养老服务")] == [2]
+
+
+@pytest.mark.parametrize("text", ["蓝天测试", "注销", uscc(9), uscc(10), "北京市蓝天注销协会", "独门绝技", "秘密胡同"])
 def test_unpublished_organisations_are_never_found(indexed_app, text):
     results = found(indexed_app, text)
     assert not set(numbers(results)) & set(HIDDEN)
@@ -234,6 +277,8 @@ def test_facet_counts_add_up_to_the_total(indexed_app):
 @pytest.mark.parametrize(
     ("sort", "expected"),
     [
+        # Not 5 (蓝天公益基金会): 北京市 is in its address only, and the city
+        # every address starts with is no search term of addresses.
         ("score_desc", [1, 3, 7, 2, 4, 6, 8]),
         ("score_asc", [8, 6, 4, 2, 7, 3, 1]),
         ("registered_desc", [6, 4, 2, 8, 3, 7, 1]),

@@ -138,6 +138,21 @@ def test_rebuild_in_two_processes(search_app, published):
     assert usccs_found(search_app, "蓝天") == {"51110105MJ0000002B"}
 
 
+@pytest.mark.parametrize("procs", [1, 2])
+def test_rebuild_in_batches(search_app, published, procs):
+    """A large rebuild commits a writer per batch, each batch's segments unmerged."""
+    with search_app.app_context():
+        summary = search_index.rebuild(index_dir(search_app), db.session, procs=procs, batch_size=2)
+        status = search_index.index_status(index_dir(search_app))
+        published_now = set(search_index.published_usccs(db.session))
+
+    assert summary["documents"] == len(published) == 3
+    assert status["documents"] == 3 and status["segments"] >= 2
+    assert set(indexed_documents(search_app)) == published == published_now
+    assert usccs_found(search_app, "蓝天") == {"51110105MJ0000002B"}
+    assert usccs_found(search_app, "北京") == published
+
+
 def test_rebuild_keeps_the_previous_generation_only(search_app, published):
     with search_app.app_context():
         paths = [search_index.rebuild(index_dir(search_app), db.session)["path"] for _ in range(3)]
@@ -424,3 +439,51 @@ def test_name_fields_tell_current_names_from_former_names():
     pinyin = list(schema["name_pinyin"].process_text("bei jing lan | lan tian"))
     assert pinyin == ["bei_jing", "jing_lan", "~lan_tian"]  # no pair across two names
     assert list(schema["name_initials"].process_text("bjlt lt")) == ["bj", "bjl", "jl", "jlt", "lt", "~lt"]
+
+
+@pytest.mark.parametrize(
+    ("text", "query"),
+    [
+        ("北京市朝阳区建国路88号院3号楼1205室", "建国路88号"),
+        ("北京市海淀区中关村大街27号", "中关村大街"),
+        ("北京市海淀区中关村大街27号", "海淀 中关村"),
+        ("为老年人提供日间照料、助餐和康复服务。", "日间照料"),
+        ("开展社区养老服务，组织志愿者培训。", "养老服务"),
+    ],
+)
+def test_free_text_words(text, query):
+    """A query's words (precise mode) are among the words indexed for the text (search mode)."""
+    from portal.search.analysis import TEXT_STOP_WORDS, query_text_words, text_words
+
+    indexed = text_words(text)
+    assert query_text_words(query) and set(query_text_words(query)) <= set(indexed)
+    assert len(indexed) == len(set(indexed))  # each word once: existence is all the index records
+    assert not set(indexed) & TEXT_STOP_WORDS
+    assert all(len(word) >= 2 for word in indexed)  # no single characters (号, 室, 为, 和)
+
+
+def test_address_and_business_scope_are_indexed(search_app, published):
+    from whoosh.codec.whoosh3 import W3Codec
+
+    with search_app.app_context():
+        org = db.session.get(Organisation, "51110105MJ0000002B")
+        org.address = "北京市朝阳区望京街道阜通东大街6号"
+        org.business_scope = "开展社区养老服务和日间照料。"
+        db.session.commit()
+        search_index.rebuild(index_dir(search_app), db.session)
+    searcher = search_index.open_searcher(index_dir(search_app))
+    try:
+        def found(fieldname, *words):
+            hits = searcher.search(wq.And([wq.Term(fieldname, word) for word in words]), limit=None)
+            return {hit["uscc"] for hit in hits}
+
+        assert found("address", "望京", "街道") == {"51110105MJ0000002B"}
+        assert found("business_scope", "日间", "照料") == {"51110105MJ0000002B"}
+        assert found("business_scope", "科普") == {"51110105MJ0000001A", "52110108MJ0000003C"}  # unpublished: never
+        assert found("address", "北京市") == set()  # the city is in every address: not a term
+        stored = searcher.stored_fields(searcher.document_number(uscc="51110105MJ0000002B"))
+        assert stored["address"] == "北京市朝阳区望京街道阜通东大街6号"
+        # The index records Whoosh's own codec: reading it needs nothing of the build's.
+        assert {type(segment.codec()) for segment in searcher.reader().segments()} == {W3Codec}
+    finally:
+        searcher.close()

@@ -316,3 +316,69 @@ def normalise_name(text):
 def normalise_uscc(text):
     """Return a USCC or USCC prefix in upper case without separators."""
     return _USCC_CHARACTERS.sub("", unicodedata.normalize("NFKC", text or "").upper())
+
+
+# --- Free text: address and business scope ------------------------------------------
+
+#: Single characters are not terms of free text: jieba leaves function words
+#: (为, 和, 的) and unit characters (号, 室) as single characters, and a query
+#: of one character is not searched anyway. Dropping them keeps the postings,
+#: which are the cost of a build, to the words.
+TEXT_WORD_MINIMUM = 2
+
+
+#: Words of free text that tell no organisation from another, left out of
+#: the index and of queries alike: the city every address starts with (and
+#: jieba's 京市 inside 北京市), the parts of a house number, and function
+#: words of official prose. Each is a posting in nearly every document.
+TEXT_STOP_WORDS = frozenset("北京 北京市 京市 号院 号楼 有关 相关 其他 以及 等等 进行 方面".split())
+
+
+@lru_cache(maxsize=65536)
+def _run_words(run, search_mode):
+    # Free text is cut into runs at punctuation, digits and letters, and a
+    # run is segmented once per process: business scopes repeat the same
+    # clauses (开展…调查研究, 承接政府购买服务项目…) and addresses the same
+    # streets, so most runs of a build are cached, and jieba (about 1 ms for a
+    # business scope) is paid per distinct run.
+    words = jieba.cut_for_search(run) if search_mode else jieba.cut(run)
+    kept = (word for word in words if len(word) >= TEXT_WORD_MINIMUM and word not in TEXT_STOP_WORDS)
+    return tuple(dict.fromkeys(kept))
+
+
+def _text_words(text, search_mode):
+    words = {}
+    for match in _RUNS.finditer(unicodedata.normalize("NFKC", text or "")):
+        run = match.group()
+        if _HAN.match(run):
+            words.update(dict.fromkeys(_run_words(run, search_mode)))
+        elif len(run) >= TEXT_WORD_MINIMUM:
+            words[run.lower()] = None
+    return tuple(words)
+
+
+def text_words(text):
+    """Return the distinct terms of free text as the index spells them: jieba words (search mode) and ASCII words.
+
+    Search mode gives the words and the shorter dictionary words inside them
+    (中关村大街 -> 中关, 关村, 中关村, 大街), so a query for part of a long word
+    is found.
+    """
+    return _text_words(text, search_mode=True)
+
+
+def query_text_words(text):
+    """Return the terms a query must all have to match free text: jieba's words of it (precise mode).
+
+    A precise-mode word is among the search-mode words the index holds for
+    the same characters, so the query finds the text wherever jieba cut it
+    the same way, and its words need not be adjacent (like the names' words).
+    """
+    return _text_words(text, search_mode=False)
+
+
+class TextWordsTokenizer(_TermTokenizer):
+    """The distinct ``text_words`` of an address or a business scope."""
+
+    def terms(self, value):
+        return text_words(value)

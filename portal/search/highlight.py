@@ -8,6 +8,7 @@ initials by the first letter of each reading.
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -63,11 +64,13 @@ def term_spans(text, terms):
     return spans
 
 
+@lru_cache(maxsize=4096)
 def _units(name):
     """Return [(start, end, syllable, initials)] of a name: one per Han character or run of letters and digits.
 
     Aligned with ``name_readings`` (None if a character has no reading and
-    the two cannot be matched up).
+    the two cannot be matched up). Cached: the names on the first pages of
+    common queries come back again and again.
     """
     normalised = unicodedata.normalize("NFKC", name or "")
     if len(normalised) != len(name or ""):
@@ -79,7 +82,7 @@ def _units(name):
         units.append((match.start(), match.end(), syllable, initials))
     if len(units) != len(syllables) or len(units) != len(_UNITS.findall(normalised)):
         return None
-    return units
+    return tuple(units)
 
 
 def syllable_spans(name, sequences):

@@ -30,6 +30,8 @@ import whoosh.index
 from flask import current_app, g, has_app_context
 from sqlalchemy import select
 from whoosh import query as wq
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3PerDocReader, W3Segment
+from whoosh.codec.whoosh3 import _lenfield as _lengths_field
 from whoosh.filedb.filestore import FileStorage
 from whoosh.searching import Searcher
 
@@ -66,6 +68,17 @@ WRITER_LIMIT_MB = 512
 #: Below this many organisations the build stays in one process: it takes
 #: seconds either way (3,000: 4.0 s, or 3.2 s with two), without forking.
 PARALLEL_BUILD_MINIMUM = 5000
+#: Organisations per writer in a rebuild: each writer commits its own
+#: segments, unmerged. One writer for 900,000 spilled its postings to disk in
+#: 12 runs of 350 MB per indexing process (pickled posting by posting, merged
+#: again at the end; 30,000 per process fit in ``WRITER_LIMIT_MB``). Batches
+#: of 150,000 bound that to two runs per process and a process's memory to
+#: about 1 GB, for 12 segments at 900,000: each segment costs a query one more
+#: term lookup, and with fewer than ~25 segments Whoosh's default merge policy
+#: never folds them together at a catch-up. 900,000 took 30 minutes (2,342
+#: CPU-seconds) this way on 2 shared cores; the single writer had not got
+#: half way in 32 (``docs/benchmarks.md``).
+REBUILD_BATCH_SIZE = 150000
 
 #: The columns an index document is made of: rows are read as tuples of these
 #: rather than as ORM objects (no identity map, and no unused columns).
@@ -349,11 +362,13 @@ def rebuild(
     procs=None,
     jieba_cache_dir=None,
     lock_timeout=WRITE_LOCK_TIMEOUT,
+    batch_size=REBUILD_BATCH_SIZE,
 ):
     """Build a complete new index of the published organisations and swap it in.
 
     ``progress(done, total)`` is called as documents are added. ``procs`` is the
     number of indexing processes (default: 2 on a large build, else 1).
+    ``batch_size`` organisations are indexed per writer (see ``REBUILD_BATCH_SIZE``).
     Returns a summary: documents, version, seconds, size_bytes, path.
     """
     # A new folder swapped in by renaming a symlink, rather than a writer on
@@ -374,22 +389,30 @@ def rebuild(
         generation_path = _new_generation_path(index_dir)
         try:
             ix = whoosh.index.create_in(generation_path, build_schema())
-            # multisegment: each process's segment is kept as it is, rather than
-            # merged into one by the parent alone afterwards (single-threaded;
-            # it halved the build in the team's measurements).
-            writer = ix.writer(timeout=WRITER_TIMEOUT, procs=procs, limitmb=WRITER_LIMIT_MB, multisegment=procs > 1)
             documents = 0
-            try:
-                for row in iter_organisation_rows(session, usccs):
-                    writer.add_document(**document_for(row))
-                    documents += 1
-                    if progress is not None and documents % 500 == 0:
-                        progress(documents, total)
-                writer.commit()
-            except BaseException:
-                writer.cancel()
-                _stop_indexing_processes(writer)
-                raise
+            for start in range(0, max(total, 1), batch_size):
+                # multisegment: each process's segment is kept as it is, rather
+                # than merged into one by the parent alone afterwards
+                # (single-threaded; it halved the build in the team's
+                # measurements); merge=False keeps earlier batches' segments.
+                writer = ix.writer(
+                    timeout=WRITER_TIMEOUT,
+                    procs=procs,
+                    limitmb=WRITER_LIMIT_MB,
+                    multisegment=procs > 1,
+                    codec=_WriterCodec(),
+                )
+                try:
+                    for row in iter_organisation_rows(session, usccs[start : start + batch_size]):
+                        writer.add_document(**document_for(row))
+                        documents += 1
+                        if progress is not None and documents % 500 == 0:
+                            progress(documents, total)
+                    writer.commit(merge=False)
+                except BaseException:
+                    writer.cancel()
+                    _stop_indexing_processes(writer)
+                    raise
             if progress is not None:
                 progress(documents, total)
             ix.close()
@@ -414,6 +437,43 @@ def rebuild(
         "path": generation_path,
         "procs": procs,
     }
+
+
+class _WriterCodec(W3Codec):
+    """Whoosh's W3 codec, for writers: it records the plain W3 codec in the index.
+
+    When a writer sorts its postings into a segment it asks, for every
+    posting, the length of the posting's field in its document. For a field
+    without lengths (IDs, the free-text fields: not scorable) Whoosh looks
+    for the lengths file on disk again each time (an ``os.stat``): 8 µs of a
+    posting's ~20, a quarter of a build. Its reader here remembers that the
+    file is not there.
+    """
+
+    def new_segment(self, storage, indexname):
+        # The index's table of contents pickles the segment's codec: keep it
+        # the stock one, so that readers do not depend on this class.
+        return W3Segment(W3Codec(), indexname)
+
+    def per_document_reader(self, storage, segment):
+        return _WriterPerDocumentReader(storage, segment)
+
+
+class _WriterPerDocumentReader(W3PerDocReader):
+    def __init__(self, storage, segment):
+        super().__init__(storage, segment)
+        self._lengths_of = {}
+
+    def doc_field_length(self, docnum, fieldname, default=0):
+        # The columns were written before this reader was made: a field
+        # without lengths stays without, and is answered from a dict.
+        try:
+            reader = self._lengths_of[fieldname]
+        except KeyError:
+            reader = self._lengths_of[fieldname] = self._cached_reader(_lengths_field(fieldname), LENGTHS_COLUMN)
+        if reader is None:
+            return default
+        return super().doc_field_length(docnum, fieldname, default)
 
 
 def _stop_indexing_processes(writer):
@@ -467,7 +527,7 @@ def _catch_up_locked(generation_path, metadata, target_version, session):
     if changed:
         ix = _storage(generation_path).open_index()
         try:
-            writer = ix.writer(timeout=WRITER_TIMEOUT, limitmb=WRITER_LIMIT_MB)
+            writer = ix.writer(timeout=WRITER_TIMEOUT, limitmb=WRITER_LIMIT_MB, codec=_WriterCodec())
             try:
                 searcher = writer.searcher()
                 deleted = sum(writer.delete_by_term("uscc", uscc, searcher=searcher) for uscc in sorted(changed))

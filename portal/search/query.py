@@ -5,8 +5,9 @@ space between words, at most ``QUERY_MAXIMUM_LENGTH`` characters) and works
 out every way it could name an organisation: Chinese characters (bigrams and
 jieba words), a unified social credit code or its prefix, full pinyin (split
 into syllables), pinyin initials, a homophone typo (the pinyin of the
-characters) and a legal representative's name. The terms are spelled with
-the functions the index is built with (``portal.search.analysis``).
+characters), a legal representative's name, and the words of an address or
+a business scope (jieba). The terms are spelled with the functions the index
+is built with (``portal.search.analysis``).
 """
 
 import functools
@@ -15,7 +16,14 @@ import unicodedata
 from dataclasses import dataclass, field
 from itertools import product
 
-from portal.search.analysis import cjk_bigrams, name_readings, normalise_name, normalise_uscc, syllable_pairs
+from portal.search.analysis import (
+    cjk_bigrams,
+    name_readings,
+    normalise_name,
+    normalise_uscc,
+    query_text_words,
+    syllable_pairs,
+)
 from portal.search.schema import USCC_PREFIX_MAXIMUM
 
 #: Longer input is cut: no organisation name or code is this long.
@@ -111,6 +119,8 @@ class QueryPlan:
     uscc_long_prefix: str | None = None
     #: ``legal_representative`` terms.
     person: tuple = ()
+    #: ``address`` and ``business_scope`` terms (jieba words), all required.
+    text_words: tuple = ()
     #: The syllables found in letters, for display and spelling suggestions.
     syllables: tuple = field(default=(), compare=False)
 
@@ -148,6 +158,7 @@ def plan_query(text, word_terms=None):
         plan["homophone_pairs"] = tuple(dict.fromkeys(syllable_pairs(syllables)))
         if han_characters <= PERSON_MAXIMUM_CHARACTERS and len(text) <= PERSON_MAXIMUM_CHARACTERS + 2:
             plan["person"] = bigrams
+        plan["text_words"] = query_text_words(text)
 
     compact = text.replace(" ", "").replace("-", "")
     if len(compact) >= USCC_MINIMUM_PREFIX and _CODE.fullmatch(compact) and any(c.isdigit() for c in compact):

@@ -48,24 +48,39 @@ functions of ``portal.search.analysis``, never with a query parser):
   ``score`` and ``registered_on`` are the stored values to display. (Indexed
   NUMERIC/DATETIME fields, which would also allow range filters, cost 0.1 ms
   per document; the search needs sorting only.)
-- ``address``, ``business_scope``: stored for display and for a snippet
-  (highlight the stored text with ``CjkBigramAnalyzer`` and the query's
-  bigrams), not indexed. Indexed as bigrams, the business scope alone was 93
-  postings per organisation and +1.3 ms per document (+40 s on a 60,000
-  build, jieba no cheaper); the address +0.3 ms (+9 s). Neither is among the
-  search's requirements; see the report in ``bench/index_build.py``.
+- ``address``, ``business_scope``: stored for display and snippets, and
+  indexed as the distinct jieba words of the text (``text_words``: search
+  mode, no single characters) in a ``FreeTextField``: existence only, no
+  frequencies, lengths or positions. The query looks up its precise-mode
+  words (``query_text_words``), all required, in each field; a match ranks
+  below every match on a name, pinyin or person (the address and scope of
+  thousands of organisations say 养老服务; a name that does ranks first).
+  Schema 2 left them out: as bigrams the business scope was 93 postings per
+  organisation and +1.3 ms per document (+40 s on a 60,000 build), with
+  jieba per document about +1.1 ms. Distinct words (about 45 for a scope,
+  15 for an address), jieba cached per run of text, and the field's terms
+  handed to the writer without an analyser chain are what make it
+  affordable; see ``bench/index_build.py``.
 """
 
 from jieba.analyse.analyzer import ChineseAnalyzer
 from whoosh import columns
 from whoosh.analysis import LowercaseFilter
-from whoosh.fields import COLUMN, ID, NGRAMWORDS, STORED, TEXT, Schema
+from whoosh.fields import COLUMN, ID, NGRAMWORDS, STORED, TEXT, FieldType, Schema
+from whoosh.formats import Existence
 
-from portal.search.analysis import CjkBigramAnalyzer, InitialsTokenizer, NameBigramTokenizer, SyllablePairTokenizer
+from portal.search.analysis import (
+    CjkBigramAnalyzer,
+    InitialsTokenizer,
+    NameBigramTokenizer,
+    SyllablePairTokenizer,
+    TextWordsTokenizer,
+    text_words,
+)
 
 #: Bump when a field or an analyzer changes: an index built with another
 #: version is rebuilt by the next ``catch_up``.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Separates the names in ``name_pinyin``, so no syllable pair runs from the
 #: end of one name into the start of the next.
@@ -78,6 +93,24 @@ EVALUATION_NONE = "none"
 #: shared by tens to thousands of organisations; longer ones are nearly
 #: unique, and each distinct term costs the build ~50 µs.
 USCC_PREFIX_MAXIMUM = 14
+
+
+class FreeTextField(FieldType):
+    """Free text (an address, a business scope): stored, and indexed as its distinct ``text_words``.
+
+    Only whether a word occurs is recorded (the search ranks by tiers, not
+    by term frequency), and ``index`` gives the writer the words directly:
+    Whoosh's analyser chain builds a token object and a frequency count per
+    word, which is most of the cost of a posting.
+    """
+
+    def __init__(self, stored=True):
+        super().__init__(Existence(), TextWordsTokenizer(), scorable=False, stored=stored)
+
+    def index(self, value, **kwargs):
+        if not isinstance(value, str):
+            raise ValueError(f"{value!r} is not text")
+        return [(word.encode("utf-8"), 1, 1.0, b"") for word in text_words(value)]
 
 
 def build_schema():
@@ -93,8 +126,8 @@ def build_schema():
         name_pinyin=TEXT(analyzer=SyllablePairTokenizer(NAME_SEPARATOR_TOKEN), phrase=False),
         name_initials=TEXT(analyzer=InitialsTokenizer(), phrase=False),
         legal_representative=TEXT(analyzer=bigrams, phrase=False, stored=True),
-        address=STORED(),
-        business_scope=STORED(),
+        address=FreeTextField(),
+        business_scope=FreeTextField(),
         district_code=ID(stored=True),
         org_type=ID(stored=True),
         grade=ID(stored=True),

@@ -13,7 +13,9 @@ How a query is answered (see ``portal.search.docsets`` for why bitmaps):
    the whole name; the USCC; the name's words (jieba); all the name's
    bigrams (any substring of two or more characters, also of former names);
    a USCC prefix; full pinyin; pinyin initials; the legal representative;
-   and, only if none of those found anything, a homophone of the characters.
+   only if none of those found anything, a homophone of the characters;
+   and last the words of the business scope, then of the address (a name
+   that is the query ranks first, however many scopes mention it).
 3. Filters are ANDs of facet bitmaps; each facet's counts apply the other
    facets' filters; a count is one AND and one popcount.
 4. By relevance, a page walks the tiers in order, each in a fixed order
@@ -26,7 +28,7 @@ import time
 from dataclasses import dataclass, field
 
 from flask import has_app_context
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 
 from portal.reference import DISTRICTS, ORG_TYPES, PUBLISHED_GRADES
 from portal.search import docsets
@@ -72,7 +74,12 @@ TIERS = (
     "person",
     "homophone",
     "former_homophone",
+    "business_scope",
+    "address",
 )
+#: Tiers found in free text rather than in a name, a code or a person: the
+#: search page lists them, autocomplete (which suggests names) does not.
+FREE_TEXT_TIERS = ("business_scope", "address")
 #: Candidates for a whole-name match that are checked against the stored
 #: name. More than this many (the same name registered many times) are
 #: taken as they are: all bigrams and the same length is a whole-name match.
@@ -219,11 +226,12 @@ def _word_terms(schema):
 class _Matcher:
     """The tiers of one plan, on one index state."""
 
-    def __init__(self, searcher, plan):
+    def __init__(self, searcher, plan, free_text=True):
         self.searcher = searcher
         self.reader = searcher.reader()
         self.state = docsets.index_state(self.reader)
         self.plan = plan
+        self.free_text = free_text
 
     def terms(self, fieldname, texts, within=None):
         if not texts:
@@ -261,6 +269,9 @@ class _Matcher:
             # Only when the characters found nothing: 蓝天 should not also list 兰田.
             found["homophone"] = self.terms("name_pinyin", plan.homophone_pairs)
             found["former_homophone"] = self.terms("name_pinyin", former(plan.homophone_pairs))
+        if plan.text_words and self.free_text:
+            found["business_scope"] = self.terms("business_scope", plan.text_words)
+            found["address"] = self.terms("address", plan.text_words)
         tiers = []
         seen = 0
         for tier in TIERS:
@@ -430,7 +441,23 @@ def _facets(matched, facet_bitmaps, chosen, filters, locale):
     return tuple(facets)
 
 
+#: Facet labels per language: the catalogs do not change while a process runs,
+#: and translating ~30 labels took a tenth of a query's time.
+_labels_by_locale = {}
+
+
 def _labels(locale):
+    if not has_app_context():
+        return {"grade": {}, "type": {}, "district": {}, "evaluation": {}}
+    current = locale or get_locale()
+    key = str(current) if current else ""
+    labels = _labels_by_locale.get(key)
+    if labels is None:
+        labels = _labels_by_locale[key] = _translated_labels(key)
+    return labels
+
+
+def _translated_labels(locale):
     def plain(labels):
         return {code: str(label) for code, label in labels.items()}
 
@@ -442,12 +469,10 @@ def _labels(locale):
             "evaluation": {option: option for option in EVALUATION_OPTIONS},
         }
 
-    if not has_app_context():
-        return {"grade": {}, "type": {}, "district": {}, "evaluation": {}}
-    if locale:
-        with force_locale(locale):
-            return translated()
-    return translated()
+    if not locale:
+        return translated()
+    with force_locale(locale):
+        return translated()
 
 
 # -- one hit ------------------------------------------------------------------------
@@ -510,6 +535,10 @@ def _snippet(fields, tier, plan, name_marked):
     if tier == "person":
         person = fields.get("legal_representative") or ""
         return "legal_representative", mark(person, term_spans(person, plan.bigrams))
+    if tier in FREE_TEXT_TIERS:
+        excerpt = snippet(fields.get(tier), plan.text_words)
+        if excerpt is not None:
+            return tier, excerpt
     former_names = (fields.get("former_names") or "").split("\n")
     if former_names[0] and (tier.startswith("former_") or (tier == "exact" and not name_marked)):
         text = "; ".join(former_names)
@@ -564,6 +593,7 @@ def _did_you_mean(matcher):
 def _count_for(matcher, text):
     other = _Matcher.__new__(_Matcher)
     other.searcher, other.reader, other.state = matcher.searcher, matcher.reader, matcher.state
+    other.free_text = matcher.free_text
     other.plan = plan_query(text, _word_terms(matcher.searcher.schema))
     if other.plan.too_short or other.plan.empty:
         return 0
@@ -602,7 +632,7 @@ def best_matches(text, limit, searcher=None):
     plan = plan_query(text, _word_terms(searcher.schema))
     if plan.empty or plan.too_short or limit <= 0:
         return []
-    matcher = _Matcher(searcher, plan)
+    matcher = _Matcher(searcher, plan, free_text=False)
     return [docnum for docnum, _ in matcher.page(matcher.tiers(), 0, "relevance", 0, limit)]
 
 
