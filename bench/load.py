@@ -124,7 +124,7 @@ def build_urls(server, count, seed):
     lists = [
         *{f"/orgs?page={generator.randint(1, max(1, len(rows) // 50))}" for _ in range(10)},
         "/orgs?grade=A",
-        "/orgs?grade=B&sort=score",
+        "/orgs?grade=B&sort=score_desc",
         *{f"/orgs?district={row[3]}" for row in sample[:20]},
         *{f"/orgs?type={row[4]}" for row in sample[:20]},
     ]

@@ -37,7 +37,7 @@ def targets(uscc):
     return {
         "search": ["-u", f"/search?q={quote('基金会')}&grade=A&type=foundation&district=110105&sort=score&page=1"],
         "suggest": ["-u", f"/search/suggest?q={quote('青少年')}"],
-        "list": ["-u", "/orgs?grade=A&type=foundation&district=110105&evaluation=5&sort=score&page=1"],
+        "list": ["-u", "/orgs?grade=A&type=foundation&district=110105&evaluation=5&sort=score_desc&page=1"],
         "changes": ["-u", "/changes?since=2026-01-01&type=entry&page=1"],
         "report": ["-u", f"/org/{uscc}*"],
         "report-as-of": ["-u", f"/org/{uscc}?as_of=2026-11-01"],
