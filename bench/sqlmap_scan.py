@@ -65,8 +65,8 @@ def available(base_url, arguments):
     try:
         with urllib.request.urlopen(url, timeout=10):
             return True
-    except urllib.error.HTTPError as error:
-        return error.code != 404
+    except urllib.error.HTTPError:
+        return True  # an error page is still the endpoint answering
     except OSError:
         return False
 

@@ -35,7 +35,6 @@ from tests.test_complaints_support import (  # noqa: F401 (fixtures)
     runner,
     submit,
     tracking_number_of,
-    translations_dir,
 )
 
 

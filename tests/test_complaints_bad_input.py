@@ -28,7 +28,6 @@ from tests.test_complaints_support import (  # noqa: F401 (fixtures)
     pdf_bytes,
     submit,
     tracking_number_of,
-    translations_dir,
 )
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'

@@ -29,7 +29,6 @@ from tests.test_complaints_support import (  # noqa: F401 (fixtures)
     app,
     app_config,
     make_app,
-    translations_dir,
 )
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,22 +1,15 @@
 """Fixtures and helpers shared by the complaint tests (this module has no tests of its own).
 
 The ``app`` fixture here overrides conftest's: the same fresh databases on
-SQLite and PostgreSQL, plus an evidence folder in the test's temporary
-folder, and a translations folder that includes the complaint messages
-(the repository's catalogs, completed from /tmp/zh/complaints.json while the
-lead has not merged it yet).
+SQLite and PostgreSQL, plus an evidence folder in the test's temporary folder.
 """
 
 import io
-import json
 import re
-import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from PIL import Image
 
 from portal import create_app
@@ -27,42 +20,16 @@ from portal.scoring import dispose_engines
 from tests.scoring_builder import make_uscc
 
 ROOT = Path(__file__).resolve().parent.parent
-ZH_JSON = Path("/tmp/zh/complaints.json")
 
 PUBLISHED_USCC = make_uscc(101, type_prefix="53")
 UNPUBLISHED_USCC = make_uscc(102, type_prefix="53")
 PUBLISHED_NAME = "北京市阳光助学基金会"
 UNPUBLISHED_NAME = "北京市暗处养老服务中心"
 DESCRIPTION = "该组织在街头以扶贫名义募捐，没有出示任何公开募捐资格证书，收款进入个人账户。"
-#: The plural forms of the complaint messages written with ngettext.
-PLURALS = {
-    "There is %(num)s open complaint about this organisation and this kind of problem.": (
-        "There are %(num)s open complaints about this organisation and this kind of problem."
-    ),
-}
 CONTACT = {"contact_name": "王测试", "contact_phone": "13800138000", "contact_email": "wang.test@example.com"}
 
 
-@pytest.fixture(scope="session")
-def translations_dir(tmp_path_factory):
-    """A copy of portal/translations whose zh catalog also has the complaint messages."""
-    folder = tmp_path_factory.mktemp("translations")
-    shutil.copytree(ROOT / "portal" / "translations", folder, dirs_exist_ok=True)
-    po_path = folder / "zh" / "LC_MESSAGES" / "messages.po"
-    if ZH_JSON.exists():
-        with open(po_path, "rb") as file:
-            catalog = read_po(file, locale="zh")
-        for msgid, msgstr in json.loads(ZH_JSON.read_text(encoding="utf-8")).items():
-            message = catalog.get(msgid)
-            if message is None or not message.string or message.fuzzy:
-                # Plural messages are keyed by their singular; Chinese has one form.
-                catalog.add((msgid, PLURALS[msgid]) if msgid in PLURALS else msgid, (msgstr,) if msgid in PLURALS else msgstr)
-        with open(folder / "zh" / "LC_MESSAGES" / "messages.mo", "wb") as file:
-            write_mo(file, catalog)
-    return str(folder)
-
-
-def app_config(database_urls, scoring_url, tmp_path, translations_dir, **overrides):
+def app_config(database_urls, scoring_url, tmp_path, **overrides):
     config = {
         "TESTING": True,
         "SECRET_KEY": "test",
@@ -73,19 +40,18 @@ def app_config(database_urls, scoring_url, tmp_path, translations_dir, **overrid
         "RATELIMIT_ENABLED": False,
         "PAGE_CACHE_SIZE": 0,
         "EVIDENCE_DIR": str(tmp_path / "evidence"),
-        "BABEL_TRANSLATION_DIRECTORIES": translations_dir,
     }
     config.update(overrides)
     return config
 
 
 @pytest.fixture
-def make_app(database_urls, scoring_url, tmp_path, translations_dir):
+def make_app(database_urls, scoring_url, tmp_path):
     """Return a function that creates an app on this test's databases, with config overrides."""
     apps = []
 
     def make(**overrides):
-        app = create_app(app_config(database_urls, scoring_url, tmp_path, translations_dir, **overrides))
+        app = create_app(app_config(database_urls, scoring_url, tmp_path, **overrides))
         with app.app_context():
             db.create_all()
         apps.append(app)

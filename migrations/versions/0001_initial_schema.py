@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 07:10:07.570025
+Create Date: 2026-11-29 07:50:40.749711
 
 """
 from alembic import op

@@ -5,6 +5,7 @@ complaint's text or a complainant's contact details: only tracking numbers
 and counts.
 """
 
+import errno
 import logging
 import re
 import secrets
@@ -60,6 +61,14 @@ class ComplaintInvalid(ValueError):
     def __init__(self, errors):
         super().__init__("invalid complaint")
         self.errors = errors
+
+
+#: OSError numbers that mean the evidence store cannot take files now.
+_STORAGE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO}
+
+
+class StorageUnavailable(RuntimeError):
+    """The evidence store cannot take the files (disk full, read-only): nothing was stored."""
 
 
 class FormTokenError(ValueError):
@@ -499,8 +508,9 @@ def submit_complaint(
     written = []
     try:
         for stored_name, item in stored:
-            evidence.write_pending(stored_name, item.data)
+            # Listed before writing: a write that fails half-way (a full disk) is discarded too.
             written.append(stored_name)
+            evidence.write_pending(stored_name, item.data)
         complaint, access_code = _insert(
             organisation,
             category,
@@ -513,10 +523,13 @@ def submit_complaint(
             now,
             same_concern,
         )
-    except BaseException:
+    except BaseException as error:
         db.session.rollback()
         for stored_name in written:
             evidence.discard(stored_name)
+        if isinstance(error, OSError) and error.errno in _STORAGE_ERRORS:
+            log.error("Evidence store unavailable (%s): a complaint was refused, nothing stored", error.strerror)
+            raise StorageUnavailable(error.strerror) from None
         raise
     if access_code is None:
         # Another request with the same key committed first: ours is not needed.

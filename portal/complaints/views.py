@@ -24,7 +24,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from portal.complaints import bp, service
 from portal.complaints.models import CATEGORIES, OUTCOMES, STATE_LABELS
 from portal.extensions import limiter
-from portal.web import current_publication
+from portal.web import abort_with_message, current_publication
 
 log = logging.getLogger(__name__)
 
@@ -234,6 +234,12 @@ def _submit():
         )
     except service.ComplaintInvalid as invalid:
         return _step_two(organisation, values, invalid.errors, 400, message=reattach)
+    except service.StorageUnavailable:
+        abort_with_message(
+            503,
+            _("Your complaint could not be saved because the portal's file storage is full. Nothing was stored. "
+              "Please try again later."),
+        )
     return _acknowledge(complaint)
 
 

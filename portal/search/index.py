@@ -410,7 +410,7 @@ def rebuild(
                             progress(documents, total)
                     writer.commit(merge=False)
                 except BaseException:
-                    writer.cancel()
+                    _abandon(writer)
                     _stop_indexing_processes(writer)
                     raise
             if progress is not None:
@@ -515,6 +515,26 @@ def catch_up(index_dir, session, jieba_cache_dir=None, lock_timeout=WRITE_LOCK_T
     return summary
 
 
+def _abandon(writer):
+    """Cancel a writer that failed, and release its lock even if cancelling fails too.
+
+    Whoosh's cancel() first closes the segment, which writes: on a full disk
+    it raises before releasing the write lock, and this process could never
+    write the index again (LockError) until restarted.
+    """
+    try:
+        writer.cancel()
+    except Exception:
+        log.warning("cancelling a failed index writer failed too; releasing its lock", exc_info=True)
+        lock = getattr(writer, "writelock", None)
+        if lock is not None and not getattr(writer, "is_closed", True):
+            try:
+                lock.release()
+            except Exception:
+                log.warning("could not release the index write lock", exc_info=True)
+        writer.is_closed = True
+
+
 def _catch_up_locked(generation_path, metadata, target_version, session):
     started = time.perf_counter()
     from_version = metadata["version"]
@@ -539,7 +559,7 @@ def _catch_up_locked(generation_path, metadata, target_version, session):
                     added += 1
                 writer.commit()
             except BaseException:
-                writer.cancel()
+                _abandon(writer)
                 raise
         finally:
             ix.close()
