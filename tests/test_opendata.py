@@ -463,7 +463,7 @@ def test_batch_csv_with_header_returns_the_same_rows(client, portal):
     for (value, expected), row in zip(rows, out[1:]):
         assert row[1] == value and row[2] == expected
     assert out[1][3:7] == ["Published: grade A, score 97.50", "A", "97.50", uscc_of(1)]
-    assert out[3][3] == "Not in the public list" and out[3][4:] == ["", "", uscc_of(7), ""]
+    assert out[3][3] == "Not in the public list" and out[3][4:] == ["", "", "", ""]  # nothing about an unpublished organisation
 
 
 def test_batch_csv_without_header_checks_the_first_column(client, portal):

@@ -360,7 +360,9 @@ def write_result(table, results, header_labels, result_text):
                 result_text(item),
                 item.get("grade") or "",
                 item.get("score") or "",
-                item.get("uscc") or "; ".join(match["uscc"] for match in matches),
+                # The matched published organisation only: never echo a code that is not in the list.
+                (item.get("uscc") if item["result"] == RESULT_PUBLISHED else "")
+                or "; ".join(match["uscc"] for match in matches),
                 item.get("name") or "",
             ]
         )
