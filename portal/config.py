@@ -78,6 +78,8 @@ def defaults(instance_path):
         # Rate limits (Flask-Limiter): in-memory per worker unless a URL is given.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Off only for load and security scans on loopback (bench/sqlmap_scan.py).
+        "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
         # Several nodes share one Redis: a prefix keeps each deployment's counters apart.
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "portal"),
         "SEARCH_SUGGEST_RATE_LIMIT": os.environ.get("SEARCH_SUGGEST_RATE_LIMIT", "300 per minute"),

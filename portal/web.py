@@ -89,7 +89,7 @@ def _error_page(error):
 
 def _database_unavailable(error):
     """Answer 503 with Retry-After when the portal database is down; the pool reconnects by itself."""
-    if not _is_connection_error(error):
+    if not is_connection_error(error):
         raise error
     log.error("portal database unavailable: %s", type(error.orig).__name__ if error.orig else type(error).__name__)
     try:
@@ -103,7 +103,7 @@ def _database_unavailable(error):
     return response
 
 
-def _is_connection_error(error):
+def is_connection_error(error):
     """Whether a database error means the database did not answer (not a bug of ours)."""
     if getattr(error, "connection_invalidated", False):
         return True

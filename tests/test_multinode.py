@@ -7,11 +7,14 @@ test checks what a deployment of several nodes relies on:
 - both schedulers fire at the same minute, and exactly one sync applies;
 - both indexes catch up to the same publication version (the per-node catch-up job);
 - rate limits are counted once across nodes (Flask-Limiter on Redis);
+- a staff session opened on one node works on the other;
 - a node killed in the middle of a sync does not stop the other node's next run.
 """
 
+import http.cookiejar
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -237,7 +240,25 @@ def test_two_nodes_share_one_database_and_one_redis(cluster):
     assert statuses[:6] == [200] * 6, statuses
     assert statuses[6:] == [429, 429], statuses
 
-    # 4. A node killed in the middle of a sync: the other node's next run succeeds.
+    # 4. A staff session opened on one node works on the other (same SECRET_KEY, state in the shared DB).
+    created = subprocess.run(
+        [str(BIN / "flask"), "--app", "app", "staff", "create-user", "zhangmin", "--role", "handler",
+         "--display-name", "张敏", "--password-stdin"],
+        cwd=ROOT, env=nodes[0].env, input="Node-Test-Password-2026\n", capture_output=True, text=True, timeout=60,
+    )
+    assert created.returncode == 0, created.stdout + created.stderr
+    cookies = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(cookies))
+    with browser.open(nodes[0].base_url + "/staff/login") as response:
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', response.read().decode()).group(1)
+    form = urllib.parse.urlencode({"csrf_token": token, "username": "zhangmin", "password": "Node-Test-Password-2026"})
+    with browser.open(nodes[0].base_url + "/staff/login", data=form.encode()) as response:
+        assert response.url.rstrip("/").endswith("/staff"), response.url
+    with browser.open(nodes[1].base_url + "/staff/") as response:
+        assert response.status == 200 and "/staff/login" not in response.url
+        assert "张敏" in response.read().decode()
+
+    # 5. A node killed in the middle of a sync: the other node's next run succeeds.
     advance_night(scoring_engine, seed=4, changes_percent=5.0)
     marker = nodes[0].folder / "reached"
     killed = subprocess.Popen(

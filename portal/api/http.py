@@ -23,7 +23,7 @@ from werkzeug.exceptions import HTTPException
 
 from portal.api import service
 from portal.extensions import db
-from portal.web import current_publication
+from portal.web import current_publication, is_connection_error
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ def handle_unexpected_error(error):
     log.exception("API request failed: %s", request.path)
     db.session.rollback()
     with force_locale(api_language()):
-        if isinstance(error, SQLAlchemyError):
+        if isinstance(error, SQLAlchemyError) and is_connection_error(error):
             return error_response(
                 503, "unavailable", _("The data is temporarily unavailable. Please try again later."),
                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)},

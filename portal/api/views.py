@@ -594,7 +594,8 @@ def _batch_values():
             ),
             "values",
         )
-    return values
+    # A lone surrogate (valid in JSON) can be neither queried nor echoed back: drop it.
+    return [value.encode("utf-16", "surrogatepass").decode("utf-16", "ignore") for value in values]
 
 
 @bp.post("/batch-check")

@@ -182,7 +182,8 @@ class OrganisationChoice:
 
 
 def _organisation_name(text):
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text or "")).strip()
+    # Control characters first: a NUL cannot even reach PostgreSQL in a query.
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", _clean_text(text))).strip()
 
 
 def _invalid_name(message):

@@ -111,7 +111,7 @@ def check_values(values):
     results = []
     codes, names = {}, {}
     for value in values:
-        text = "" if value is None else str(value).strip()
+        text = "" if value is None else _printable(str(value)).strip()
         if not text:
             results.append({"input": value, "kind": "empty", "result": RESULT_EMPTY})
         elif _is_code_like(text):
@@ -129,6 +129,12 @@ def check_values(values):
     _check_codes(codes)
     _check_names(names)
     return results
+
+
+def _printable(text):
+    """Drop control, surrogate and private-use characters: no name or code has them, and a NUL
+    cannot even be sent to PostgreSQL in a query."""
+    return "".join(character for character in text if unicodedata.category(character) not in ("Cc", "Cs", "Co"))
 
 
 def _chunks(items, size):
@@ -164,7 +170,7 @@ def _check_names(names):
     # exactly after normalising: the database has no normalised name column.
     keys = {}
     for normalised, items in names.items():
-        for key in _name_keys(items[0]["input"]):
+        for key in _name_keys(_printable(str(items[0]["input"]))):
             keys.setdefault(key, set()).add(normalised)
     matches = {normalised: {} for normalised in names}
     for chunk in _chunks(keys, CHUNK_SIZE):
