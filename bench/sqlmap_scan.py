@@ -11,6 +11,7 @@ Results go into docs/security.md.
 """
 
 import argparse
+from datetime import date
 import re
 import subprocess
 import sys
@@ -40,19 +41,19 @@ def targets(uscc):
         "list": ["-u", "/orgs?grade=A&type=foundation&district=110105&evaluation=5&sort=score_desc&page=1"],
         "changes": ["-u", "/changes?since=2026-01-01&type=entry&page=1"],
         "report": ["-u", f"/org/{uscc}*"],
-        "report-as-of": ["-u", f"/org/{uscc}?as_of=2026-11-01"],
+        "report-as-of": ["-u", f"/org/{uscc}?as_of={date.today().isoformat()}", "--ignore-code=404"],
         "api-organisations": ["-u", "/api/v1/organisations?grade=A&type=foundation&district=110105&limit=20"],
         "api-organisation": ["-u", f"/api/v1/organisations/{uscc}*"],
         "api-search": ["-u", f"/api/v1/search?q={quote('基金会')}&grade=A"],
         "api-changes": ["-u", "/api/v1/changes?since=2026-01-01"],
         "verify": ["-u", "/verify/R-20261101-ABCDEFGH*"],
         "complaint-status": [
-            "-u", "/complaints/status", "--data", "tracking_number=TS-20261101-0001&access_code=ABCD-EFGH-JKLM-NPQR",
-            "--csrf-token", "csrf_token", "--csrf-url", "/complaints/status",
+            "-u", "/complaints/status", "--data", "csrf_token=x&tracking_number=TS-20261101-0001&access_code=ABCD-EFGH-JKLM-NPQR",
+            "--csrf-token", "csrf_token", "--csrf-url", "/complaints/status", "--ignore-code=404",
         ],
         "staff-login": [
-            "-u", "/staff/login", "--data", "username=admin&password=secret",
-            "--csrf-token", "csrf_token", "--csrf-url", "/staff/login",
+            "-u", "/staff/login", "--data", "csrf_token=x&username=admin&password=secret",
+            "--csrf-token", "csrf_token", "--csrf-url", "/staff/login", "--ignore-code=401",
         ],
     }
 
@@ -78,9 +79,11 @@ def scan(base_url, name, arguments, level, risk, output_dir):
             arguments[position + 1] = base_url + arguments[position + 1]
     command = [
         str(ROOT / ".venv" / "bin" / "sqlmap"), "--batch", f"--level={level}", f"--risk={risk}",
-        "--threads=2", "--timeout=15", "--retries=1", "--disable-coloring", "--flush-session",
+        "--timeout=15", "--retries=1", "--disable-coloring", "--flush-session",
         f"--output-dir={output_dir}", "--skip-waf", *arguments,
     ]
+    if "--csrf-token" not in arguments:  # sqlmap refuses threads with a CSRF token
+        command.insert(4, "--threads=2")
     started = time.perf_counter()
     completed = subprocess.run(command, capture_output=True, text=True, timeout=1800)
     seconds = time.perf_counter() - started
