@@ -95,7 +95,7 @@ def test_create_user_from_stdin_and_refusals(staff_app):
     result = runner.invoke(args=["staff", "create-user", "LIHUA", *arguments[3:]], input=f"{PASSWORD}\n")
     assert result.exit_code == 1 and "工作人员账户已存在" in result.output
     result = runner.invoke(args=["staff", "create-user", "x y", *arguments[3:]], input=f"{PASSWORD}\n")
-    assert result.exit_code == 1 and "username" in result.output
+    assert result.exit_code == 1 and "用户名" in result.output
     result = runner.invoke(
         args=["staff", "create-user", "wang", "--role", "boss", "--display-name", "王", "--password-stdin"], input=f"{PASSWORD}\n"
     )

@@ -8,7 +8,7 @@ neither repeat nor skip rows while the data stays the same.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -391,7 +391,7 @@ def list_changes(since, until, change_type, limit, timezone_name, after=None):
     """
     conditions = [ListChange.changed_at >= orgs_service.day_start_utc(since, timezone_name)]
     if until is not None:
-        conditions.append(ListChange.changed_at < orgs_service.day_start_utc(until + timedelta(days=1), timezone_name))
+        conditions.append(ListChange.changed_at < orgs_service.day_end_utc(until, timezone_name))
     if change_type is not None:
         conditions.append(ListChange.change_type == change_type)
     total = db.session.scalar(select(func.count()).select_from(ListChange).where(*conditions))

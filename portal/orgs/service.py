@@ -89,9 +89,23 @@ def local_date(utc_naive, timezone_name):
 
 
 def day_start_utc(day, timezone_name):
-    """Return the naive UTC timestamp at which ``day`` begins in ``timezone_name``."""
-    start = datetime.combine(day, time.min, tzinfo=ZoneInfo(timezone_name))
-    return start.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    """Return the naive UTC timestamp at which ``day`` begins in ``timezone_name``.
+
+    The first and last days of the calendar (0001-01-01 begins before the
+    year 1 in UTC) give datetime.min and datetime.max rather than an error.
+    """
+    try:
+        start = datetime.combine(day, time.min, tzinfo=ZoneInfo(timezone_name))
+        return start.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    except OverflowError:
+        return datetime.min if day.year == 1 else datetime.max
+
+
+def day_end_utc(day, timezone_name):
+    """Return the naive UTC timestamp at which the day after ``day`` begins in ``timezone_name``."""
+    if day >= date.max:
+        return datetime.max
+    return day_start_utc(day + timedelta(days=1), timezone_name)
 
 
 # -- unified social credit codes -----------------------------------------------
@@ -482,7 +496,7 @@ def list_changes(change_type, date_from, date_to, page, per_page, timezone_name)
     if date_from is not None:
         conditions.append(ListChange.changed_at >= day_start_utc(date_from, timezone_name))
     if date_to is not None:
-        conditions.append(ListChange.changed_at < day_start_utc(date_to + timedelta(days=1), timezone_name))
+        conditions.append(ListChange.changed_at < day_end_utc(date_to, timezone_name))
     total = db.session.scalar(select(func.count()).select_from(ListChange).where(*conditions))
     offset = (page - 1) * per_page
     if offset >= total:
@@ -552,7 +566,7 @@ def public_state_on(uscc, day, timezone_name):
     """
     first = first_sync_at()
     records_start = local_date(first, timezone_name) if first is not None else None
-    end = day_start_utc(day + timedelta(days=1), timezone_name)
+    end = day_end_utc(day, timezone_name)
     if first is None or first >= end:
         return PublicStateOn(day, records_start, before_records=True)
     current = db.session.execute(
