@@ -27,7 +27,6 @@ import sys
 import tempfile
 import time
 import tracemalloc
-import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -39,8 +38,8 @@ from portal.extensions import db  # noqa: E402
 from portal.opendata import downloads  # noqa: E402
 from portal.scoring import dispose_engines, schema  # noqa: E402
 from portal.sync.service import run_sync  # noqa: E402
+from bench.sync import Databases  # noqa: E402  (the same throwaway databases as the sync bench)
 
-PG_URL = os.environ.get("BENCH_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TARGET_RATIO = 2.0
 
 BASELINE_SQL = (
@@ -92,35 +91,6 @@ def peak_memory(function, *args):
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-
-
-class Databases:
-    """A scoring and a portal database on one backend, removed afterwards."""
-
-    def __init__(self, backend, workdir):
-        self.backend = backend
-        self.schemas = []
-        if backend == "sqlite":
-            self.scoring = f"sqlite:///{os.path.join(workdir, 'scoring.db')}"
-            self.portal = f"sqlite:///{os.path.join(workdir, 'portal.db')}"
-        else:
-            self.admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-            self.scoring = self._schema("bench_scoring")
-            self.portal = self._schema("bench_portal")
-
-    def _schema(self, prefix):
-        name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-        with self.admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE SCHEMA "{name}"'))
-        self.schemas.append(name)
-        return f"{PG_URL}?options=-csearch_path%3D{name}"
-
-    def drop(self):
-        if self.backend == "postgresql":
-            with self.admin.connect() as connection:
-                for name in self.schemas:
-                    connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
-            self.admin.dispose()
 
 
 def measure(backend, orgs, seed, chunk_size, workdir, repeats):
