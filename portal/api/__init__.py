@@ -5,6 +5,8 @@ list's changes, the rule sets) and takes no cookies or credentials, so it is
 exempt from CSRF and open to every origin (CORS).
 """
 
+import os
+
 from werkzeug.exceptions import default_exceptions
 
 
@@ -34,9 +36,9 @@ def init_app(app):
     from portal.extensions import csrf
 
     # Requests per client address across the JSON endpoints (Flask-Limiter syntax).
-    app.config.setdefault("API_RATE_LIMIT", "120 per minute")
+    app.config.setdefault("API_RATE_LIMIT", os.environ.get("API_RATE_LIMIT", "120 per minute"))
     # Batch checks per client address (on top of API_RATE_LIMIT): each checks up to 5,000 values.
-    app.config.setdefault("API_BATCH_RATE_LIMIT", "20 per hour")
+    app.config.setdefault("API_BATCH_RATE_LIMIT", os.environ.get("API_BATCH_RATE_LIMIT", "20 per hour"))
     # Largest batch-check body in bytes: 5,000 values of up to a few hundred bytes each.
     app.config.setdefault("API_BATCH_MAX_BYTES", 2 * 1024 * 1024)
     # Organisations or changes per page by default, and at most.
