@@ -83,6 +83,20 @@ def defaults(instance_path):
         # Several nodes share one Redis: a prefix keeps each deployment's counters apart.
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "portal"),
         "SEARCH_SUGGEST_RATE_LIMIT": os.environ.get("SEARCH_SUGGEST_RATE_LIMIT", "300 per minute"),
+        # Staff second factor (TOTP, RFC 6238). The roles that must use it, comma-separated
+        # ("supervisor", "handler,supervisor", or empty for none): supervisors in production,
+        # nobody elsewhere. Anyone may set it up; an unknown role refuses to start.
+        "STAFF_TOTP_REQUIRED_ROLES": os.environ.get(
+            "STAFF_TOTP_REQUIRED_ROLES",
+            "supervisor" if os.environ.get("PORTAL_ENV", "development") == "production" else "",
+        ),
+        # The name authenticator apps show beside the codes.
+        "STAFF_TOTP_ISSUER": os.environ.get("STAFF_TOTP_ISSUER", "北京市社会组织信用信息公示平台"),
+        # Fernet key(s) that encrypt the TOTP secrets at rest, "new,old" to rotate. Unset: the secrets
+        # use COMPLAINT_CONTACT_KEY. When setting it later, list that key after it, or secrets are lost.
+        "STAFF_TOTP_KEY": os.environ.get("STAFF_TOTP_KEY") or None,
+        # Seconds allowed between the password and the code before the sign-in starts again.
+        "STAFF_TOTP_PENDING_SECONDS": _env_int("STAFF_TOTP_PENDING_SECONDS", 300),
     }
 
 

@@ -124,14 +124,14 @@ def test_set_password_unlock_deactivate_activate(staff_app):
     result = runner.invoke(args=["staff", "set-password", "lihua"], input="Third-Secret-777\nThird-Secret-777\n")
     assert result.exit_code == 0, result.output
     with staff_app.app_context():
-        assert accounts.authenticate("lihua", "Third-Secret-777").id == user_id
+        assert accounts.check_password("lihua", "Third-Secret-777").id == user_id
 
     result = runner.invoke(args=["staff", "deactivate", "lihua"])
     assert result.exit_code == 0
     with staff_app.app_context():
         assert db.session.get(StaffUser, user_id).is_active is False
         with pytest.raises(accounts.LoginFailed):
-            accounts.authenticate("lihua", "Third-Secret-777")
+            accounts.check_password("lihua", "Third-Secret-777")
     result = runner.invoke(args=["staff", "list"])
     assert "lihua\thandler" in result.output and "deactivated" in result.output
     result = runner.invoke(args=["staff", "activate", "lihua"])
@@ -214,13 +214,13 @@ def test_lockout_is_per_account(staff_app):
         create_staff("lihua")
         for _attempt in range(5):
             with pytest.raises(accounts.LoginFailed):
-                accounts.authenticate("zhangmin", "Wrong-password-1")
+                accounts.check_password("zhangmin", "Wrong-password-1")
         with pytest.raises(accounts.LoginFailed) as caught:
-            accounts.authenticate("zhangmin", PASSWORD)
+            accounts.check_password("zhangmin", PASSWORD)
         assert caught.value.reason == "locked"
-        assert accounts.authenticate("lihua", PASSWORD).username == "lihua"
+        assert accounts.check_password("lihua", PASSWORD).username == "lihua"
         accounts.unlock("zhangmin")
-        assert accounts.authenticate("zhangmin", PASSWORD).username == "zhangmin"
+        assert accounts.check_password("zhangmin", PASSWORD).username == "zhangmin"
 
 
 def test_session_is_rotated_at_sign_in(staff_app, client):

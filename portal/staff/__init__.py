@@ -6,7 +6,7 @@ from portal.extensions import login
 
 
 def init_app(app):
-    from portal.staff import cli, views
+    from portal.staff import cli, two_factor, views
 
     # Password policy: at least this many characters (and two kinds of characters, not the username).
     app.config.setdefault("STAFF_PASSWORD_MIN_LENGTH", 12)
@@ -24,6 +24,13 @@ def init_app(app):
     app.config.setdefault("COMPLAINT_CONCLUDE_DAYS", int(os.environ.get("COMPLAINT_CONCLUDE_DAYS", "30")))
     # Where evidence files are stored (portal.complaints owns the setting; same default).
     app.config.setdefault("EVIDENCE_DIR", os.environ.get("EVIDENCE_DIR", os.path.join(app.instance_path, "evidence")))
+
+    # The second factor (its settings are in portal/config.py): an unknown role or a bad key stops the start.
+    try:
+        app.config["STAFF_TOTP_REQUIRED_ROLES"] = two_factor.required_roles(app.config["STAFF_TOTP_REQUIRED_ROLES"])
+    except ValueError as error:
+        raise RuntimeError(str(error)) from error
+    two_factor.check_key(app.config)
 
     login.init_app(app)
     login.login_view = "staff.login"

@@ -1,5 +1,8 @@
 """Staff accounts: creation, the password policy, sign-in with lockout, unlocking and deactivation.
 
+The second factor of sign-in is in portal.staff.two_factor; its wrong codes
+count towards the same lockout.
+
 The CLI (``flask staff ...``) and the views call these functions; they take
 plain arguments and raise ``AccountError`` (with a translated message) when
 something cannot be done.
@@ -100,7 +103,8 @@ def get_user(username):
     return db.session.scalar(select(StaffUser).where(func.lower(StaffUser.username) == username.strip().lower()))
 
 
-def _require_user(username):
+def require_user(username):
+    """Return the StaffUser called ``username``; raise AccountError if there is none."""
     user = get_user(username)
     if user is None:
         raise AccountError(_l("There is no staff account called “%(username)s”.", username=username))
@@ -143,7 +147,7 @@ def create_user(username, role, display_name, password, now=None):
 
 def set_password(username, password, now=None):
     """Set a new password for ``username``; it also lifts a lockout and ends the account's sessions."""
-    user = _require_user(username)
+    user = require_user(username)
     check_password_policy(password, user.username)
     user.password_hash = hash_password(password)
     user.password_changed_at = now or utcnow()
@@ -164,7 +168,7 @@ def change_own_password(user, current_password, new_password, now=None):
 
 def unlock(username):
     """Lift the lockout of ``username`` and forget its failed sign-ins."""
-    user = _require_user(username)
+    user = require_user(username)
     user.failed_logins = 0
     user.locked_until = None
     db.session.commit()
@@ -173,7 +177,7 @@ def unlock(username):
 
 def deactivate(username):
     """Deactivate ``username``: it can no longer sign in, and its open sessions end."""
-    user = _require_user(username)
+    user = require_user(username)
     user.is_active = False
     db.session.commit()
     return user
@@ -181,7 +185,7 @@ def deactivate(username):
 
 def activate(username):
     """Reactivate a deactivated account."""
-    user = _require_user(username)
+    user = require_user(username)
     user.is_active = True
     user.failed_logins = 0
     user.locked_until = None
@@ -189,13 +193,17 @@ def activate(username):
     return user
 
 
-def authenticate(username, password, now=None):
+def check_password(username, password, now=None):
     """Return the active StaffUser whose password this is; raise LoginFailed otherwise.
 
     Each wrong password counts against the account; at STAFF_LOCKOUT_THRESHOLD
     failures in a row it is locked for STAFF_LOCKOUT_MINUTES, and while locked
     even the right password is refused. An unknown or deactivated account is
     refused like a wrong password, after the same amount of work.
+
+    A right password does not clear the count: record_sign_in does, once any
+    second step (two_factor.second_step) is done too. Otherwise codes could be
+    guessed without end, with the password typed again between every few.
     """
     global _DUMMY_HASH
     now = now or utcnow()
@@ -208,18 +216,24 @@ def authenticate(username, password, now=None):
     if user.is_locked(now):
         raise LoginFailed("locked", user.locked_until)
     if not check_password_hash(user.password_hash, password or ""):
-        _count_failure(user, now)
+        count_failure(user, now)
         if user.is_locked(now):
             raise LoginFailed("locked", user.locked_until)
         raise LoginFailed("invalid")
+    return user
+
+
+def record_sign_in(user, now=None):
+    """Record a completed sign-in: the failure count starts again."""
     user.failed_logins = 0
     user.locked_until = None
-    user.last_login_at = now
+    user.last_login_at = now or utcnow()
     db.session.commit()
     return user
 
 
-def _count_failure(user, now):
+def count_failure(user, now):
+    """Count a failed sign-in (a wrong password or code); lock the account at STAFF_LOCKOUT_THRESHOLD."""
     # Counted in the database, so that concurrent failures in several workers all count.
     db.session.execute(
         update(StaffUser).where(StaffUser.id == user.id).values(failed_logins=StaffUser.failed_logins + 1)

@@ -5,10 +5,14 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from portal.staff import accounts
+from portal.staff import accounts, two_factor
 from portal.staff.models import ROLES
 
 staff_cli = AppGroup("staff", help="Create and manage staff accounts.")
+
+password_stdin_option = click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of standard input."
+)
 
 
 def _read_password(password_stdin):
@@ -18,71 +22,62 @@ def _read_password(password_stdin):
     return click.prompt("Password", hide_input=True, confirmation_prompt="Repeat the password")
 
 
-def _fail(error):
-    for message in error.messages:
-        click.echo(f"Error: {message}", err=True)
-    raise SystemExit(1)
+def _apply(action, *arguments, done):
+    """Call an accounts service; print ``done`` (formatted with the user) or its errors, and exit 1 on an error."""
+    try:
+        user = action(*arguments)
+    except accounts.AccountError as error:
+        for message in error.messages:
+            click.echo(f"Error: {message}", err=True)
+        raise SystemExit(1) from None
+    click.echo(done.format(user=user))
+
+
+def _account_command(name, action, done, help_text):
+    """Add ``flask staff NAME USERNAME``: one service call on one account."""
+
+    @staff_cli.command(name, help=help_text)
+    @click.argument("username")
+    def command(username):
+        _apply(action, username, done=done)
+
+    return command
 
 
 @staff_cli.command("create-user")
 @click.argument("username")
 @click.option("--role", type=click.Choice(sorted(ROLES)), required=True, help="handler or supervisor.")
 @click.option("--display-name", required=True, help="The name shown to colleagues, e.g. 张敏.")
-@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@password_stdin_option
 def create_user(username, role, display_name, password_stdin):
     """Create a staff account (the password is prompted twice, or read from stdin)."""
     password = _read_password(password_stdin)
-    try:
-        user = accounts.create_user(username, role, display_name, password)
-    except accounts.AccountError as error:
-        _fail(error)
-    click.echo(f"Created {user.role} {user.username} ({user.display_name}).")
+    _apply(accounts.create_user, username, role, display_name, password,
+           done="Created {user.role} {user.username} ({user.display_name}).")
 
 
 @staff_cli.command("set-password")
 @click.argument("username")
-@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@password_stdin_option
 def set_password(username, password_stdin):
     """Set a new password; it also unlocks the account and ends its sessions."""
     password = _read_password(password_stdin)
-    try:
-        user = accounts.set_password(username, password)
-    except accounts.AccountError as error:
-        _fail(error)
-    click.echo(f"Password of {user.username} changed.")
+    _apply(accounts.set_password, username, password, done="Password of {user.username} changed.")
 
 
-@staff_cli.command("unlock")
-@click.argument("username")
-def unlock(username):
-    """Lift the lockout after repeated failed sign-ins."""
-    try:
-        user = accounts.unlock(username)
-    except accounts.AccountError as error:
-        _fail(error)
-    click.echo(f"{user.username} unlocked.")
-
-
-@staff_cli.command("deactivate")
-@click.argument("username")
-def deactivate(username):
-    """Deactivate an account: it can no longer sign in and its sessions end."""
-    try:
-        user = accounts.deactivate(username)
-    except accounts.AccountError as error:
-        _fail(error)
-    click.echo(f"{user.username} deactivated.")
-
-
-@staff_cli.command("activate")
-@click.argument("username")
-def activate(username):
-    """Reactivate a deactivated account."""
-    try:
-        user = accounts.activate(username)
-    except accounts.AccountError as error:
-        _fail(error)
-    click.echo(f"{user.username} activated.")
+unlock = _account_command(
+    "unlock", accounts.unlock, "{user.username} unlocked.", "Lift the lockout after repeated failed sign-ins."
+)
+deactivate = _account_command(
+    "deactivate", accounts.deactivate, "{user.username} deactivated.",
+    "Deactivate an account: it can no longer sign in and its sessions end.",
+)
+activate = _account_command("activate", accounts.activate, "{user.username} activated.", "Reactivate a deactivated account.")
+reset_totp = _account_command(
+    "reset-totp", two_factor.reset,
+    "Two-step verification of {user.username} reset: its sessions have ended; it can be set up again after signing in.",
+    "Remove an account's second factor (a lost phone); its sessions end.",
+)
 
 
 @staff_cli.command("list")
@@ -94,4 +89,5 @@ def list_users():
         if user.is_locked(now):
             state += f", locked until {user.locked_until:%Y-%m-%d %H:%M} UTC"
         last = f"{user.last_login_at:%Y-%m-%d %H:%M}" if user.last_login_at else "never"
-        click.echo(f"{user.username}\t{user.role}\t{user.display_name}\t{state}\tlast sign-in {last}")
+        second = "two-step on" if user.has_two_factor else "two-step off"
+        click.echo(f"{user.username}\t{user.role}\t{user.display_name}\t{state}\t{second}\tlast sign-in {last}")

@@ -4,9 +4,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Regexp
 
 from portal.complaints.models import OUTCOMES
+from portal.staff.two_factor import normalise_code
 from portal.staff.workflow import NOTE_MAX_LENGTH, PUBLIC_TEXT_MAX_LENGTH
 
 
@@ -22,6 +23,21 @@ class LoginForm(FlaskForm):
     password = PasswordField(
         _l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=256)],
         render_kw={"autocomplete": "current-password"},
+    )
+
+
+class CodeForm(FlaskForm):
+    """A 6-digit code of the authenticator app (signing in, setting up, turning off)."""
+
+    code = StringField(
+        _l("6-digit code"),
+        filters=[normalise_code],
+        validators=[
+            DataRequired(_l("Enter the 6-digit code shown by your authenticator app.")),
+            Regexp(r"^[0-9]{6}$", message=_l("The code has 6 digits, like 123456.")),
+        ],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autocapitalize": "none",
+                   "spellcheck": "false", "size": 8},
     )
 
 

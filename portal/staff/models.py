@@ -1,6 +1,7 @@
 """Staff accounts: the people who handle complaints (handlers) and oversee them (supervisors).
 
-Passwords are werkzeug scrypt hashes. Times are naive UTC.
+Passwords are werkzeug scrypt hashes; TOTP secrets are Fernet tokens (see
+portal.staff.two_factor). Times are naive UTC.
 """
 
 import hashlib
@@ -32,18 +33,24 @@ class StaffUser(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(16), default=ROLE_HANDLER)
     # Deactivated accounts cannot sign in, and their open sessions end at the next request.
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Failed sign-ins since the last success or lockout (see accounts.authenticate).
+    # Failed sign-ins since the last success or lockout (see accounts.check_password and record_sign_in).
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
     password_changed_at: Mapped[datetime] = mapped_column(DateTime)
-    # For a second factor later; unused today.
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The TOTP secret of the second factor, encrypted (a Fernet token); None until the user sets it up.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    # The TOTP time step of the last code accepted: a code is refused unless its step is later (no replay).
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     @property
     def is_supervisor(self):
         return self.role == ROLE_SUPERVISOR
+
+    @property
+    def has_two_factor(self):
+        return self.totp_secret is not None
 
     @property
     def role_label(self):
@@ -53,12 +60,13 @@ class StaffUser(UserMixin, db.Model):
         return self.locked_until is not None and self.locked_until > (now or datetime.now(UTC).replace(tzinfo=None))
 
     def get_id(self):
-        # The session holds the id and a fingerprint of the password hash, so that
-        # changing a password ends every session opened with the old one.
+        # The session holds the id and a fingerprint of the password hash and of the second
+        # factor, so that changing either ends every session opened before the change.
         return f"{self.id}:{self.session_fingerprint()}"
 
     def session_fingerprint(self):
-        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+        credentials = f"{self.password_hash}\n{self.totp_secret or ''}"
+        return hashlib.sha256(credentials.encode()).hexdigest()[:16]
 
     def __repr__(self):
         return f"<StaffUser {self.username} {self.role}>"

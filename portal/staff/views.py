@@ -1,4 +1,4 @@
-"""The staff console (/staff): sign-in, the dashboard, the queue, a complaint's detail and its workflow.
+"""The staff console (/staff): sign-in (with a second factor), the dashboard, the queue, a complaint's detail and its workflow.
 
 Views parse the request, call accounts/queue/workflow and render; the rules
 live in those services. Every page here is private: never cached (neither
@@ -9,6 +9,7 @@ import re
 import time
 from functools import wraps
 
+import segno
 from cryptography.fernet import InvalidToken
 from flask import (
     Blueprint,
@@ -33,10 +34,11 @@ from portal.complaints import evidence as evidence_store
 from portal.complaints.models import CATEGORIES, OUTCOMES, STATE_LABELS, STATES, Complaint, Evidence
 from portal.extensions import db, limiter
 from portal.i18n import is_safe_next
-from portal.staff import accounts, queue, workflow
+from portal.staff import accounts, queue, two_factor, workflow
 from portal.staff.forms import (
     AddNoteForm,
     AssignForm,
+    CodeForm,
     ConcludeForm,
     LoginForm,
     LogoutForm,
@@ -51,8 +53,15 @@ from portal.web import abort_with_message
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-#: Views anyone may reach (the sign-in page); every other view needs a signed-in staff member.
-PUBLIC_ENDPOINTS = {"staff.login"}
+#: Views anyone may reach (the sign-in steps); every other view needs a signed-in staff member.
+PUBLIC_ENDPOINTS = {"staff.login", "staff.login_code"}
+#: Views open to a signed-in user who must still set up a second factor.
+ENROLMENT_ENDPOINTS = {"staff.two_factor", "staff.logout"}
+
+#: Session keys: the half-signed-in state between the password and the code (or the set-up),
+#: and the secret being set up (encrypted).
+_PENDING = "staff_pending"
+_CANDIDATE = "staff_totp_candidate"
 
 _PAGE_NUMBER = re.compile(r"[0-9]{1,9}")
 _STAFF_ID = re.compile(r"[0-9]{1,9}")
@@ -73,13 +82,16 @@ def utcnow():
 # -- access --------------------------------------------------------------------
 
 
-def staff_required(role=None):
-    """Let only signed-in staff (of ``role``, if given) reach a view: 401/redirect if signed out, 403 if the role is wrong."""
+def staff_required(role=None, enrolling=False):
+    """Let only signed-in staff (of ``role``, if given) reach a view: 401/redirect if signed out, 403 if the role is wrong.
+
+    ``enrolling`` lets in too a user half signed in who must set up a second factor.
+    """
 
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            if not current_user.is_authenticated:
+            if not current_user.is_authenticated and not (enrolling and _pending_user("enrol")[0] is not None):
                 return current_app.login_manager.unauthorized()
             if role is not None and current_user.role != role:
                 abort(403)
@@ -117,6 +129,17 @@ def _session_timeout():
     session["staff_seen"] = now
 
 
+@bp.before_request
+def _second_factor_set_up():
+    """Send a signed-in user whose role requires a second factor, and who has none, to set one up first."""
+    if (
+        current_user.is_authenticated
+        and request.endpoint not in ENROLMENT_ENDPOINTS
+        and two_factor.must_enrol(current_user)
+    ):
+        return redirect(url_for("staff.two_factor"), code=_redirect_code())
+
+
 @bp.after_request
 def _private_headers(response):
     response.headers["Cache-Control"] = "no-store"
@@ -138,9 +161,8 @@ def _error_page(error):
 def _csrf_error(error):
     # Usually a session that ended (timeout, sign-out elsewhere) under an open form.
     message = _("This form has expired, or your session has ended. Please try again.")
-    if request.endpoint == "staff.login":
-        form = LoginForm()
-        return render_template("staff/login.html", form=form, errors=[(form.username.id, message)], failure=message), 400
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return _login_page(message, 400)
     return render_template("staff/error.html", code=400, message=message), 400
 
 
@@ -159,41 +181,124 @@ def _safe_next():
     return url_for("staff.dashboard")
 
 
+def _redirect_code():
+    # After a POST, the browser must GET the new address.
+    return 302 if request.method in ("GET", "HEAD") else 303
+
+
+def _login_page(failure=None, status=200, form=None):
+    form = form or LoginForm()
+    errors = error_list(form)
+    if failure:
+        errors.insert(0, (form.username.id, failure))
+    return render_template("staff/login.html", form=form, errors=errors, failure=failure), status
+
+
+def _start_session(user):
+    """Sign ``user`` in, in a new session: nothing from before carries over (no fixation)."""
+    session.clear()
+    login_user(user)
+    now = time.time()
+    session["staff_since"] = now
+    session["staff_seen"] = now
+
+
+def _begin_second_step(user, step, target):
+    """Keep ``user``, who gave the right password, half signed in until the code (or the set-up of a second factor)."""
+    session.clear()
+    session[_PENDING] = {
+        "user": user.id,
+        "fingerprint": user.session_fingerprint(),
+        "step": step,
+        "since": time.time(),
+        "next": target,
+    }
+
+
+def _pending_user(step):
+    """Return (user, target) of the half-signed-in state at ``step`` ("code" or "enrol"); (None, None) if none.
+
+    The state ends after STAFF_TOTP_PENDING_SECONDS (the code) or
+    two_factor.ENROLMENT_SECONDS (the set-up), and when the account changes.
+    """
+    pending = session.get(_PENDING)
+    if not isinstance(pending, dict) or pending.get("step") != step:
+        return None, None
+    limit = current_app.config["STAFF_TOTP_PENDING_SECONDS"] if step == "code" else two_factor.ENROLMENT_SECONDS
+    user = db.session.get(StaffUser, pending.get("user", 0))
+    if time.time() - pending.get("since", 0) > limit:
+        session.pop(_PENDING)
+        flash(_("The sign-in took too long. Please sign in again."), "notice")
+        return None, None
+    if user is None or not user.is_active or user.session_fingerprint() != pending.get("fingerprint"):
+        session.pop(_PENDING)
+        return None, None
+    return user, pending.get("next") or url_for("staff.dashboard")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["STAFF_LOGIN_RATE_LIMIT"], methods=["POST"])
 def login():
-    """Sign in with a username and password."""
+    """Sign in with a username and password; then a code, if the account has a second factor."""
     if current_user.is_authenticated:
         return redirect(_safe_next())
     form = LoginForm()
-    failure = None
+    if not form.is_submitted():
+        # Back at the first step: a sign-in left half done is abandoned.
+        session.pop(_PENDING, None)
+        return _login_page(form=form)
+    if not form.validate():
+        return _login_page(status=400, form=form)
+    try:
+        user = accounts.check_password(form.username.data, form.password.data)
+    except accounts.LoginFailed as error:
+        if error.reason == "locked":
+            failure = str(two_factor.refusal_message("locked"))
+        else:
+            failure = _("The username or password is not correct.")
+        return _login_page(failure, 401, form)
+    target = _safe_next()
+    step = two_factor.second_step(user)
+    if step is None:
+        accounts.record_sign_in(user)
+        _start_session(user)
+        return redirect(target, code=303)
+    _begin_second_step(user, step, target)
+    return redirect(url_for("staff.login_code" if step == "code" else "staff.two_factor"), code=303)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["STAFF_LOGIN_RATE_LIMIT"], methods=["POST"])
+def login_code():
+    """The second step of signing in: the code of the authenticator app."""
+    if current_user.is_authenticated:
+        return redirect(url_for("staff.dashboard"), code=_redirect_code())
+    user, target = _pending_user("code")
+    if user is None:
+        return redirect(url_for("staff.login"), code=_redirect_code())
+    form = CodeForm()
     status = 200
     if form.is_submitted():
         status = 400
         if form.validate():
             try:
-                user = accounts.authenticate(form.username.data, form.password.data)
-            except accounts.LoginFailed as error:
-                status = 401
+                two_factor.verify_sign_in(user, form.code.data)
+            except two_factor.CodeRefused as error:
                 if error.reason == "locked":
-                    failure = _(
-                        "This account is locked after repeated failed sign-ins. Try again later, or ask a supervisor to unlock it."
-                    )
-                else:
-                    failure = _("The username or password is not correct.")
+                    session.pop(_PENDING, None)
+                    return _login_page(str(two_factor.refusal_message("locked")), 401)
+                status = 401
+                _refuse_code(form, two_factor.refusal_message(error.reason))
             else:
-                target = _safe_next()
-                # A new session for the signed-in user: nothing from before sign-in carries over (no fixation).
-                session.clear()
-                login_user(user)
-                now = time.time()
-                session["staff_since"] = now
-                session["staff_seen"] = now
+                _start_session(user)
                 return redirect(target, code=303)
-    errors = error_list(form)
-    if failure:
-        errors.insert(0, (form.username.id, failure))
-    return render_template("staff/login.html", form=form, errors=errors, failure=failure), status
+    return render_template("staff/login_code.html", form=form, errors=error_list(form)), status
+
+
+def _refuse_code(form, message):
+    # The error goes with the field (and the summary); the refused code is not shown again.
+    form.code.errors = list(form.code.errors) + [str(message)]
+    form.code.data = ""
 
 
 @bp.post("/logout")
@@ -223,15 +328,96 @@ def change_password():
                 problems = [(getattr(form, field).id, str(message)) for message in error.messages]
             else:
                 # The session's fingerprint changed with the hash: sign in again in this session only.
-                user = db.session.get(StaffUser, current_user.id)
-                session.clear()
-                login_user(user)
-                now = time.time()
-                session["staff_since"] = now
-                session["staff_seen"] = now
+                _start_session(db.session.get(StaffUser, current_user.id))
                 flash(_("Your password has been changed. Other sessions of your account have ended."), "notice")
                 return redirect(url_for("staff.dashboard"), code=303)
     return render_template("staff/password.html", form=form, errors=error_list(form) + problems), status
+
+
+# -- the second factor ----------------------------------------------------------
+
+
+def _enrolling_user():
+    """Return (user, target): the signed-in user, or the one half signed in who must set up a second factor."""
+    if current_user.is_authenticated:
+        return db.session.get(StaffUser, current_user.id), None
+    return _pending_user("enrol")
+
+
+def _candidate_secret(user):
+    """Return the secret being set up in this session (the same across reloads); None once it has expired."""
+    candidate = session.get(_CANDIDATE)
+    if isinstance(candidate, dict) and candidate.get("user") == user.id:
+        return two_factor.unseal(candidate.get("token"), max_age=two_factor.ENROLMENT_SECONDS)
+    return None
+
+
+def _render_two_factor(user, form, status=200, secret=None):
+    context = {"form": form, "errors": error_list(form), "required": two_factor.is_required(user)}
+    if secret is not None:
+        uri = two_factor.provisioning_uri(user, secret)
+        context["qr_code"] = segno.make(uri, error="m").svg_data_uri(scale=5, border=4, dark="#000000", light="#ffffff")
+        context["grouped_secret"] = two_factor.grouped(secret)
+    return render_template("staff/two_factor.html", user=user, **context), status
+
+
+@bp.route("/two-factor", methods=["GET", "POST"], endpoint="two_factor")
+@staff_required(enrolling=True)
+def two_factor_setup():
+    """Set up two-step verification with an authenticator app; or see that it is on, and turn it off."""
+    user, target = _enrolling_user()
+    form = CodeForm()
+    if user.has_two_factor:
+        if form.is_submitted():
+            return redirect(url_for("staff.two_factor"), code=303)
+        return _render_two_factor(user, form)
+    secret = _candidate_secret(user)
+    if secret is None:
+        status = 200
+        if form.is_submitted():
+            status = 400
+            _refuse_code(form, _("The set-up took too long. Scan the new QR code, then enter the code it gives."))
+        secret = two_factor.new_secret()
+        session[_CANDIDATE] = {"user": user.id, "token": two_factor.seal(secret)}
+        return _render_two_factor(user, form, status, secret)
+    if not form.is_submitted():
+        return _render_two_factor(user, form, 200, secret)
+    if not form.validate():
+        return _render_two_factor(user, form, 400, secret)
+    try:
+        two_factor.enrol(user, secret, form.code.data)
+    except accounts.AccountError as error:
+        _refuse_code(form, error)
+        return _render_two_factor(user, form, 400, secret)
+    if current_user.is_authenticated:
+        # The session's fingerprint changed with the second factor: sign in again in this session only.
+        _start_session(user)
+        flash(_("Two-step verification is on. Other sessions of your account have ended."), "success")
+        return redirect(url_for("staff.two_factor"), code=303)
+    accounts.record_sign_in(user)
+    _start_session(user)
+    flash(_("Two-step verification is on. From now on, signing in asks for a code from your app."), "success")
+    return redirect(target, code=303)
+
+
+@bp.post("/two-factor/disable")
+@staff_required()
+def disable_two_factor():
+    """Turn off one's own second factor, with a current code (unless one's role requires it)."""
+    user = db.session.get(StaffUser, current_user.id)
+    form = CodeForm()
+    if not user.has_two_factor:
+        return redirect(url_for("staff.two_factor"), code=303)
+    if not form.validate():
+        return _render_two_factor(user, form, 400)
+    try:
+        two_factor.disable(user, form.code.data)
+    except accounts.AccountError as error:
+        _refuse_code(form, error)
+        return _render_two_factor(user, form, 400)
+    _start_session(user)
+    flash(_("Two-step verification is off. Other sessions of your account have ended."), "success")
+    return redirect(url_for("staff.two_factor"), code=303)
 
 
 # -- dashboard and queue -------------------------------------------------------
@@ -520,24 +706,51 @@ def evidence(tracking_number, evidence_id):
 @staff_required(ROLE_SUPERVISOR)
 def users():
     """Staff accounts, with their role, state and last sign-in."""
-    return render_template("staff/users.html", users=accounts.all_staff(), roles=ROLES, now=utcnow(),
-                           unlock_form=LogoutForm(prefix="unlock"))
+    return render_template(
+        "staff/users.html",
+        users=accounts.all_staff(),
+        roles=ROLES,
+        now=utcnow(),
+        required_roles=two_factor.required_roles(current_app.config["STAFF_TOTP_REQUIRED_ROLES"]),
+    )
+
+
+def _staff_account_or_404(user_id):
+    user = db.session.get(StaffUser, user_id)
+    if user is None:
+        abort_with_message(404, _("There is no such staff account."))
+    return user
 
 
 @bp.post("/users/<int:user_id>/unlock")
 @staff_required(ROLE_SUPERVISOR)
 def unlock_user(user_id):
     """Lift a lockout."""
-    user = db.session.get(StaffUser, user_id)
-    if user is None:
-        abort_with_message(404, _("There is no such staff account."))
+    user = _staff_account_or_404(user_id)
     accounts.unlock(user.username)
     flash(_("The account %(username)s is unlocked.", username=user.username), "success")
     return redirect(url_for("staff.users"), code=303)
 
 
+@bp.post("/users/<int:user_id>/reset-two-factor")
+@staff_required(ROLE_SUPERVISOR)
+def reset_two_factor(user_id):
+    """Remove another account's second factor (a lost phone); its sessions end."""
+    user = _staff_account_or_404(user_id)
+    if user.id == current_user.id:
+        # Otherwise a stolen session could replace its owner's second factor without a code.
+        abort_with_message(400, _("You cannot reset your own two-step verification. Ask another supervisor."))
+    two_factor.reset(user.username, actor=current_user.username)
+    flash(
+        _("The two-step verification of %(username)s is reset; they can set it up again after signing in.",
+          username=user.username),
+        "success",
+    )
+    return redirect(url_for("staff.users"), code=303)
+
+
 def load_user(user_id):
-    """Flask-Login's user loader: the active account whose id and password fingerprint the session holds."""
+    """Flask-Login's user loader: the active account whose id and credentials fingerprint the session holds."""
     identifier, _separator, fingerprint = (user_id or "").partition(":")
     if not identifier.isdigit():
         return None

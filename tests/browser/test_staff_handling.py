@@ -4,12 +4,10 @@ reply, sign out, and the complainant reads the reply on /complaints/status.
 Runs with JavaScript on and off: every step is a plain form.
 """
 
-import subprocess
-import sys
-
 import pytest
 
-from tests.browser.server import BIN, IN_CI, ROOT
+from tests.browser.server import IN_CI
+from tests.browser.staff_setup import create_account, ensure_tables, sign_in_with_password, submit, submit_complaint
 
 try:
     from playwright.sync_api import expect
@@ -21,65 +19,19 @@ except ImportError:
 pytestmark = pytest.mark.browser
 
 HANDLER = "browser-handler"
-PASSWORD = "Queue-Keeper-2026"
 REPLY = "经调查，该会确未按规定公开年度财务报告，已责令其于30日内整改并公开。"
-
-# Run with the live server's environment: the portal tables the migrations may not have yet
-# (the lead regenerates them), then one complaint through the complaints service.
-_TABLES = """
-from portal import create_app
-from portal.extensions import db
-
-with create_app().app_context():
-    db.metadata.create_all(db.engine)
-"""
-_SUBMIT = """
-import sys
-from portal import create_app
-from portal.complaints import service
-from portal.extensions import db
-
-app = create_app()
-with app.app_context():
-    complaint, code = service.submit_complaint(
-        service.OrganisationChoice(None, sys.argv[1], False), "financial_opacity",
-        "该协会连续两年未公开年度财务报告，捐赠款去向不明，请予调查。", None, [],
-        {"name": "王小明", "phone": "13800138000"}, False, None,
-    )
-    print(complaint.tracking_number, code)
-"""
-
-
-def _run(live_server, arguments, stdin=None):
-    completed = subprocess.run(
-        arguments, cwd=ROOT, env=live_server.environment(), input=stdin, capture_output=True, text=True, timeout=120
-    )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    return completed.stdout
 
 
 @pytest.fixture(scope="module")
 def handler_account(live_server):
-    _run(live_server, [sys.executable, "-c", _TABLES])
-    _run(
-        live_server,
-        [str(BIN / "flask"), "--app", "app", "staff", "create-user", HANDLER, "--role", "handler",
-         "--display-name", "浏览器处理人", "--password-stdin"],
-        stdin=PASSWORD + "\n",
-    )
-    return HANDLER
+    ensure_tables(live_server)
+    return create_account(live_server, HANDLER, display_name="浏览器处理人")
 
 
 @pytest.fixture
 def complaint(live_server, handler_account):
     """(tracking number, access code) of a new complaint."""
-    number, code = _run(live_server, [sys.executable, "-c", _SUBMIT, "北京市浏览器测试公益协会"]).split()
-    return number, code
-
-
-def submit(page, form_selector):
-    with page.expect_navigation():
-        page.locator(f"{form_selector} button[type=submit]").click()
+    return submit_complaint(live_server)
 
 
 def test_staff_handle_a_complaint_and_the_complainant_reads_the_reply(any_page, browser, base_url, complaint):
@@ -89,9 +41,7 @@ def test_staff_handle_a_complaint_and_the_complainant_reads_the_reply(any_page, 
     # A signed-out visit to the console goes to the sign-in page.
     page.goto("/staff/complaints")
     assert "/staff/login" in page.url
-    page.fill("#username", HANDLER)
-    page.fill("#password", PASSWORD)
-    submit(page, "form.staff-form")
+    sign_in_with_password(page, HANDLER, path=page.url)
     assert page.url.endswith("/staff/complaints")
 
     # The queue lists the new complaint; open it.

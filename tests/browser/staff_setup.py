@@ -1,0 +1,117 @@
+"""Helpers of the staff browser tests: accounts and complaints on the live server, and signing in.
+
+No tests here. Accounts are made with ``flask staff``, complaints through the
+complaints service, both with the live server's environment.
+"""
+
+import subprocess
+import sys
+import time
+
+from tests.browser.server import BIN, ROOT
+
+PASSWORD = "Queue-Keeper-2026"
+
+# The portal tables the migrations may not have yet (the lead regenerates them).
+_TABLES = """
+from portal import create_app
+from portal.extensions import db
+
+with create_app().app_context():
+    db.metadata.create_all(db.engine)
+"""
+_SUBMIT = """
+import sys
+from portal import create_app
+from portal.complaints import service
+
+app = create_app()
+with app.app_context():
+    complaint, code = service.submit_complaint(
+        service.OrganisationChoice(None, sys.argv[1], False), "financial_opacity",
+        "该协会连续两年未公开年度财务报告，捐赠款去向不明，请予调查。", None, [],
+        {"name": "王小明", "phone": "13800138000"}, False, None,
+    )
+    print(complaint.tracking_number, code)
+"""
+_LOCK = """
+import sys
+from portal import create_app
+from portal.staff import accounts
+
+app = create_app()
+with app.app_context():
+    while not accounts.get_user(sys.argv[1]).is_locked():
+        try:
+            accounts.check_password(sys.argv[1], "Not-the-password-1")
+        except accounts.LoginFailed:
+            pass
+"""
+
+
+def run(live_server, arguments, stdin=None):
+    """Run a command with the live server's environment; return its output (it must succeed)."""
+    completed = subprocess.run(
+        arguments, cwd=ROOT, env=live_server.environment(), input=stdin, capture_output=True, text=True, timeout=120
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return completed.stdout
+
+
+def ensure_tables(live_server):
+    run(live_server, [sys.executable, "-c", _TABLES])
+
+
+def create_account(live_server, username, role="handler", display_name=None):
+    """Create a staff account with PASSWORD through ``flask staff create-user``."""
+    run(
+        live_server,
+        [str(BIN / "flask"), "--app", "app", "staff", "create-user", username, "--role", role,
+         "--display-name", display_name or username, "--password-stdin"],
+        stdin=PASSWORD + "\n",
+    )
+    return username
+
+
+def submit_complaint(live_server, organisation="北京市浏览器测试公益协会"):
+    """Return (tracking number, access code) of a new complaint."""
+    number, code = run(live_server, [sys.executable, "-c", _SUBMIT, organisation]).split()
+    return number, code
+
+
+def lock_account(live_server, username):
+    """Lock an account with wrong passwords, as an attacker would."""
+    run(live_server, [sys.executable, "-c", _LOCK, username])
+
+
+def submit(page, form_selector):
+    """Send a form with its submit button, wait for the page that answers and return its response."""
+    with page.expect_navigation() as navigation:
+        page.locator(f"{form_selector} button[type=submit]").click()
+    return navigation.value
+
+
+def sign_in_with_password(page, username, password=PASSWORD, path="/staff/login"):
+    """Fill in the sign-in form at ``path`` and send it; return the response of the page it leads to.
+
+    The browser tests sign in more often than STAFF_LOGIN_RATE_LIMIT lets one
+    address do: a 429 is waited out (its Retry-After) and the form sent again.
+    """
+    for _attempt in range(5):
+        page.goto(path)
+        page.fill("#username", username)
+        page.fill("#password", password)
+        response = submit(page, "form.staff-form")
+        if response.status != 429:
+            return response
+        errors = getattr(page, "browsing_errors", None)
+        if errors is not None:
+            # Waited out, not an error of the page.
+            errors[:] = [error for error in errors if not error.startswith("429 ")]
+        time.sleep(min(int(response.headers.get("retry-after", "5")), 61) + 1)
+    raise AssertionError(f"sign-in of {username} still rate limited")
+
+
+def setup_key(page):
+    """Return the TOTP secret shown on the set-up page (without its spaces)."""
+    return page.locator(".setup-key .code").inner_text().replace(" ", "")
