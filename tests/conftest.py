@@ -3,6 +3,9 @@
 Every test that uses ``app`` runs twice: once on embedded SQLite files and
 once on PostgreSQL (each test in its own schemas). PostgreSQL tests skip on a
 laptop without PostgreSQL, and fail in CI (CI=true), where it is required.
+
+``scoring`` writes rows into the scoring database; ``tests/synced_portal.py``
+syncs them into the portal, night by night.
 """
 
 import os
@@ -12,9 +15,10 @@ import pytest
 import sqlalchemy as sa
 
 from portal import create_app
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.scoring import dispose_engines
 from portal.scoring.schema import scoring_metadata
+from tests.scoring_builder import ScoringBuilder
 
 PG_URL = os.environ.get("TEST_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -94,7 +98,13 @@ def scoring_url(database_urls):
 
 
 @pytest.fixture
-def app(database_urls, scoring_url, tmp_path):
+def app_config_overrides():
+    """Settings a test module changes in the test app's config: override this fixture in the module."""
+    return {}
+
+
+@pytest.fixture
+def app(database_urls, scoring_url, tmp_path, app_config_overrides):
     """An app on fresh portal and scoring databases, with a temporary index folder."""
     app = create_app(
         {
@@ -111,6 +121,7 @@ def app(database_urls, scoring_url, tmp_path):
             "RATELIMIT_ENABLED": False,
             # Tests change rows without a sync; tests/test_pagecache.py turns the cache on.
             "PAGE_CACHE_SIZE": 0,
+            **app_config_overrides,
         }
     )
     with app.app_context():
@@ -130,3 +141,55 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def rate_limited_app(app):
+    """Return a function that makes an app on ``app``'s databases with rate limiting on (the test config turns it off).
+
+    Its keyword arguments are settings, such as the limits under test.
+    """
+    was_enabled = limiter.enabled
+    made = []
+
+    def make(**settings):
+        limited = create_app(
+            {
+                **{
+                    key: app.config[key]
+                    for key in ("SQLALCHEMY_DATABASE_URI", "SCORING_DATABASE_URL", "INDEX_DIR", "DOWNLOADS_DIR")
+                },
+                "TESTING": True,
+                "SECRET_KEY": "test",
+                "RATELIMIT_ENABLED": True,
+                "RATELIMIT_STORAGE_URI": "memory://",
+                "PAGE_CACHE_SIZE": 0,
+                **settings,
+            }
+        )
+        limiter.reset()
+        made.append(limited)
+        return limited
+
+    yield make
+    limiter.enabled = was_enabled
+    limiter.reset()
+    for limited in made:
+        with limited.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def scoring_builder_class():
+    """The class of ``scoring``: a module overrides this fixture to write a rule set of its own."""
+    return ScoringBuilder
+
+
+@pytest.fixture
+def scoring(scoring_url, scoring_builder_class):
+    """A builder of rows in the test's scoring database, which holds the builder's rule set."""
+    builder = scoring_builder_class(scoring_url)
+    builder.rule_set()
+    yield builder
+    builder.dispose()

@@ -12,42 +12,29 @@ import pytest
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 
-from portal import create_app
-from portal.extensions import db, limiter
+from portal.extensions import db
 from portal.orgs.models import Organisation
 from portal.sync import service as sync_service
-from tests.scoring_builder import ScoringBuilder, make_uscc
+from tests.scoring_builder import make_uscc
+from tests.synced_portal import ScoringOrganisation, sync_at, sync_three_nights, uscc_lookup
 
 # (number, name, type, district, grade, score, evaluation level)
 ORGS = [
-    (1, "北京市阿尔法协会", "social_group", "110000", "A", "97.50", 5),
-    (2, "北京市贝塔基金会", "foundation", "110105", "B", "88.00", None),
-    (3, "北京市朝阳区测试服务中心", "social_service", "110105", "B", "81.00", 3),
-    (4, "北京市海淀区科技协会", "social_group", "110108", "A", "120.00", 4),
-    (5, "北京市东城区文化促进会", "social_group", "110101", "B", "94.99", None),
+    ScoringOrganisation(1, "北京市阿尔法协会", "social_group", "110000", "A", "97.50", 5),
+    ScoringOrganisation(2, "北京市贝塔基金会", "foundation", "110105", "B", "88.00", None),
+    ScoringOrganisation(3, "北京市朝阳区测试服务中心", "social_service", "110105", "B", "81.00", 3),
+    ScoringOrganisation(4, "北京市海淀区科技协会", "social_group", "110108", "A", "120.00", 4),
+    ScoringOrganisation(5, "北京市东城区文化促进会", "social_group", "110101", "B", "94.99", None),
 ]
 # Never public: rated C, rated D, cancelled.
 HIDDEN = [
-    (6, "北京市丙级测试协会", "social_group", "110000", "C", "70.00", None, "normal"),
-    (7, "北京市丁级测试协会", "social_group", "110000", "D", "40.00", 2, "normal"),
-    (8, "北京市注销测试协会", "social_group", "110000", "A", "99.00", 5, "cancelled"),
+    ScoringOrganisation(6, "北京市丙级测试协会", "social_group", "110000", "C", "70.00", None, "normal"),
+    ScoringOrganisation(7, "北京市丁级测试协会", "social_group", "110000", "D", "40.00", 2, "normal"),
+    ScoringOrganisation(8, "北京市注销测试协会", "social_group", "110000", "A", "99.00", 5, "cancelled"),
 ]
-TYPE_PREFIX = {"social_group": "51", "social_service": "52", "foundation": "53"}
 NIGHTS = [datetime(2026, 11, 2, 18, 30) + timedelta(days=n) for n in range(4)]  # 02:30 in Beijing
 UNKNOWN = make_uscc(987654321)
-
-
-def uscc_of(number):
-    row = next(row for row in ORGS + HIDDEN if row[0] == number)
-    return make_uscc(number, TYPE_PREFIX[row[2]], row[3])
-
-
-def sync_at(app, monkeypatch, moment, update_index=False):
-    monkeypatch.setattr(sync_service, "utcnow", lambda: moment)
-    with app.app_context():
-        result = sync_service.run_sync(trigger="test", update_index=update_index)
-    assert result.status == "succeeded", result.error
-    return result
+uscc_of = uscc_lookup(ORGS + HIDDEN)
 
 
 def catch_up_index(app):
@@ -68,43 +55,18 @@ def published_now(app):
 
 
 @pytest.fixture
-def scoring(scoring_url):
-    builder = ScoringBuilder(scoring_url)
-    builder.rule_set()
-    yield builder
-    builder.dispose()
-
-
-@pytest.fixture
 def portal(app, scoring, monkeypatch):
     """Three nights: five organisations enter; one leaves and one is regraded; it returns and another is cancelled.
 
     After them 1 (A), 2 (B), 3 (A) and 4 (A) are published; 5 was published and
     is cancelled; 6 (C), 7 (D) and 8 (cancelled) never were.
     """
-    for number, name, org_type, district, grade, score, level in ORGS:
-        scoring.organisation(
-            number, uscc=uscc_of(number), name=name, grade=grade, score=score, org_type=org_type,
-            district_code=district, evaluation_level=level,
-        )
-    for number, name, org_type, district, grade, score, level, status in HIDDEN:
-        scoring.organisation(
-            number, uscc=uscc_of(number), name=name, grade=grade, score=score, status=status, org_type=org_type,
-            district_code=district, evaluation_level=level,
-        )
+    for organisation in ORGS + HIDDEN:
+        organisation.write(scoring)
     scoring.event("E1", uscc_of(1), points="2")
     scoring.event("E2", uscc_of(1), points="-3", status="expired", item_code="P01")
     scoring.list_entry("L1", uscc_of(1))
-    sync_at(app, monkeypatch, NIGHTS[0])
-    scoring.tick(days=1)
-    scoring.score(uscc_of(2), "C", "70.00")
-    scoring.score(uscc_of(3), "A", "96.00")
-    sync_at(app, monkeypatch, NIGHTS[1])
-    scoring.tick(days=1)
-    scoring.score(uscc_of(2), "B", "88.00")
-    scoring.update_organisation(uscc_of(5), registration_status="cancelled")
-    sync_at(app, monkeypatch, NIGHTS[2])
-    return app
+    return sync_three_nights(app, scoring, monkeypatch, NIGHTS, ORGS + HIDDEN)
 
 
 PUBLISHED = {1, 2, 3, 4}
@@ -687,27 +649,9 @@ def test_unexpected_errors_are_a_json_500(app, client, portal, monkeypatch):
 
 
 @pytest.fixture
-def limited_app(app, database_urls, scoring_url, tmp_path):
-    """The same databases, in an app with rate limiting on (the test config turns it off)."""
-    was_enabled = limiter.enabled
-    limited = create_app(
-        {
-            **{key: app.config[key] for key in ("SQLALCHEMY_DATABASE_URI", "SCORING_DATABASE_URL", "INDEX_DIR")},
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "RATELIMIT_ENABLED": True,
-            "RATELIMIT_STORAGE_URI": "memory://",
-            "API_RATE_LIMIT": "3 per minute",
-            "API_BATCH_RATE_LIMIT": "1 per minute",
-            "PAGE_CACHE_SIZE": 0,
-        }
-    )
-    limiter.reset()
-    yield limited
-    limiter.enabled = was_enabled
-    with limited.app_context():
-        db.session.remove()
-        db.engine.dispose()
+def limited_app(rate_limited_app):
+    """The same databases, in an app with the API's rate limits on."""
+    return rate_limited_app(API_RATE_LIMIT="3 per minute", API_BATCH_RATE_LIMIT="1 per minute")
 
 
 def test_rate_limit_headers_and_429(limited_app, portal):

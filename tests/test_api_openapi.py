@@ -19,7 +19,6 @@ from tests.test_api import (  # noqa: F401 (fixtures)
     limited_app,
     many,
     portal,
-    scoring,
     uscc_of,
 )
 

@@ -18,26 +18,26 @@ import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
-from portal import create_app
 from portal.extensions import db
 from portal.opendata import batch, downloads
 from portal.orgs.models import Organisation
 from portal.sync import service as sync_service
-from tests.scoring_builder import ScoringBuilder, make_uscc
+from tests.scoring_builder import make_uscc
+from tests.synced_portal import ScoringOrganisation, sync_at, sync_three_nights
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
-# (number, name, grade, score, status)
+# Social groups of the municipality, as the builder writes them by default.
 ORGS = [
-    (1, "北京市阿尔法协会", "A", "97.50", "normal"),
-    (2, "北京市贝塔基金会", "B", "88.00", "normal"),
-    (3, "北京市（朝阳）测试服务中心", "B", "81.00", "normal"),
-    (4, "北京市海淀区科技协会", "A", "120.00", "normal"),
-    (5, "北京市东城区文化促进会", "B", "94.99", "normal"),
-    (6, "北京市丙级测试协会", "C", "70.00", "normal"),
-    (7, "北京市丁级测试协会", "D", "40.00", "normal"),
-    (8, "北京市注销测试协会", "A", "99.00", "cancelled"),
+    ScoringOrganisation(1, "北京市阿尔法协会", grade="A", score="97.50"),
+    ScoringOrganisation(2, "北京市贝塔基金会", grade="B", score="88.00"),
+    ScoringOrganisation(3, "北京市（朝阳）测试服务中心", grade="B", score="81.00"),
+    ScoringOrganisation(4, "北京市海淀区科技协会", grade="A", score="120.00"),
+    ScoringOrganisation(5, "北京市东城区文化促进会", grade="B", score="94.99"),
+    ScoringOrganisation(6, "北京市丙级测试协会", grade="C", score="70.00"),
+    ScoringOrganisation(7, "北京市丁级测试协会", grade="D", score="40.00"),
+    ScoringOrganisation(8, "北京市注销测试协会", grade="A", score="99.00", status="cancelled"),
 ]
 NIGHTS = [datetime(2026, 11, 2, 18, 30) + timedelta(days=n) for n in range(4)]
 
@@ -47,64 +47,21 @@ def uscc_of(number):
 
 
 @pytest.fixture
-def app(database_urls, scoring_url, tmp_path):
-    """The conftest app, with downloads in the test's folder and small sitemap chunks."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "SQLALCHEMY_DATABASE_URI": database_urls[0],
-            "SCORING_DATABASE_URL": scoring_url,
-            "INDEX_DIR": str(tmp_path / "index"),
-            "DOWNLOADS_DIR": str(tmp_path / "downloads"),
-            "SITEMAP_CHUNK_SIZE": 2,
-            "SYNC_RETRIES": 1,
-            "SYNC_RETRY_BACKOFF_SECONDS": 0,
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": False,
-            "PAGE_CACHE_SIZE": 0,
-        }
-    )
-    with app.app_context():
-        db.create_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-def sync_at(app, monkeypatch, moment):
-    monkeypatch.setattr(sync_service, "utcnow", lambda: moment)
-    with app.app_context():
-        result = sync_service.run_sync(trigger="test", update_index=False)
-    assert result.status == "succeeded", result.error
-    return result
-
-
-@pytest.fixture
-def scoring(scoring_url):
-    builder = ScoringBuilder(scoring_url)
-    builder.rule_set()
-    yield builder
-    builder.dispose()
+def app_config_overrides():
+    """Sitemap chunks of two organisations, so that the published ones take several."""
+    return {"SITEMAP_CHUNK_SIZE": 2}
 
 
 @pytest.fixture
 def portal(app, scoring, monkeypatch):
     """Night 1: 1-5 published. Night 2: 2 drops to C, 3 becomes A. Night 3: 2 back to B, 5 cancelled, 6 up to B."""
-    for number, name, grade, score, status in ORGS:
-        scoring.organisation(number, uscc=uscc_of(number), name=name, grade=grade, score=score, status=status)
-    sync_at(app, monkeypatch, NIGHTS[0])
-    scoring.tick(days=1)
-    scoring.score(uscc_of(2), "C", "70.00")
-    scoring.score(uscc_of(3), "A", "96.00")
-    sync_at(app, monkeypatch, NIGHTS[1])
-    scoring.tick(days=1)
-    scoring.score(uscc_of(2), "B", "88.00")
-    scoring.update_organisation(uscc_of(5), registration_status="cancelled")
-    scoring.score(uscc_of(6), "B", "85.00")
-    sync_at(app, monkeypatch, NIGHTS[2])
-    return app
+    for organisation in ORGS:
+        organisation.write(scoring)
+
+    def six_rises_to_b():
+        scoring.score(uscc_of(6), "B", "85.00")
+
+    return sync_three_nights(app, scoring, monkeypatch, NIGHTS, ORGS, third_night_changes=six_rises_to_b)
 
 
 def published_codes(app):
@@ -569,36 +526,16 @@ def test_batch_rejects_a_file_too_large(client, portal):
     assert response.status_code == 413 and "too large" in response.get_data(as_text=True)
 
 
-def test_batch_is_rate_limited(database_urls, scoring_url, tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "SQLALCHEMY_DATABASE_URI": database_urls[0],
-            "SCORING_DATABASE_URL": scoring_url,
-            "DOWNLOADS_DIR": str(tmp_path / "downloads"),
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": True,
-            "RATELIMIT_STORAGE_URI": "memory://",
-            "BATCH_RATE_LIMIT": "2 per minute",
-        }
-    )
-    try:
-        with app.app_context():
-            db.create_all()
-        client = app.test_client()
-        for _ in range(2):
-            response = post_file(client, "a.csv", f"{uscc_of(1)}\n".encode())
-            assert response.status_code == 200
-            assert response.headers["X-RateLimit-Limit"] == "2"
-        response = post_file(client, "a.csv", f"{uscc_of(1)}\n".encode(), **{"Accept-Language": "en"})
-        assert response.status_code == 429 and "Retry-After" in response.headers
-        # Reading the page is not limited.
-        assert client.get("/batch").status_code == 200
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+def test_batch_is_rate_limited(rate_limited_app):
+    client = rate_limited_app(WTF_CSRF_ENABLED=False, BATCH_RATE_LIMIT="2 per minute").test_client()
+    for _ in range(2):
+        response = post_file(client, "a.csv", f"{uscc_of(1)}\n".encode())
+        assert response.status_code == 200
+        assert response.headers["X-RateLimit-Limit"] == "2"
+    response = post_file(client, "a.csv", f"{uscc_of(1)}\n".encode(), **{"Accept-Language": "en"})
+    assert response.status_code == 429 and "Retry-After" in response.headers
+    # Reading the page is not limited.
+    assert client.get("/batch").status_code == 200
 
 
 # -- sitemap and robots ---------------------------------------------------------------------------

@@ -15,32 +15,28 @@ from portal.extensions import db
 from portal.orgs.models import Organisation
 from portal.sync import service as sync_service
 from portal.sync.models import ListChange
-from tests.scoring_builder import ScoringBuilder, make_uscc
+from tests.scoring_builder import make_uscc
+from tests.synced_portal import ScoringOrganisation, sync_three_nights, uscc_lookup
 
 PORTAL_NAME = {"zh": "北京市社会组织信用信息公示平台", "en": "Beijing Social Organisation Credit Information Portal"}
 DEMO_LABEL = {"zh": "这是演示用的评价规则，不是官方规则。", "en": "This is a demonstration rule set, not the official one."}
 HTML_LANG = {"zh": '<html lang="zh-CN">', "en": '<html lang="en">'}
 
-# (number, name, type, district, grade, score, evaluation level, registered on)
+# (number, name, type, district, grade, score, evaluation level, status, registered on)
 ORGS = [
-    (1, "北京市阿尔法协会", "social_group", "110000", "A", "97.50", 5, date(2010, 1, 1)),
-    (2, "北京市贝塔基金会", "foundation", "110105", "B", "88.00", None, date(2015, 6, 1)),
-    (3, "北京市朝阳区测试服务中心", "social_service", "110105", "B", "81.00", 3, date(2005, 3, 1)),
-    (4, "北京市海淀区科技协会", "social_group", "110108", "A", "120.00", 4, date(2020, 10, 10)),
-    (5, "北京市东城区文化促进会", "social_group", "110101", "B", "94.99", None, None),
+    ScoringOrganisation(1, "北京市阿尔法协会", "social_group", "110000", "A", "97.50", 5, "normal", date(2010, 1, 1)),
+    ScoringOrganisation(2, "北京市贝塔基金会", "foundation", "110105", "B", "88.00", None, "normal", date(2015, 6, 1)),
+    ScoringOrganisation(3, "北京市朝阳区测试服务中心", "social_service", "110105", "B", "81.00", 3, "normal", date(2005, 3, 1)),
+    ScoringOrganisation(4, "北京市海淀区科技协会", "social_group", "110108", "A", "120.00", 4, "normal", date(2020, 10, 10)),
+    ScoringOrganisation(5, "北京市东城区文化促进会", "social_group", "110101", "B", "94.99", None, "normal", None),
 ]
 HIDDEN = [
-    (6, "北京市丙级测试协会", "social_group", "110000", "C", "70.00", None, date(2011, 1, 1), "normal"),
-    (7, "北京市丁级测试协会", "social_group", "110000", "D", "40.00", 2, date(2012, 1, 1), "normal"),
-    (8, "北京市注销测试协会", "social_group", "110000", "A", "99.00", 5, date(2013, 1, 1), "cancelled"),
+    ScoringOrganisation(6, "北京市丙级测试协会", "social_group", "110000", "C", "70.00", None, "normal", date(2011, 1, 1)),
+    ScoringOrganisation(7, "北京市丁级测试协会", "social_group", "110000", "D", "40.00", 2, "normal", date(2012, 1, 1)),
+    ScoringOrganisation(8, "北京市注销测试协会", "social_group", "110000", "A", "99.00", 5, "cancelled", date(2013, 1, 1)),
 ]
-TYPE_PREFIX = {"social_group": "51", "social_service": "52", "foundation": "53"}
 NIGHTS = [datetime(2026, 11, 2, 18, 30) + timedelta(days=n) for n in range(3)]  # 02:30 in Beijing
-
-
-def uscc_of(number):
-    row = next(row for row in ORGS + HIDDEN if row[0] == number)
-    return make_uscc(number, TYPE_PREFIX[row[2]], row[3])
+uscc_of = uscc_lookup(ORGS + HIDDEN)
 
 
 def text_of(response):
@@ -52,47 +48,19 @@ def names_in_order(body, numbers):
     return sorted(positions, key=positions.get)
 
 
-def sync_at(app, monkeypatch, moment):
-    monkeypatch.setattr(sync_service, "utcnow", lambda: moment)
-    with app.app_context():
-        result = sync_service.run_sync(trigger="test", update_index=False)
-    assert result.status == "succeeded", result.error
-    return result
-
-
-@pytest.fixture
-def scoring(scoring_url):
-    builder = ScoringBuilder(scoring_url)
-    builder.rule_set()
-    yield builder
-    builder.dispose()
-
-
 @pytest.fixture
 def portal(app, scoring, monkeypatch):
     """Three nights: five organisations enter; one leaves and one is regraded; it returns and another is cancelled."""
-    for number, name, org_type, district, grade, score, level, registered in ORGS:
-        scoring.organisation(
-            number, uscc=uscc_of(number), name=name, grade=grade, score=score, org_type=org_type,
-            district_code=district, evaluation_level=level, registered_on=registered,
+    for organisation in ORGS:
+        number, level = organisation.number, organisation.evaluation_level
+        organisation.write(
+            scoring,
             evaluation_valid_from=date(2022, 1, 1) if level else None,
             evaluation_valid_until=date(2025, 1, 1) if number == 3 else (date(2027, 1, 1) if level else None),
         )
-    for number, name, org_type, district, grade, score, level, registered, status in HIDDEN:
-        scoring.organisation(
-            number, uscc=uscc_of(number), name=name, grade=grade, score=score, status=status, org_type=org_type,
-            district_code=district, evaluation_level=level, registered_on=registered,
-        )
-    sync_at(app, monkeypatch, NIGHTS[0])
-    scoring.tick(days=1)
-    scoring.score(uscc_of(2), "C", "70.00")
-    scoring.score(uscc_of(3), "A", "96.00")
-    sync_at(app, monkeypatch, NIGHTS[1])
-    scoring.tick(days=1)
-    scoring.score(uscc_of(2), "B", "88.00")
-    scoring.update_organisation(uscc_of(5), registration_status="cancelled")
-    sync_at(app, monkeypatch, NIGHTS[2])
-    return app
+    for organisation in HIDDEN:
+        organisation.write(scoring)
+    return sync_three_nights(app, scoring, monkeypatch, NIGHTS, ORGS + HIDDEN)
 
 
 # -- every page, both languages ---------------------------------------------------

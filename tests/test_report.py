@@ -13,8 +13,8 @@ from portal import charts
 from portal.extensions import db
 from portal.orgs import display, service
 from portal.scoring import schema
-from portal.sync import service as sync_service
 from tests.scoring_builder import BANDS, ScoringBuilder, make_uscc
+from tests.synced_portal import sync_at
 
 RULE_SET = "report-1"
 # Names that appear nowhere in the code: the report must take them from the rule set.
@@ -49,12 +49,12 @@ def text_of(response):
 class ReportScoring(ScoringBuilder):
     """The scoring builder with a rule set whose names are not codes."""
 
-    def report_rule_set(self):
+    def rule_set(self, version=RULE_SET, bands=BANDS):
         self.execute(
             schema.rule_sets.insert(),
             [
                 {
-                    "version": RULE_SET,
+                    "version": version,
                     "name": "测试信用评价规则（演示）",
                     "is_demo": True,
                     "effective_from": date(2026, 1, 1),
@@ -67,15 +67,15 @@ class ReportScoring(ScoringBuilder):
         self.execute(
             schema.rule_set_grade_bands.insert(),
             [
-                {"rule_set_version": RULE_SET, "grade": grade, "min_score": Decimal(low), "max_score": Decimal(high)}
-                for grade, (low, high) in BANDS.items()
+                {"rule_set_version": version, "grade": grade, "min_score": Decimal(low), "max_score": Decimal(high)}
+                for grade, (low, high) in bands.items()
             ],
         )
         self.execute(
             schema.rule_set_dimensions.insert(),
             [
                 {
-                    "rule_set_version": RULE_SET,
+                    "rule_set_version": version,
                     "code": code,
                     "name_zh": name_zh,
                     "name_en": name_en,
@@ -89,7 +89,7 @@ class ReportScoring(ScoringBuilder):
             schema.rule_set_items.insert(),
             [
                 {
-                    "rule_set_version": RULE_SET,
+                    "rule_set_version": version,
                     "item_code": code,
                     "dimension_code": dimension,
                     "name_zh": name_zh,
@@ -117,21 +117,10 @@ class ReportScoring(ScoringBuilder):
             self.execute(schema.credit_scores.update().where(schema.credit_scores.c.uscc == uscc).values(**values))
 
 
-def sync_at(app, monkeypatch, moment):
-    """Run a sync as if the clock showed ``moment`` (naive UTC)."""
-    monkeypatch.setattr(sync_service, "utcnow", lambda: moment)
-    with app.app_context():
-        result = sync_service.run_sync(trigger="test", update_index=False)
-    assert result.status == "succeeded", result.error
-    return result
-
-
 @pytest.fixture
-def scoring(scoring_url):
-    builder = ReportScoring(scoring_url)
-    builder.report_rule_set()
-    yield builder
-    builder.dispose()
+def scoring_builder_class():
+    """``scoring`` writes the report's rule set."""
+    return ReportScoring
 
 
 FOUNDATION = make_uscc(7, type_prefix="53", district="110105")

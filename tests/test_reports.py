@@ -14,12 +14,11 @@ import pytest
 import segno
 from sqlalchemy import select
 
-from portal import create_app
-from portal.extensions import db, limiter
+from portal.extensions import db
 from portal.reports import pdf, service
 from portal.reports.models import IssuedReport
-from portal.sync import service as sync_service
-from tests.scoring_builder import ScoringBuilder, make_uscc
+from tests.scoring_builder import make_uscc
+from tests.synced_portal import sync_at
 
 # Nights synced at 02:30 Beijing time (18:30 UTC the day before): 3, 4, 5 and 6 November 2026.
 NIGHTS = [datetime(2026, 11, 2, 18, 30) + timedelta(days=n) for n in range(4)]
@@ -36,22 +35,6 @@ GENUINE = {"zh": "真实有效", "en": "Genuine"}
 
 def text_of(response):
     return response.get_data(as_text=True)
-
-
-def sync_at(app, monkeypatch, moment):
-    monkeypatch.setattr(sync_service, "utcnow", lambda: moment)
-    with app.app_context():
-        result = sync_service.run_sync(trigger="test", update_index=False)
-    assert result.status == "succeeded", result.error
-    return result
-
-
-@pytest.fixture
-def scoring(scoring_url):
-    builder = ScoringBuilder(scoring_url)
-    builder.rule_set()
-    yield builder
-    builder.dispose()
 
 
 @pytest.fixture
@@ -230,28 +213,9 @@ def test_no_report_for_an_organisation_outside_the_list(app, client, published, 
 
 
 @pytest.fixture
-def limited_app(app, published):
-    """The same databases, in an app with rate limiting on (the test config turns it off)."""
-    was_enabled = limiter.enabled
-    limited = create_app(
-        {
-            **{key: app.config[key] for key in ("SQLALCHEMY_DATABASE_URI", "SCORING_DATABASE_URL", "INDEX_DIR")},
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "RATELIMIT_ENABLED": True,
-            "RATELIMIT_STORAGE_URI": "memory://",
-            "REPORT_RATE_LIMIT": "2 per minute",
-            "REPORT_VERIFY_RATE_LIMIT": "3 per minute",
-            "PAGE_CACHE_SIZE": 0,
-        }
-    )
-    limiter.reset()
-    yield limited
-    limiter.enabled = was_enabled
-    limiter.reset()
-    with limited.app_context():
-        db.session.remove()
-        db.engine.dispose()
+def limited_app(rate_limited_app, published):
+    """The published databases, in an app with the reports' rate limits on."""
+    return rate_limited_app(REPORT_RATE_LIMIT="2 per minute", REPORT_VERIFY_RATE_LIMIT="3 per minute")
 
 
 def test_issuing_and_verifying_are_rate_limited(limited_app):

@@ -12,73 +12,38 @@ from datetime import datetime, timedelta
 import pytest
 
 from portal.stats import charts, service
-from portal.sync import service as sync_service
-from tests.scoring_builder import ScoringBuilder, make_uscc
+from tests.synced_portal import ScoringOrganisation, sync_at, sync_three_nights, uscc_lookup
 
 # (number, name, type, district, grade, score, evaluation level)
 ORGS = [
-    (1, "北京市统计阿尔法协会", "social_group", "110000", "A", "97.50", 5),
-    (2, "北京市统计贝塔基金会", "foundation", "110105", "B", "88.00", None),
-    (3, "北京市朝阳区统计服务中心", "social_service", "110105", "B", "81.00", 3),
-    (4, "北京市海淀区统计科技协会", "social_group", "110108", "A", "120.00", 4),
-    (5, "北京市东城区统计促进会", "social_group", "110101", "B", "94.99", None),
+    ScoringOrganisation(1, "北京市统计阿尔法协会", "social_group", "110000", "A", "97.50", 5),
+    ScoringOrganisation(2, "北京市统计贝塔基金会", "foundation", "110105", "B", "88.00", None),
+    ScoringOrganisation(3, "北京市朝阳区统计服务中心", "social_service", "110105", "B", "81.00", 3),
+    ScoringOrganisation(4, "北京市海淀区统计科技协会", "social_group", "110108", "A", "120.00", 4),
+    ScoringOrganisation(5, "北京市东城区统计促进会", "social_group", "110101", "B", "94.99", None),
 ]
 # Never published: graded C or D, or cancelled. Each would change a count if it were counted.
 HIDDEN = [
-    (6, "北京市统计丙级协会", "social_group", "110000", "C", "70.00", None, "normal"),
-    (7, "北京市统计丁级协会", "social_group", "110119", "D", "40.00", 2, "normal"),
-    (8, "北京市统计注销协会", "social_group", "110116", "A", "99.00", 1, "cancelled"),
+    ScoringOrganisation(6, "北京市统计丙级协会", "social_group", "110000", "C", "70.00", None, "normal"),
+    ScoringOrganisation(7, "北京市统计丁级协会", "social_group", "110119", "D", "40.00", 2, "normal"),
+    ScoringOrganisation(8, "北京市统计注销协会", "social_group", "110116", "A", "99.00", 1, "cancelled"),
 ]
-TYPE_PREFIX = {"social_group": "51", "social_service": "52", "foundation": "53"}
 # 02:30 Beijing time on 30 November, 1 December and 2 December 2026: the second night is
 # still 30 November in UTC, but belongs to December in Beijing.
 NIGHTS = [datetime(2026, 11, 29, 18, 30) + timedelta(days=n) for n in range(3)]
-
-
-def uscc_of(number):
-    row = next(row for row in ORGS + HIDDEN if row[0] == number)
-    return make_uscc(number, TYPE_PREFIX[row[2]], row[3])
+uscc_of = uscc_lookup(ORGS + HIDDEN)
 
 
 def text_of(response):
     return response.get_data(as_text=True)
 
 
-def sync_at(app, monkeypatch, moment):
-    monkeypatch.setattr(sync_service, "utcnow", lambda: moment)
-    with app.app_context():
-        result = sync_service.run_sync(trigger="test", update_index=False)
-    assert result.status == "succeeded", result.error
-    return result
-
-
-@pytest.fixture
-def scoring(scoring_url):
-    builder = ScoringBuilder(scoring_url)
-    builder.rule_set()
-    yield builder
-    builder.dispose()
-
-
 @pytest.fixture
 def portal(app, scoring, monkeypatch):
     """Night 1: five enter. Night 2: no. 2 drops to C and leaves, no. 3 rises to A. Night 3: no. 2 returns, no. 5 is cancelled."""
-    for number, name, org_type, district, grade, score, level in ORGS:
-        scoring.organisation(number, uscc=uscc_of(number), name=name, grade=grade, score=score, org_type=org_type,
-                             district_code=district, evaluation_level=level)
-    for number, name, org_type, district, grade, score, level, status in HIDDEN:
-        scoring.organisation(number, uscc=uscc_of(number), name=name, grade=grade, score=score, org_type=org_type,
-                             district_code=district, evaluation_level=level, status=status)
-    sync_at(app, monkeypatch, NIGHTS[0])
-    scoring.tick(days=1)
-    scoring.score(uscc_of(2), "C", "70.00")
-    scoring.score(uscc_of(3), "A", "96.00")
-    sync_at(app, monkeypatch, NIGHTS[1])
-    scoring.tick(days=1)
-    scoring.score(uscc_of(2), "B", "88.00")
-    scoring.update_organisation(uscc_of(5), registration_status="cancelled")
-    sync_at(app, monkeypatch, NIGHTS[2])
-    return app
+    for organisation in ORGS + HIDDEN:
+        organisation.write(scoring)
+    return sync_three_nights(app, scoring, monkeypatch, NIGHTS, ORGS + HIDDEN)
 
 
 def counts(rows):

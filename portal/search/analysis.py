@@ -55,120 +55,22 @@ def initialize_jieba(cache_dir=None):
         log.info("jieba dictionary loaded in %.2f s (cache in %s)", time.perf_counter() - started, jieba.dt.tmp_dir)
 
 
-class CjkBigramTokenizer(Tokenizer):
-    """Split text into overlapping Han-character bigrams and ASCII words.
+class _PieceTokenizer(Tokenizer):
+    """A tokenizer that yields one reused ``Token`` per piece of the value, as Whoosh's own tokenizers do.
 
-    A run of Han characters "青少年发展" gives 青少, 少年, 年发, 发展; a lone
-    character is kept as it is; letters and digits are kept as words.
-    Bigrams find any substring of two or more characters, including those that
-    cross jieba's word boundaries (少年发), at a third of jieba's analysis time.
+    ``pieces(value)`` gives each token's (text, original, start, end), with
+    ``start`` and ``end`` offsets into ``value``; an untokenized value is one
+    piece. Schemas pickle the subclasses by name, never this class.
     """
 
-    def __eq__(self, other):
-        return other.__class__ is self.__class__
-
-    def __call__(
-        self,
-        value,
-        positions=False,
-        chars=False,
-        keeporiginal=False,
-        removestops=True,
-        start_pos=0,
-        start_char=0,
-        tokenize=True,
-        mode="",
-        **kwargs,
-    ):
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        if not tokenize:
-            token.original = token.text = value
-            token.boost = 1.0
-            if positions:
-                token.pos = start_pos
-            if chars:
-                token.startchar = start_char
-                token.endchar = start_char + len(value)
-            yield token
-            return
-
-        pos = start_pos
-        for match in _RUNS.finditer(value):
-            run = match.group()
-            start = match.start()
-            if len(run) > 1 and _HAN.match(run):
-                pieces = ((run[i : i + 2], start + i) for i in range(len(run) - 1))
-            else:
-                pieces = ((run, start),)
-            for text, offset in pieces:
-                token.text = text
-                token.boost = 1.0
-                token.stopped = False
-                if keeporiginal:
-                    token.original = text
-                if positions:
-                    token.pos = pos
-                    pos += 1
-                if chars:
-                    token.startchar = start_char + offset
-                    token.endchar = start_char + offset + len(text)
-                yield token
-
-
-#: Prefixes the terms of former names in ``name_bigrams``, ``name_pinyin``
-#: and ``name_initials``: the same postings as one field for all names, and
-#: yet a match on the current name can rank above a match on a former one.
-FORMER_NAME_PREFIX = "~"
-
-
-def former(terms):
-    """Return the terms spelled as they are indexed for former names."""
-    return tuple(FORMER_NAME_PREFIX + term for term in terms)
-
-
-class NameBigramTokenizer(CjkBigramTokenizer):
-    """Bigrams of names given one per line: the current name, then former names (their terms prefixed)."""
-
-    def __call__(
-        self,
-        value,
-        positions=False,
-        chars=False,
-        keeporiginal=False,
-        removestops=True,
-        start_pos=0,
-        start_char=0,
-        tokenize=True,
-        mode="",
-        **kwargs,
-    ):
-        options = dict(keeporiginal=keeporiginal, removestops=removestops, mode=mode, **kwargs)
-        if not tokenize:
-            tokens = super().__call__(
-                value, positions, chars, start_pos=start_pos, start_char=start_char, tokenize=False, **options
-            )
-            yield from tokens
-            return
-        offset = 0
-        pos = start_pos
-        for index, line in enumerate(value.split("\n")):
-            tokens = super().__call__(line, positions, chars, start_pos=pos, start_char=start_char + offset, **options)
-            for token in tokens:
-                if index:
-                    token.text = FORMER_NAME_PREFIX + token.text
-                if positions:
-                    pos = token.pos + 1
-                yield token
-            offset += len(line) + 1
-
-
-class _TermTokenizer(Tokenizer):
-    """A tokenizer whose terms are computed from the whole value by ``terms(value)``."""
+    #: Whether an untokenized value sets ``original`` even without
+    #: ``keeporiginal`` (Whoosh's own tokenizers do; the term tokenizers don't).
+    untokenized_keeps_original = False
 
     def __eq__(self, other):
         return other.__class__ is self.__class__ and other.__dict__ == self.__dict__
 
-    def terms(self, value):
+    def pieces(self, value):
         raise NotImplementedError
 
     def __call__(
@@ -185,18 +87,79 @@ class _TermTokenizer(Tokenizer):
         **kwargs,
     ):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for pos, text in enumerate(self.terms(value) if tokenize else [value], start_pos):
+        if tokenize:
+            pieces = self.pieces(value)
+        else:
+            pieces = [(value, value, 0, len(value))]
+            keeporiginal = keeporiginal or self.untokenized_keeps_original
+        for pos, (text, original, start, end) in enumerate(pieces, start_pos):
             token.text = text
             token.boost = 1.0
             token.stopped = False
             if keeporiginal:
-                token.original = text
+                token.original = original
             if positions:
                 token.pos = pos
             if chars:
-                token.startchar = start_char
-                token.endchar = start_char + len(value)
+                token.startchar = start_char + start
+                token.endchar = start_char + end
             yield token
+
+
+class CjkBigramTokenizer(_PieceTokenizer):
+    """Split text into overlapping Han-character bigrams and ASCII words.
+
+    A run of Han characters "青少年发展" gives 青少, 少年, 年发, 发展; a lone
+    character is kept as it is; letters and digits are kept as words.
+    Bigrams find any substring of two or more characters, including those that
+    cross jieba's word boundaries (少年发), at a third of jieba's analysis time.
+    """
+
+    untokenized_keeps_original = True
+
+    def pieces(self, value):
+        for match in _RUNS.finditer(value):
+            run = match.group()
+            start = match.start()
+            if len(run) > 1 and _HAN.match(run):
+                for i in range(len(run) - 1):
+                    bigram = run[i : i + 2]
+                    yield bigram, bigram, start + i, start + i + 2
+            else:
+                yield run, run, start, match.end()
+
+
+#: Prefixes the terms of former names in ``name_bigrams``, ``name_pinyin``
+#: and ``name_initials``: the same postings as one field for all names, and
+#: yet a match on the current name can rank above a match on a former one.
+FORMER_NAME_PREFIX = "~"
+
+
+def former(terms):
+    """Return the terms spelled as they are indexed for former names."""
+    return tuple(FORMER_NAME_PREFIX + term for term in terms)
+
+
+class NameBigramTokenizer(CjkBigramTokenizer):
+    """Bigrams of names given one per line: the current name, then former names (their terms prefixed)."""
+
+    def pieces(self, value):
+        offset = 0
+        for index, line in enumerate(value.split("\n")):
+            for text, original, start, end in super().pieces(line):
+                # The original stays unprefixed: it is the text of the value.
+                yield (FORMER_NAME_PREFIX + text if index else text), original, offset + start, offset + end
+            offset += len(line) + 1
+
+
+class _TermTokenizer(_PieceTokenizer):
+    """A tokenizer whose terms are computed from the whole value by ``terms(value)``; each spans the whole value."""
+
+    def terms(self, value):
+        raise NotImplementedError
+
+    def pieces(self, value):
+        return ((term, term, 0, len(value)) for term in self.terms(value))
 
 
 class InitialsTokenizer(_TermTokenizer):
