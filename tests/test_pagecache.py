@@ -1,18 +1,7 @@
 """Public pages are cached per publication state, and never served after it moves."""
 
-import pytest
-
 from portal.extensions import db
 from portal.sync import service
-from tests.scoring_builder import ScoringBuilder
-
-
-@pytest.fixture
-def scoring(scoring_url):
-    builder = ScoringBuilder(scoring_url)
-    builder.rule_set()
-    yield builder
-    builder.dispose()
 
 
 def sync(app):

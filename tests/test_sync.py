@@ -16,15 +16,7 @@ from portal.scoring import get_scoring_engine, schema
 from portal.scoring.reader import ScoringReader
 from portal.sync import service
 from portal.sync.models import ListChange, PublicationState, SyncRun
-from tests.scoring_builder import RULE_SET, ScoringBuilder, make_uscc
-
-
-@pytest.fixture
-def scoring(scoring_url):
-    builder = ScoringBuilder(scoring_url)
-    builder.rule_set()
-    yield builder
-    builder.dispose()
+from tests.scoring_builder import RULE_SET, make_uscc
 
 
 def sync(app, **kwargs):

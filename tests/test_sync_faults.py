@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -23,17 +22,8 @@ from portal.sync import service
 from portal.sync.models import ListChange, PublicationState, SyncRun
 from tests.conftest import require_postgresql
 from tests.netfaults import LoopbackProxy
-from tests.scoring_builder import ScoringBuilder
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def scoring(scoring_url):
-    builder = ScoringBuilder(scoring_url)
-    builder.rule_set()
-    yield builder
-    builder.dispose()
 
 
 def sync(app, **kwargs):

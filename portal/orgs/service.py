@@ -18,7 +18,6 @@ from portal.extensions import db
 from portal.orgs.models import CreditEvent, ListEntry, Organisation, ScoreSnapshot
 from portal.reference import DISTRICTS, ORG_TYPES, PUBLISHED_GRADES
 from portal.rules.models import RuleItem, RuleSet
-from portal.sync import service as sync_service
 from portal.sync.models import CHANGE_ENTRY, CHANGE_EXIT, CHANGE_GRADE, RUN_SUCCEEDED, ListChange, PublicationState, SyncRun
 
 # Every public query starts from this condition; publication is decided by the sync.
