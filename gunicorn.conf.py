@@ -33,10 +33,17 @@ def when_ready(server):
     The workers then share it copy-on-write, and no visitor's first search
     pays the second it takes to load. It touches no database and no index.
     """
+    import gc
+
     from portal.search.analysis import initialize_jieba
 
     app = server.app.wsgi()
     initialize_jieba(app.config["JIEBA_CACHE_DIR"])
+    # Move what is loaded so far out of the collector's reach: a collection in
+    # a worker would otherwise write to every shared object's header and copy
+    # its page into the worker (the Python documentation's advice for forking
+    # servers).
+    gc.freeze()
 
 
 def post_fork(server, worker):

@@ -2,8 +2,11 @@
 
 import json
 import os
+import subprocess
+import sys
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from pypinyin import lazy_pinyin
@@ -15,6 +18,8 @@ from portal.orgs.models import Organisation
 from portal.search import index as search_index
 from portal.search.analysis import CjkBigramAnalyzer, cjk_bigrams, name_readings, normalise_uscc, syllable_pairs
 from portal.sync.models import PublicationState
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
@@ -487,3 +492,21 @@ def test_address_and_business_scope_are_indexed(search_app, published):
         assert {type(segment.codec()) for segment in searcher.reader().segments()} == {W3Codec}
     finally:
         searcher.close()
+
+
+def test_opening_and_querying_an_index_loads_no_jieba_analyse(tmp_path):
+    """jieba.analyse loads ~95 MB of tables search never uses; the schema must not pickle a class from it."""
+    script = f"""
+import sys
+import whoosh.index
+from portal.search.schema import build_schema
+whoosh.index.create_in({str(tmp_path)!r}, build_schema()).close()
+for name in [name for name in sys.modules if name.startswith(("jieba", "portal.search"))]:
+    del sys.modules[name]
+ix = whoosh.index.open_dir({str(tmp_path)!r})
+list(ix.schema["name"].process_text("北京市青少年发展基金会", mode="query"))
+print(sorted(name for name in sys.modules if name.startswith("jieba.analyse") or name == "jieba.posseg"))
+"""
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "[]"

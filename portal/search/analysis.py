@@ -1,7 +1,7 @@
 """Text analysis for the search index: jieba set-up, character bigrams and pinyin.
 
 The tokenizer classes here are pickled into every index's schema by their
-import path (as jieba's ``ChineseAnalyzer`` is). Renaming or moving them makes
+import path. Renaming or moving them makes
 existing indexes unreadable until they are rebuilt; bump
 ``portal.search.schema.SCHEMA_VERSION`` when their output changes.
 
@@ -22,7 +22,8 @@ from typing import NamedTuple
 import jieba
 from pypinyin import lazy_pinyin
 from pypinyin.seg.simpleseg import seg as pinyin_segments
-from whoosh.analysis import LowercaseFilter, Token, Tokenizer
+from whoosh.analysis import LowercaseFilter, StemFilter, StopFilter, Token, Tokenizer
+from whoosh.lang.porter import stem
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +212,47 @@ class SyllablePairTokenizer(_TermTokenizer):
 def syllable_pairs(syllables):
     """Return the ``name_pinyin`` terms of a sequence of syllables."""
     return [f"{first}{SYLLABLE_JOINER}{second}" for first, second in zip(syllables, syllables[1:])]
+
+
+#: Words the name fields do not index: English function words, and 的, 了 and 和
+#: (the list of jieba's Whoosh analyser, so that both spell names alike).
+NAME_STOP_WORDS = frozenset(
+    "a an and are as at be by can for from have if in is it may not of on or tbd that the this to us we "
+    "when will with yet you your 的 了 和".split()
+)
+
+_JIEBA_HAN = re.compile(r"[\u4e00-\u9fd5]+")
+
+
+class JiebaWordTokenizer(Tokenizer):
+    """A text's words by jieba's search mode: each long word, and the shorter words within it.
+
+    Lone characters that are not Chinese (a space, a punctuation mark, a
+    single letter or digit) are skipped. The tokens are those of
+    ``jieba.analyse.analyzer.ChineseTokenizer``, without importing
+    ``jieba.analyse``: that package loads TF-IDF and part-of-speech tables
+    (about 95 MB in every process that opens the index) which search never uses.
+    """
+
+    def __call__(self, value, **kwargs):
+        token = Token()
+        for word, start, end in jieba.tokenize(value, mode="search"):
+            if len(word) <= 1 and not _JIEBA_HAN.match(word):
+                continue
+            token.original = token.text = word
+            token.pos = token.startchar = start
+            token.endchar = end
+            yield token
+
+
+def ChineseWordAnalyzer():
+    """Return the analyzer of the name fields: jieba words, lower-cased, stop words out, English words stemmed."""
+    return (
+        JiebaWordTokenizer()
+        | LowercaseFilter()
+        | StopFilter(stoplist=NAME_STOP_WORDS, minsize=1)
+        | StemFilter(stemfn=stem, ignore=None, cachesize=50000)
+    )
 
 
 def CjkBigramAnalyzer():

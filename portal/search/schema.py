@@ -15,7 +15,9 @@ functions of ``portal.search.analysis``, never with a query parser):
   to 17 characters use ``Prefix("uscc", ...)``: at that length it expands to
   a few dozen terms at most (the 1.5 s p99 was a short prefix expanding to
   thousands).
-- ``name`` / ``former_names``: jieba words (search mode), boosted; also the
+- ``name`` / ``former_names``: jieba words (search mode; ``ChineseWordAnalyzer``,
+  the tokens of jieba's own Whoosh analyser, which schema 3 used and whose
+  ``jieba.analyse`` import cost every web worker 95 MB), boosted; also the
   stored text to display and highlight. Whole-name match first: rank hits
   whose ``normalise_name(name)`` equals the query's first (a dedicated
   whole-name term field cost a distinct term per organisation, ~5 s a build).
@@ -63,13 +65,13 @@ functions of ``portal.search.analysis``, never with a query parser):
   affordable; see ``bench/index_build.py``.
 """
 
-from jieba.analyse.analyzer import ChineseAnalyzer
 from whoosh import columns
 from whoosh.analysis import LowercaseFilter
 from whoosh.fields import COLUMN, ID, NGRAMWORDS, STORED, TEXT, FieldType, Schema
 from whoosh.formats import Existence
 
 from portal.search.analysis import (
+    ChineseWordAnalyzer,
     CjkBigramAnalyzer,
     InitialsTokenizer,
     NameBigramTokenizer,
@@ -80,7 +82,7 @@ from portal.search.analysis import (
 
 #: Bump when a field or an analyzer changes: an index built with another
 #: version is rebuilt by the next ``catch_up``.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: Separates the names in ``name_pinyin``, so no syllable pair runs from the
 #: end of one name into the start of the next.
@@ -115,7 +117,7 @@ class FreeTextField(FieldType):
 
 def build_schema():
     """Return a new schema object for the organisation index."""
-    chinese = ChineseAnalyzer()
+    chinese = ChineseWordAnalyzer()
     bigrams = CjkBigramAnalyzer()
     return Schema(
         uscc=ID(stored=True, unique=True),
