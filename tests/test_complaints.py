@@ -444,6 +444,20 @@ def test_honeypot_and_minimum_fill_time(client, app):
         assert db.session.scalar(db.select(db.func.count()).select_from(Complaint)) == 0
 
 
+def test_a_form_sent_too_quickly_also_shows_its_field_errors(client, app):
+    """The minimum fill time is checked first, but the page also says what else to correct."""
+    hurried = submit(client, details_form(app, token=form_token(app, seconds_ago=0), description="太短", consent=None),
+                     lang="en")
+    page = hurried.get_data(as_text=True)
+    assert hurried.status_code == 400
+    assert "sent too quickly" in page
+    assert "privacy notice to submit" in page
+    assert 'id="description-error-1"' in page and 'id="consent-error-1"' in page
+    # A form sent too quickly with nothing else wrong shows the timing message only.
+    alone = submit(client, details_form(app, token=form_token(app, seconds_ago=0)), lang="en")
+    assert 'class="field-error"' not in alone.get_data(as_text=True)
+
+
 # -- configuration, keys, deadlines, codes -------------------------------------------------------------
 
 

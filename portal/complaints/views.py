@@ -166,6 +166,15 @@ def _step_two(organisation, values, errors=None, status=200, message=None):
 # -- step 2: the details, and the submission --------------------------------------------------
 
 
+def _field_errors(values, contact, anonymous):
+    """Return {field: [messages]} of everything wrong with the step-two fields, consent included."""
+    errors = {}
+    if not values["consent"]:
+        errors["consent"] = [_("Agree to the privacy notice to submit a complaint.")]
+    service.check_fields(values["category"], values["description"], values["incident_on"], contact, anonymous, errors)
+    return errors
+
+
 def _submit():
     values = _form_values(
         "uscc",
@@ -198,28 +207,27 @@ def _submit():
         log.info("Complaint form refused: the hidden field was filled")
         message = _("The form could not be accepted. Please submit it again.")
         return _step_two(organisation, values, status=400, message=message)
+    anonymous = values["contact_choice"] == "anonymous"
+    contact = {"name": values["contact_name"], "phone": values["contact_phone"], "email": values["contact_email"]}
     try:
         idempotency_key = service.read_form_token(values["form_token"])
     except service.FormTokenError as error:
         log.info("Complaint form refused: form token %s", error.reason)
         if error.reason != "too_fast":
             values["form_token"] = service.issue_form_token()
-        return _step_two(organisation, values, status=400, message=" ".join(filter(None, [error.message, reattach])))
+        # Also say what is wrong with the fields, so that the next attempt can succeed.
+        errors = _field_errors(values, contact, anonymous)
+        message = " ".join(filter(None, [error.message, reattach]))
+        return _step_two(organisation, values, errors or None, status=400, message=message)
 
     existing = service.find_by_idempotency_key(idempotency_key)
     if existing is not None:
         # The same form again (a double click, a reload): the acknowledgement it already made.
         return _acknowledge(existing)
 
-    anonymous = values["contact_choice"] == "anonymous"
-    contact = {"name": values["contact_name"], "phone": values["contact_phone"], "email": values["contact_email"]}
     if not values["consent"]:
         # Say everything that is wrong at once, not only the missing consent.
-        errors = {"consent": [_("Agree to the privacy notice to submit a complaint.")]}
-        service.check_fields(
-            values["category"], values["description"], values["incident_on"], contact, anonymous, errors
-        )
-        return _step_two(organisation, values, errors, 400, message=reattach)
+        return _step_two(organisation, values, _field_errors(values, contact, anonymous), 400, message=reattach)
     try:
         complaint, _code = service.submit_complaint(
             organisation=organisation,
