@@ -47,13 +47,7 @@ test: $(VENV)/.installed-dev $(AXE)
 
 ## bench: every benchmark under bench/ at Beijing scale (60,000 organisations), about 15 minutes; see docs/benchmarks.md
 bench: $(VENV)/.installed-dev
-	$(BIN)/python bench/sync.py --orgs 60000
-	$(BIN)/python bench/index_build.py
-	$(BIN)/python bench/search.py --sizes 60000
-	$(BIN)/python bench/export.py --sizes 60000
-	$(BIN)/python bench/pages.py
-	$(BIN)/python bench/load.py --orgs 60000 --duration 60
-	$(BIN)/python bench/national.py --sizes 60000 --queries 50
+	$(BIN)/python bench/all.py
 
 ## bench-national: the national-scale run (900,000 organisations on PostgreSQL), about 30 minutes
 bench-national: $(VENV)/.installed-dev
