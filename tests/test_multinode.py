@@ -12,6 +12,7 @@ test checks what a deployment of several nodes relies on:
 """
 
 import http.cookiejar
+import io
 import json
 import os
 import re
@@ -28,6 +29,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from cryptography.fernet import Fernet
 
 from portal.demo.generator import advance_night, generate_scoring_db
 from tests.conftest import IN_CI, PG_URL, PostgresSchema, require_postgresql
@@ -162,6 +164,10 @@ def cluster(tmp_path):
         "SYNC_LOCK_WAIT_SECONDS": "1",
         "INDEX_CATCH_UP_SECONDS": "2",
         "WEB_ACCESS_LOG": "/dev/null",
+        # Evidence on shared storage (a folder every node mounts; here the same folder), one key for all.
+        "EVIDENCE_DIR": str(tmp_path / "shared-evidence"),
+        "COMPLAINT_CONTACT_KEY": Fernet.generate_key().decode(),
+        "COMPLAINT_MIN_FILL_SECONDS": "1",
         "NO_PROXY": "127.0.0.1,localhost",
         "no_proxy": "127.0.0.1,localhost",
     }
@@ -198,6 +204,46 @@ def wait_for(condition, timeout, message):
             return value
         time.sleep(0.5)
     raise AssertionError(message)
+
+
+def published_uscc(portal_schema):
+    return portal_rows(portal_schema, "SELECT uscc FROM organisations WHERE is_published ORDER BY uscc LIMIT 1")[0][0]
+
+
+def _png():
+    from PIL import Image
+
+    output = io.BytesIO()
+    Image.new("RGB", (32, 24), (20, 90, 160)).save(output, format="PNG")
+    return output.getvalue()
+
+
+PNG_EVIDENCE = _png()
+
+
+def submit_complaint_with_evidence(base_url, uscc, evidence):
+    """Submit an anonymous complaint with one evidence file through the public form; return its tracking number."""
+    import requests
+
+    visitor = requests.Session()
+    visitor.trust_env = False  # loopback only: never a proxy
+    page = visitor.get(base_url + "/complaints/new?lang=en", timeout=10).text
+    csrf_token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+    details = visitor.post(base_url + "/complaints/new?lang=en", timeout=10,
+                           data={"csrf_token": csrf_token, "uscc": uscc, "category": "illegal_fundraising"})
+    assert details.status_code == 200, details.text[:500]
+    form_token = re.search(r'name="form_token" value="([^"]+)"', details.text).group(1)
+    time.sleep(1.2)  # COMPLAINT_MIN_FILL_SECONDS
+    submitted = visitor.post(
+        base_url + "/complaints/new?lang=en", timeout=30, allow_redirects=False,
+        data={"csrf_token": csrf_token, "step": "details", "form_token": form_token, "uscc": uscc,
+              "organisation_name": "", "category": "illegal_fundraising",
+              "description": "该组织在街头以扶贫名义募捐，没有出示任何公开募捐资格证书，收款进入个人账户。",
+              "incident_on": "2026-01-15", "contact_choice": "anonymous", "consent": "yes"},
+        files={"evidence": ("receipt.png", evidence, "image/png")},
+    )
+    assert submitted.status_code == 303, submitted.text[:2000]
+    return urllib.parse.urlsplit(submitted.headers["Location"]).path.rsplit("/", 1)[-1]
 
 
 def test_two_nodes_share_one_database_and_one_redis(cluster):
@@ -258,7 +304,18 @@ def test_two_nodes_share_one_database_and_one_redis(cluster):
         assert response.status == 200 and "/staff/login" not in response.url
         assert "张敏" in response.read().decode()
 
-    # 5. A node killed in the middle of a sync: the other node's next run succeeds.
+    # 5. Evidence uploaded through one node is served to staff by the other (shared EVIDENCE_DIR).
+    tracking_number = submit_complaint_with_evidence(nodes[0].base_url, published_uscc(portal_schema), PNG_EVIDENCE)
+    with browser.open(f"{nodes[1].base_url}/staff/complaints/{tracking_number}") as response:
+        page = response.read().decode()
+    evidence_link = re.search(r'href="(/staff/complaints/[^"]+/evidence/\d+[^"]*)"', page)
+    assert evidence_link, page[page.find("<main"):][:3000]
+    evidence_path = evidence_link.group(1)
+    with browser.open(nodes[1].base_url + evidence_path) as response:
+        served = response.read()
+    assert served.startswith(b"\x89PNG") and response.headers["Content-Disposition"].startswith("attachment")
+
+    # 6. A node killed in the middle of a sync: the other node's next run succeeds.
     advance_night(scoring_engine, seed=4, changes_percent=5.0)
     marker = nodes[0].folder / "reached"
     killed = subprocess.Popen(
