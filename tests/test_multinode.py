@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
 from portal.demo.generator import advance_night, generate_scoring_db
-from tests.conftest import IN_CI, PG_URL, PostgresSchema, require_postgresql
+from tests.conftest import IN_CI, PostgresSchema, require_postgresql
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
