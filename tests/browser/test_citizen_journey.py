@@ -9,15 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.browser.server import IN_CI
-
-try:
-    from playwright.sync_api import expect
-except ImportError:
-    # conftest.py's fixtures say the same; this keeps collection from erroring first.
-    if IN_CI:
-        raise
-    pytest.skip("browser tests need Playwright for Python (requirements-dev.txt)", allow_module_level=True)
+from tests.browser.playwright_expect import expect
 
 pytestmark = pytest.mark.browser
 

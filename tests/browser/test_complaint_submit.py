@@ -13,14 +13,15 @@ import pytest
 from cryptography.fernet import Fernet
 from PIL import Image
 
-from tests.browser.server import BIN, IN_CI, ROOT, YOUTH_FOUNDATION, LiveServer, chromium_path
-
-try:
-    from playwright.sync_api import expect
-except ImportError:
-    if IN_CI:
-        raise
-    pytest.skip("browser tests need Playwright for Python (requirements-dev.txt)", allow_module_level=True)
+from tests.browser.playwright_expect import expect
+from tests.browser.server import (
+    BIN,
+    IN_CI,
+    ROOT,
+    YOUTH_FOUNDATION,
+    LiveServer,
+    chromium_path,
+)
 
 pytestmark = pytest.mark.browser
 

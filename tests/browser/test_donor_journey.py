@@ -14,17 +14,11 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
+import segno
+from pypdf import PdfReader
 
-from tests.browser.server import IN_CI, YOUTH_FOUNDATION
-
-try:
-    from playwright.sync_api import expect
-    import segno
-    from pypdf import PdfReader
-except ImportError:
-    if IN_CI:
-        raise
-    pytest.skip("browser tests need Playwright for Python, pypdf and segno (requirements-dev.txt)", allow_module_level=True)
+from tests.browser.playwright_expect import expect
+from tests.browser.server import YOUTH_FOUNDATION
 
 pytestmark = pytest.mark.browser
 

@@ -17,14 +17,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.browser.server import BLUE_SKY_ELDERLY_CARE, IN_CI
-
-try:
-    from playwright.sync_api import expect
-except ImportError:
-    if IN_CI:
-        raise
-    pytest.skip("browser tests need Playwright for Python (requirements-dev.txt)", allow_module_level=True)
+from tests.browser.playwright_expect import expect
+from tests.browser.server import BLUE_SKY_ELDERLY_CARE
 
 pytestmark = pytest.mark.browser
 

@@ -9,14 +9,8 @@ error summary is an alert and takes the focus.
 
 import pytest
 
-from tests.browser.server import IN_CI, YOUTH_FOUNDATION
-
-try:
-    from playwright.sync_api import expect
-except ImportError:
-    if IN_CI:
-        raise
-    pytest.skip("browser tests need Playwright for Python (requirements-dev.txt)", allow_module_level=True)
+from tests.browser.playwright_expect import expect
+from tests.browser.server import YOUTH_FOUNDATION
 
 pytestmark = pytest.mark.browser
 

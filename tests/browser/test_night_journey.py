@@ -22,14 +22,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.browser.conftest import require_browser
-from tests.browser.server import BIN, IN_CI, ROOT, LiveServer
-
-try:
-    from playwright.sync_api import expect
-except ImportError:
-    if IN_CI:
-        raise
-    pytest.skip("browser tests need Playwright for Python (requirements-dev.txt)", allow_module_level=True)
+from tests.browser.playwright_expect import expect
+from tests.browser.server import BIN, ROOT, LiveServer
 
 pytestmark = pytest.mark.browser
 

@@ -6,15 +6,14 @@ Runs with JavaScript on and off: every step is a plain form.
 
 import pytest
 
-from tests.browser.server import IN_CI
-from tests.browser.staff_setup import create_account, ensure_tables, sign_in_with_password, submit, submit_complaint
-
-try:
-    from playwright.sync_api import expect
-except ImportError:
-    if IN_CI:
-        raise
-    pytest.skip("browser tests need Playwright for Python (requirements-dev.txt)", allow_module_level=True)
+from tests.browser.playwright_expect import expect
+from tests.browser.staff_setup import (
+    create_account,
+    ensure_tables,
+    sign_in_with_password,
+    submit,
+    submit_complaint,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -9,15 +9,14 @@ import time
 import pyotp
 import pytest
 
-from tests.browser.server import IN_CI
-from tests.browser.staff_setup import create_account, ensure_tables, setup_key, sign_in_with_password, submit
-
-try:
-    from playwright.sync_api import expect
-except ImportError:
-    if IN_CI:
-        raise
-    pytest.skip("browser tests need Playwright for Python (requirements-dev.txt)", allow_module_level=True)
+from tests.browser.playwright_expect import expect
+from tests.browser.staff_setup import (
+    create_account,
+    ensure_tables,
+    setup_key,
+    sign_in_with_password,
+    submit,
+)
 
 pytestmark = pytest.mark.browser
 
