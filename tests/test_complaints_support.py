@@ -128,11 +128,26 @@ def png_bytes():
     return output.getvalue()
 
 
-def pdf_bytes():
+def pdf_bytes(active=None):
+    """A one-page PDF; ``active`` adds active content: "javascript", "launch" or "attachment"."""
     from pypdf import PdfWriter
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
 
     writer = PdfWriter()
     writer.add_blank_page(width=200, height=200)
+    if active == "javascript":
+        # A document-level script in the name tree, run when the file opens.
+        script = writer._add_object(DictionaryObject(
+            {NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject("app.alert(1);")}
+        ))
+        scripts = DictionaryObject({NameObject("/Names"): ArrayObject([TextStringObject("x"), script])})
+        writer._root_object[NameObject("/Names")] = DictionaryObject({NameObject("/JavaScript"): scripts})
+    elif active == "launch":
+        writer._root_object[NameObject("/OpenAction")] = DictionaryObject(
+            {NameObject("/S"): NameObject("/Launch"), NameObject("/F"): TextStringObject("calc.exe")}
+        )
+    elif active == "attachment":
+        writer.add_attachment("notes.txt", b"carried inside the PDF")
     output = io.BytesIO()
     writer.write(output)
     return output.getvalue()

@@ -152,6 +152,54 @@ def _decode_image(data, image_format, max_pixels, not_valid, too_large):
         raise EvidenceError(not_valid) from error
 
 
+#: Actions a PDF reader may run by itself or on a click that do more than move within the document.
+_ACTIVE_ACTIONS = frozenset(
+    ("/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/GoToE", "/GoToR", "/RichMediaExecute", "/Rendition")
+)
+#: Keys whose presence anywhere means code, or files carried inside the PDF.
+_ACTIVE_KEYS = frozenset(("/JS", "/JavaScript", "/EmbeddedFile", "/EmbeddedFiles", "/XFA", "/RichMediaContent"))
+_ACTIVE_TYPES = frozenset(("/EmbeddedFile", "/Filespec", "/RichMedia", "/Movie", "/Sound", "/Screen", "/3D"))
+#: Objects looked at, at most: a scanned PDF of hundreds of pages has a few thousand.
+_PDF_OBJECT_BUDGET = 200_000
+
+
+def active_pdf_content(reader):
+    """Return the kinds of active content (scripts, actions, embedded files) reachable in a parsed PDF.
+
+    Walks every dictionary and array reachable from the document catalog, so
+    that an action hidden in an annotation, a form field, a bookmark or a
+    name tree is found wherever it is (pypdf has already decoded names such as
+    ``/J#61vaScript``). Content streams are not decoded: they draw, and run nothing.
+    """
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+    found, seen = set(), set()
+    pending = [reader.trailer["/Root"]]
+    visited = 0
+    while pending:
+        item = pending.pop()
+        if isinstance(item, IndirectObject):
+            key = (item.idnum, item.generation)
+            if key in seen:
+                continue
+            seen.add(key)
+            item = item.get_object()
+        visited += 1
+        if visited > _PDF_OBJECT_BUDGET:
+            found.add("too many objects")
+            break
+        if isinstance(item, DictionaryObject):
+            found.update(name for name in _ACTIVE_KEYS if name in item)
+            if item.get("/S") in _ACTIVE_ACTIONS:
+                found.add(str(item["/S"]))
+            if item.get("/Type") in _ACTIVE_TYPES or item.get("/Subtype") in _ACTIVE_TYPES:
+                found.add(str(item.get("/Type") if item.get("/Type") in _ACTIVE_TYPES else item["/Subtype"]))
+            pending.extend(value for name, value in item.items() if name != "/Parent")
+        elif isinstance(item, ArrayObject):
+            pending.extend(item)
+    return found
+
+
 def _check_pdf(data, shown_name):
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
@@ -163,11 +211,21 @@ def _check_pdf(data, shown_name):
             raise EvidenceError(_("“%(name)s” is protected by a password; upload it without one.", name=shown_name))
         if len(reader.pages) < 1:
             raise EvidenceError(not_valid)
+        active = active_pdf_content(reader)
     except EvidenceError:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, OSError, RecursionError, AttributeError) as error:
         log.info("Rejected a PDF that does not parse: %s", type(error).__name__)
         raise EvidenceError(not_valid) from error
+    if active:
+        log.info("Rejected a PDF with active content: %s", ", ".join(sorted(active)))
+        raise EvidenceError(
+            _(
+                "“%(name)s” contains scripts, actions or embedded files, which are not accepted. "
+                "Print it to a new PDF, or save its pages as images, and upload that.",
+                name=shown_name,
+            )
+        )
 
 
 def prepare_upload(filename, stream, max_bytes=None, max_pixels=None):
