@@ -76,7 +76,8 @@ def browser():
         browser.close()
 
 
-def _new_page(browser, base_url, **context_options):
+def new_page(browser, base_url, **context_options):
+    """Return (context, page) for ``base_url`` in Chinese at 1280 x 900, with ``page.browsing_errors`` collected."""
     context = browser.new_context(
         base_url=base_url,
         locale="zh-CN",
@@ -102,7 +103,7 @@ def _new_page(browser, base_url, **context_options):
 @pytest.fixture
 def page(browser, base_url):
     """A page with JavaScript on, in a fresh context (no cookies), at 1280×900, Chinese first."""
-    context, page = _new_page(browser, base_url)
+    context, page = new_page(browser, base_url)
     yield page
     context.close()
 
@@ -110,7 +111,7 @@ def page(browser, base_url):
 @pytest.fixture
 def page_without_javascript(browser, base_url):
     """A page with JavaScript off: every form and link must still work."""
-    context, page = _new_page(browser, base_url, java_script_enabled=False)
+    context, page = new_page(browser, base_url, java_script_enabled=False)
     yield page
     context.close()
 
@@ -118,7 +119,7 @@ def page_without_javascript(browser, base_url):
 @pytest.fixture(params=["javascript", "no-javascript"])
 def any_page(request, browser, base_url):
     """A page with JavaScript on, then off."""
-    context, page = _new_page(browser, base_url, java_script_enabled=request.param == "javascript")
+    context, page = new_page(browser, base_url, java_script_enabled=request.param == "javascript")
     yield page
     context.close()
 
@@ -126,7 +127,7 @@ def any_page(request, browser, base_url):
 @pytest.fixture
 def phone_page(browser, base_url):
     """A page 375 px wide, as on a small phone."""
-    context, page = _new_page(
+    context, page = new_page(
         browser, base_url, viewport={"width": 375, "height": 812}, device_scale_factor=2, is_mobile=True, has_touch=True
     )
     yield page

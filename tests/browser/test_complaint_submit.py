@@ -13,6 +13,7 @@ import pytest
 from cryptography.fernet import Fernet
 from PIL import Image
 
+from tests.browser.conftest import new_page
 from tests.browser.playwright_expect import expect
 from tests.browser.server import (
     BIN,
@@ -83,23 +84,7 @@ def organisation(server):
 
 @pytest.fixture(params=["javascript", "no-javascript"])
 def complaint_page(request, browser, server):
-    context = browser.new_context(
-        base_url=server.base_url,
-        locale="zh-CN",
-        viewport={"width": 1280, "height": 900},
-        java_script_enabled=request.param == "javascript",
-    )
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda error: errors.append(f"script error: {error}"))
-    page.on(
-        "response",
-        lambda response: errors.append(f"{response.status} {response.url}")
-        if response.status >= 400 and not response.url.endswith("/favicon.ico")
-        else None,
-    )
-    page.browsing_errors = errors
+    context, page = new_page(browser, server.base_url, java_script_enabled=request.param == "javascript")
     page.javascript = request.param == "javascript"
     yield page
     context.close()
