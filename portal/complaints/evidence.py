@@ -192,8 +192,7 @@ def active_pdf_content(reader):
             found.update(name for name in _ACTIVE_KEYS if name in item)
             if item.get("/S") in _ACTIVE_ACTIONS:
                 found.add(str(item["/S"]))
-            if item.get("/Type") in _ACTIVE_TYPES or item.get("/Subtype") in _ACTIVE_TYPES:
-                found.add(str(item.get("/Type") if item.get("/Type") in _ACTIVE_TYPES else item["/Subtype"]))
+            found.update(str(item[key]) for key in ("/Type", "/Subtype") if item.get(key) in _ACTIVE_TYPES)
             pending.extend(value for name, value in item.items() if name != "/Parent")
         elif isinstance(item, ArrayObject):
             pending.extend(item)
