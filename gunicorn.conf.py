@@ -22,6 +22,9 @@ max_requests_jitter = 2000
 preload_app = True
 # gunicorn 27 would otherwise open a control socket in the home folder.
 control_socket_disable = True
+# gunicorn believes no proxy header (it would take X-Forwarded-Proto and SCRIPT_NAME from any
+# loopback peer): the application alone decides, from TRUSTED_PROXY_HOPS (portal/origin.py).
+forwarded_allow_ips = ""
 accesslog = os.environ.get("WEB_ACCESS_LOG", "-")
 errorlog = "-"
 loglevel = os.environ.get("WEB_LOG_LEVEL", "info")

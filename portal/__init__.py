@@ -5,7 +5,7 @@ import os
 from flask import Flask
 
 from portal import config as portal_config
-from portal import database
+from portal import database, origin
 from portal.extensions import csrf, db, limiter, migrate
 
 
@@ -23,7 +23,10 @@ def create_app(test_config=None):
     else:
         app.config.from_mapping(test_config)
     portal_config.check_production(app.config)
+    portal_config.complete(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
+
+    origin.init_app(app)
 
     db.init_app(app)
     database.init_app(app)

@@ -26,6 +26,11 @@ def defaults(instance_path):
     return {
         "ENV_NAME": os.environ.get("PORTAL_ENV", "development"),
         "SECRET_KEY": os.environ.get("SECRET_KEY", DEV_SECRET_KEY),
+        # Reverse proxies in front of the portal that append to X-Forwarded-For and set
+        # X-Forwarded-Proto (nginx: 1). The client's address is the one the outermost trusted proxy
+        # saw; 0 (the default) believes no forwarded header at all. X-Forwarded-Host, -Port and
+        # -Prefix are never believed: the site's address and path come from configuration.
+        "TRUSTED_PROXY_HOPS": _env_int("TRUSTED_PROXY_HOPS", 0),
         # The portal's own database: embedded SQLite unless a URL is given.
         "SQLALCHEMY_DATABASE_URI": os.environ.get(
             "PORTAL_DATABASE_URL",
@@ -106,3 +111,10 @@ def check_production(config):
         return
     if config["SECRET_KEY"] in (None, "", DEV_SECRET_KEY):
         raise RuntimeError("SECRET_KEY must be set to a real secret in production")
+
+
+def complete(config):
+    """Check the settings that other settings cannot stand in for; raise RuntimeError on a bad one."""
+    hops = config["TRUSTED_PROXY_HOPS"]
+    if not isinstance(hops, int) or hops < 0:
+        raise RuntimeError(f"TRUSTED_PROXY_HOPS must be a whole number, 0 or more (not {hops!r})")

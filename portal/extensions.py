@@ -3,7 +3,6 @@
 from flask import current_app, has_request_context, request
 from flask_babel import Babel
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -11,6 +10,8 @@ from flask_sqlalchemy.session import Session as FlaskSession
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql import Select
+
+from portal.origin import rate_limit_key
 
 
 class Base(DeclarativeBase):
@@ -50,5 +51,6 @@ db = SQLAlchemy(model_class=Base, session_options={"class_": ReplicaRoutingSessi
 migrate = Migrate()
 babel = Babel()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address)
+# Buckets per client (its address through the trusted proxies only; see portal.origin).
+limiter = Limiter(key_func=rate_limit_key)
 login = LoginManager()
