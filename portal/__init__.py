@@ -26,6 +26,7 @@ def create_app(test_config=None):
     portal_config.complete(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
 
+    # First: an untrusted Host is refused before any other request hook runs.
     origin.init_app(app)
 
     db.init_app(app)

@@ -5,13 +5,21 @@ environment, then ``instance/portal.cfg`` if present, then a test mapping.
 """
 
 import os
+from urllib.parse import urlsplit
 
 DEV_SECRET_KEY = "dev-only-not-secret"
+
+#: Host names a development or test instance also answers to (`make run`, the test client).
+DEVELOPMENT_HOSTS = ("localhost", "127.0.0.1")
 
 
 def _env_int(name, default):
     value = os.environ.get(name)
     return int(value) if value not in (None, "") else default
+
+
+def _env_list(name):
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
 
 
 def _env_bool(name, default):
@@ -26,10 +34,19 @@ def defaults(instance_path):
     return {
         "ENV_NAME": os.environ.get("PORTAL_ENV", "development"),
         "SECRET_KEY": os.environ.get("SECRET_KEY", DEV_SECRET_KEY),
+        # The public address of the site, e.g. "https://credit.example.gov.cn": every absolute URL
+        # (PDF reports and their QR codes, feeds, sitemap, canonical links, the API) is built from it,
+        # never from a request's Host. Required in production; elsewhere it defaults to the address
+        # gunicorn binds (PORTAL_BIND, else http://127.0.0.1:8000), see complete().
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
+        # Other host names the site answers to, comma-separated ("www.credit.example.gov.cn", or
+        # ".example.gov.cn" for every subdomain). complete() adds the host of PUBLIC_BASE_URL (and,
+        # outside production, localhost and 127.0.0.1); a request for any other Host gets a 400.
+        "TRUSTED_HOSTS": _env_list("TRUSTED_HOSTS"),
         # Reverse proxies in front of the portal that append to X-Forwarded-For and set
         # X-Forwarded-Proto (nginx: 1). The client's address is the one the outermost trusted proxy
         # saw; 0 (the default) believes no forwarded header at all. X-Forwarded-Host, -Port and
-        # -Prefix are never believed: the site's address and path come from configuration.
+        # -Prefix are never believed: the site's address and path come from PUBLIC_BASE_URL.
         "TRUSTED_PROXY_HOPS": _env_int("TRUSTED_PROXY_HOPS", 0),
         # The portal's own database: embedded SQLite unless a URL is given.
         "SQLALCHEMY_DATABASE_URI": os.environ.get(
@@ -111,10 +128,52 @@ def check_production(config):
         return
     if config["SECRET_KEY"] in (None, "", DEV_SECRET_KEY):
         raise RuntimeError("SECRET_KEY must be set to a real secret in production")
+    if not config["PUBLIC_BASE_URL"]:
+        raise RuntimeError(
+            "PUBLIC_BASE_URL must be set in production to the site's public address, e.g. https://credit.example.gov.cn"
+        )
+
+
+def development_base_url():
+    """Return the address of a development instance: the one gunicorn binds (PORTAL_BIND), on loopback."""
+    bind = os.environ.get("PORTAL_BIND", "")
+    host, _, port = bind.rpartition(":")
+    if bind.startswith(("unix:", "fd:")) or not port.isdigit():
+        return "http://127.0.0.1:8000"
+    if host in ("", "0.0.0.0", "[::]", "::"):
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
+
+
+def public_base_url(value):
+    """Return PUBLIC_BASE_URL normalised (no trailing slash); raise RuntimeError if it is not an http(s) address."""
+    parts = urlsplit(value.strip())
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username is not None
+        or parts.query
+        or parts.fragment
+    ):
+        raise RuntimeError(
+            f"PUBLIC_BASE_URL must be an http or https address with a host and no query, "
+            f"e.g. https://credit.example.gov.cn (not {value!r})"
+        )
+    return f"{parts.scheme}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
 
 
 def complete(config):
-    """Check the settings that other settings cannot stand in for; raise RuntimeError on a bad one."""
+    """Fill in the settings derived from others: the public address and the trusted hosts.
+
+    Runs after check_production, so that production has set PUBLIC_BASE_URL itself.
+    """
+    config["PUBLIC_BASE_URL"] = public_base_url(config["PUBLIC_BASE_URL"] or development_base_url())
+    hosts = [urlsplit(config["PUBLIC_BASE_URL"]).hostname]
+    extra = config["TRUSTED_HOSTS"] or []
+    hosts += [host.strip() for host in (extra.split(",") if isinstance(extra, str) else extra) if host.strip()]
+    if config["ENV_NAME"] != "production":
+        hosts += DEVELOPMENT_HOSTS
+    config["TRUSTED_HOSTS"] = list(dict.fromkeys(host.lower() for host in hosts))
     hops = config["TRUSTED_PROXY_HOPS"]
     if not isinstance(hops, int) or hops < 0:
         raise RuntimeError(f"TRUSTED_PROXY_HOPS must be a whole number, 0 or more (not {hops!r})")

@@ -12,6 +12,7 @@ from flask import Blueprint, abort, current_app, has_request_context, redirect, 
 from flask_babel import get_locale
 
 from portal.extensions import babel
+from portal.origin import public_path_url, public_url
 
 bp = Blueprint("i18n", __name__)
 
@@ -74,9 +75,11 @@ def _without_lang(path_and_query):
 def url_for_current(**changes):
     """Return the URL of the current page with query arguments changed (``None`` removes one).
 
-    Arguments starting with ``_`` are url_for's options, such as ``_external``.
+    Arguments starting with ``_`` are url_for's options; ``_external=True`` gives the
+    absolute URL on the public site (PUBLIC_BASE_URL, never the request's Host).
     """
     options = {key: changes.pop(key) for key in list(changes) if key.startswith("_")}
+    external = options.pop("_external", False)
     arguments = request.args.copy()
     for key, value in changes.items():
         arguments.pop(key, None)
@@ -85,9 +88,10 @@ def url_for_current(**changes):
     if request.endpoint is None:
         # No route matched (an error page): the path itself is the page.
         query = urlencode(list(arguments.items(multi=True)))
-        base = request.base_url if options.get("_external") else request.path
-        return base + ("?" + query if query else "")
-    return url_for(request.endpoint, **(request.view_args or {}), **arguments.to_dict(flat=False), **options)
+        path = request.path + ("?" + query if query else "")
+        return public_path_url(path) if external else path
+    build = public_url if external else url_for
+    return build(request.endpoint, **(request.view_args or {}), **arguments.to_dict(flat=False), **options)
 
 
 @bp.get("/lang/<code>")

@@ -1,6 +1,7 @@
 """Rendered public pages, cached in each process for one publication version.
 
-A public page depends only on its URL, its language and the published data.
+A public page depends only on its URL, its language and the published data
+(absolute URLs in it come from PUBLIC_BASE_URL, never from the request).
 The data changes only when a sync commits, which moves the publication
 version (or, for "data as of", its time), so a page rendered for one state
 can be served again until the state moves, and never after: the cache is
@@ -67,7 +68,10 @@ def cached_page(view=None, *, usable=None):
         if usable is not None and not usable(publication):
             return view(*args, **kwargs)
         state = (publication.version, publication.data_as_of)
-        key = (str(get_locale()), request.full_path)
+        # Absolute URLs come from PUBLIC_BASE_URL and an untrusted Host never reaches a view
+        # (portal.origin), so a page does not depend on the Host; keying by it anyway means a page
+        # built under one name can never be served under another.
+        key = (request.host, request.script_root, str(get_locale()), request.full_path)
         etag = hashlib.sha256(repr((state, key)).encode()).hexdigest()[:32]
         if etag in request.if_none_match:
             response = current_app.response_class(status=304)

@@ -110,6 +110,8 @@ def app(database_urls, scoring_url, tmp_path, app_config_overrides):
         {
             "TESTING": True,
             "SECRET_KEY": "test",
+            # The test client's Host: absolute URLs in the tests read http://localhost/...
+            "PUBLIC_BASE_URL": "http://localhost",
             "SQLALCHEMY_DATABASE_URI": database_urls[0],
             "SCORING_DATABASE_URL": scoring_url,
             "INDEX_DIR": str(tmp_path / "index"),
@@ -157,7 +159,9 @@ def rate_limited_app(app):
             {
                 **{
                     key: app.config[key]
-                    for key in ("SQLALCHEMY_DATABASE_URI", "SCORING_DATABASE_URL", "INDEX_DIR", "DOWNLOADS_DIR")
+                    for key in (
+                        "SQLALCHEMY_DATABASE_URI", "SCORING_DATABASE_URL", "INDEX_DIR", "DOWNLOADS_DIR", "PUBLIC_BASE_URL"
+                    )
                 },
                 "TESTING": True,
                 "SECRET_KEY": "test",

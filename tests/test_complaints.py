@@ -463,7 +463,8 @@ def test_a_form_sent_too_quickly_also_shows_its_field_errors(client, app):
 
 def test_production_refuses_to_start_without_a_contact_key(tmp_path, monkeypatch):
     monkeypatch.delenv("COMPLAINT_CONTACT_KEY", raising=False)
-    config = {"ENV_NAME": "production", "SECRET_KEY": "a-real-secret", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db"}
+    config = {"ENV_NAME": "production", "SECRET_KEY": "a-real-secret", "PUBLIC_BASE_URL": "https://credit.example.gov.cn",
+              "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db"}
     with pytest.raises(RuntimeError, match="COMPLAINT_CONTACT_KEY"):
         create_app(config)
     with pytest.raises(crypto.ContactKeyError):

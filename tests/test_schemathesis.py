@@ -63,6 +63,9 @@ def test_the_served_description_is_this_one(live_api):
     expected = openapi_document()
     served_info = {key: value for key, value in served.pop("info").items() if not key.startswith("x-")}
     assert served_info == expected.pop("info")
+    # The servers entry is absolute, on the server's PUBLIC_BASE_URL (tests/browser/server.py sets it).
+    assert served.pop("servers") == [{"url": f"{live_api.base_url}/api/v1"}]
+    expected.pop("servers")
     assert served == json.loads(json.dumps(expected))
 
 

@@ -802,6 +802,7 @@ DOCUMENT = {
         ),
         "license": {"name": "Open data: free to reuse with attribution"},
     },
+    # The view replaces it with the absolute address under PUBLIC_BASE_URL.
     "servers": [{"url": "/api/v1"}],
     "paths": PATHS,
     "components": {

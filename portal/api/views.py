@@ -8,7 +8,7 @@ error shape. Every JSON endpoint shares one rate limit per client address.
 import re
 from datetime import date
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request
 from flask_babel import force_locale, format_number
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -29,6 +29,7 @@ from portal.api.openapi import openapi_document
 from portal.extensions import limiter
 from portal.opendata import batch
 from portal.orgs import service as orgs_service
+from portal.origin import public_path_url, public_url
 from portal.pagecache import cached_page
 from portal.web import current_publication
 
@@ -214,13 +215,13 @@ def _next_link(kind, query, key, limit):
     if key is None:
         return None, None
     cursor = service.encode_cursor(current_app.config["SECRET_KEY"], kind, query, key)
-    return cursor, url_for(request.endpoint, cursor=cursor, limit=limit, _external=True)
+    return cursor, public_url(request.endpoint, cursor=cursor, limit=limit)
 
 
 def _organisation_links(uscc):
     return {
-        "api_url": url_for("api.organisation", uscc=uscc, _external=True),
-        "report_url": url_for("orgs.report", uscc=uscc, _external=True),
+        "api_url": public_url("api.organisation", uscc=uscc),
+        "report_url": public_url("orgs.report", uscc=uscc),
     }
 
 
@@ -234,22 +235,19 @@ def index():
     """Say what the API offers, with links."""
     _check_arguments(())
 
-    def link(endpoint, **values):
-        return url_for(endpoint, _external=True, **values)
-
     return {
         "name": _("Beijing Social Organisation Credit Information Portal"),
         "version": "v1",
-        "documentation": link("api_docs.page"),
-        "openapi": link("api.openapi"),
+        "documentation": public_url("api_docs.page"),
+        "openapi": public_url("api.openapi"),
         "endpoints": {
-            "organisations": link("api.organisations"),
-            "organisation": link("api.organisation", uscc="{uscc}").replace("%7B", "{").replace("%7D", "}"),
-            "search": link("api.search"),
-            "changes": link("api.changes"),
-            "rules": link("api.rules"),
-            "statistics": link("api.statistics"),
-            "batch_check": link("api.batch_check"),
+            "organisations": public_url("api.organisations"),
+            "organisation": public_url("api.organisation", uscc="{uscc}").replace("%7B", "{").replace("%7D", "}"),
+            "search": public_url("api.search"),
+            "changes": public_url("api.changes"),
+            "rules": public_url("api.rules"),
+            "statistics": public_url("api.statistics"),
+            "batch_check": public_url("api.batch_check"),
         },
     }
 
@@ -621,6 +619,8 @@ def openapi():
     _check_arguments(())
     fields = service.publication_fields(current_publication())
     document = openapi_document()
+    # Absolute, from PUBLIC_BASE_URL: a client generated from this document calls the real site.
+    document["servers"] = [{"url": public_path_url(API_PREFIX)}]
     document["info"] = {
         **document["info"],
         "x-data-as-of": fields["data_as_of"],
@@ -659,7 +659,7 @@ def describe_rate(rate):
 @cached_page
 def page():
     """Explain the API with examples and curl lines."""
-    base = request.host_url.rstrip("/") + API_PREFIX
+    base = public_path_url(API_PREFIX)
     return render_template(
         "api/index.html",
         base=base,

@@ -25,6 +25,7 @@ from portal.i18n import HTML_LANG
 from portal.opendata import batch as batch_service
 from portal.opendata import downloads, feeds, sitemap
 from portal.orgs import service as orgs_service
+from portal.origin import public_base_url, public_url
 from portal.pagecache import cached_page
 from portal.web import abort_with_message, current_publication
 
@@ -47,7 +48,7 @@ def _timezone():
 
 def _no_lang(endpoint, **values):
     """Return an absolute URL without ``?lang=`` (sitemaps and robots.txt name pages once)."""
-    return url_for(endpoint, _external=True, lang=None, **values)
+    return public_url(endpoint, lang=None, **values)
 
 
 @bp.after_request
@@ -204,9 +205,9 @@ def changes_feed():
                 title=_change_title(change),
                 updated=change.changed_at,
                 link=(
-                    url_for("orgs.report", uscc=change.uscc, _external=True)
+                    public_url("orgs.report", uscc=change.uscc)
                     if change.currently_published
-                    else url_for("orgs.changes", type=change.change_type, _external=True)
+                    else public_url("orgs.changes", type=change.change_type)
                 ),
                 summary=summary,
                 category=change.change_type,
@@ -223,10 +224,10 @@ def changes_feed():
         title=titles[change_type] + " | " + _author(),
         subtitle=_subtitle(publication),
         updated=_feed_updated(publication, entries),
-        self_url=url_for("opendata.changes_feed", type=change_type, _external=True),
-        alternate_url=url_for("orgs.changes", type=change_type, _external=True),
+        self_url=public_url("opendata.changes_feed", type=change_type),
+        alternate_url=public_url("orgs.changes", type=change_type),
         author=_author(),
-        author_url=url_for("orgs.home", _external=True),
+        author_url=public_url("orgs.home"),
         language=HTML_LANG.get(get_locale().language, "zh-CN"),
         data_as_of=publication.data_as_of if publication else None,
         entries=entries,
@@ -286,7 +287,7 @@ def org_feed(uscc):
                 id=feeds.stable_id("org", check.code, feeds.atom_time(point.effective_at)),
                 title=title,
                 updated=point.effective_at,
-                link=url_for("orgs.report", uscc=check.code, _external=True),
+                link=public_url("orgs.report", uscc=check.code),
                 summary=summary,
                 category=category,
             )
@@ -296,10 +297,10 @@ def org_feed(uscc):
         title=_("%(name)s: credit score and grade", name=organisation.name) + " | " + _author(),
         subtitle=_subtitle(publication),
         updated=_feed_updated(publication, entries),
-        self_url=url_for("opendata.org_feed", uscc=check.code, _external=True),
-        alternate_url=url_for("orgs.report", uscc=check.code, _external=True),
+        self_url=public_url("opendata.org_feed", uscc=check.code),
+        alternate_url=public_url("orgs.report", uscc=check.code),
         author=_author(),
-        author_url=url_for("orgs.home", _external=True),
+        author_url=public_url("orgs.home"),
         language=HTML_LANG.get(get_locale().language, "zh-CN"),
         data_as_of=publication.data_as_of if publication else None,
         entries=entries,
@@ -421,7 +422,7 @@ def _send_sitemap(path):
 @bp.get("/sitemap.xml")
 def sitemap_index():
     state, chunks = _sitemap_state()
-    base = request.url_root
+    base = public_base_url()
     urls = [_no_lang("opendata.sitemap_part", name="pages")]
     urls += [_no_lang("opendata.sitemap_part", name=f"orgs-{number}") for number in range(1, chunks + 1)]
     lastmod = sitemap.w3c_time(state[1])
@@ -432,7 +433,7 @@ def sitemap_index():
 @bp.get("/sitemaps/<name>.xml", endpoint="sitemap_part")
 def sitemap_part(name):
     state, chunks = _sitemap_state()
-    base = request.url_root
+    base = public_base_url()
     lastmod = sitemap.w3c_time(state[1])
     if name == "pages":
         pages = [

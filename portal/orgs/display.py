@@ -164,11 +164,6 @@ def site_path(path, **query):
     return url
 
 
-def external_url(path):
-    """Return the absolute URL of a path on this site (for printed links)."""
-    return request.host_url.rstrip("/") + path
-
-
 def zh_text(value):
     """Mark Chinese source text (names, descriptions) as Chinese on English pages."""
     if value is None:
@@ -186,6 +181,5 @@ def init_app(app):
     app.add_template_filter(zh_text, "zh")
     app.add_template_global(localised)
     app.add_template_global(site_path)
-    app.add_template_global(external_url)
     app.add_template_global(explicit_language)
     app.add_template_global(is_english)

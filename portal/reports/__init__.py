@@ -1,16 +1,11 @@
 """Verifiable credit reports: PDF and printable reports with a number, a hash and a QR code, and their verification."""
 
-import os
-
 from flask import current_app
 
 
 def init_app(app):
     from portal.reports import views
 
-    # Absolute address of the public site, printed in reports and their QR codes
-    # (e.g. "https://credit.example.gov.cn/"); empty: the address of the request.
-    app.config.setdefault("PUBLIC_BASE_URL", os.environ.get("PUBLIC_BASE_URL", ""))
     # Issued reports (PDF and printable page together) per visitor: each can add a stored row.
     app.config.setdefault("REPORT_RATE_LIMIT", "20 per minute;300 per day")
     # Verification pages per visitor: report numbers are unguessable, and this keeps them so.

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from portal.extensions import limiter
 from portal.orgs import service as orgs_service
+from portal.origin import public_base_url, public_url
 from portal.reference import DISTRICTS, EVENT_STATUSES, LIST_TYPES, ORG_TYPES, REGISTRATION_STATUSES
 from portal.reports import pdf, service
 from portal.web import abort_with_message
@@ -43,16 +44,6 @@ def _not_for_search_engines(response, cache_control="no-cache"):
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     response.headers["Cache-Control"] = cache_control
     return response
-
-
-def public_url(endpoint, **values):
-    """Return the absolute URL of an endpoint on the public site (PUBLIC_BASE_URL, or this request's root)."""
-    base = current_app.config.get("PUBLIC_BASE_URL") or request.url_root
-    path = url_for(endpoint, **values)
-    root = request.script_root
-    if root and path.startswith(root):
-        path = path[len(root) :]
-    return base.rstrip("/") + "/" + path.lstrip("/")
 
 
 def _checked_code(uscc, endpoint):
@@ -91,7 +82,7 @@ def _document(report, for_pdf):
         verify_form_url=public_url("reports.verify_form", lang=report.language),
         qr_code=qr_code,
         for_pdf=for_pdf,
-        stylesheet=url_for("static", filename="css/print.css", _external=for_pdf),
+        stylesheet=public_url("static", filename="css/print.css") if for_pdf else url_for("static", filename="css/print.css"),
         org_types=ORG_TYPES,
         districts=DISTRICTS,
         registration_statuses=REGISTRATION_STATUSES,
@@ -108,14 +99,14 @@ def report_pdf(uscc):
     if response is not None:
         return response
     cache = current_app.extensions.setdefault("report_pdf_cache", pdf.PdfCache())
-    # The PDF prints absolute addresses: one per site address it was asked under.
-    key = (report.report_number, current_app.config.get("PUBLIC_BASE_URL") or request.url_root)
+    # The PDF prints absolute addresses, from PUBLIC_BASE_URL (which a test may change).
+    key = (report.report_number, public_base_url())
     document = cache.get(key)
     if document is None:
         html = _document(report, for_pdf=True)
-        static_prefix = urlsplit(url_for("static", filename="x")).path[:-1]
+        static_prefix = urlsplit(public_url("static", filename="x")).path[:-1]
         try:
-            document = pdf.html_to_pdf(html, request.url_root, current_app.static_folder, static_prefix)
+            document = pdf.html_to_pdf(html, public_base_url() + "/", current_app.static_folder, static_prefix)
         except Exception:
             log.exception("could not render the PDF of report %s", report.report_number)
             abort_with_message(

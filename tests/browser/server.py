@@ -71,7 +71,8 @@ class LiveServer:
     def environment(self):
         """Return the environment every command of this server runs with."""
         env = dict(os.environ)
-        for name in ("PORTAL_ENV", "SECRET_KEY", "RATELIMIT_STORAGE_URI"):
+        for name in ("PORTAL_ENV", "SECRET_KEY", "RATELIMIT_STORAGE_URI", "PUBLIC_BASE_URL", "TRUSTED_HOSTS",
+                     "TRUSTED_PROXY_HOPS"):
             env.pop(name, None)
         env.update(
             PORTAL_DATABASE_URL=f"sqlite:///{self.folder / 'portal.db'}",
@@ -141,6 +142,8 @@ class LiveServer:
         port = free_port()
         env = self.environment()
         env["PORTAL_BIND"] = f"127.0.0.1:{port}"
+        # Absolute URLs (the report's QR code, feeds) point at this server, in production mode too.
+        env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
         if self.workers is None:
             # gunicorn.conf.py decides, as under `make run`.
             env.pop("WEB_CONCURRENCY", None)
