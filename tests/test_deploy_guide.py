@@ -70,7 +70,51 @@ def install(env, folder):
 def test_every_checked_block_is_known():
     assert set(blocks()) == {
         "units", "catch-up", "install", "backup-postgresql", "restore-postgresql", "backup-sqlite", "rebuild",
+        "production-env",
     }
+
+
+def production_settings():
+    """The guide's production environment file, as {variable: value}."""
+    language, body = blocks()["production-env"]
+    assert language == "ini"
+    lines = [line for line in body.splitlines() if line.strip() and not line.startswith("#")]
+    return dict(line.split("=", 1) for line in lines)
+
+
+def test_the_production_example_starts_and_answers_for_its_own_address_only(tmp_path, monkeypatch):
+    from cryptography.fernet import Fernet
+
+    from portal import create_app
+
+    settings = production_settings()
+    assert settings["PORTAL_ENV"] == "production"
+    assert {"PUBLIC_BASE_URL", "TRUSTED_HOSTS", "TRUSTED_PROXY_HOPS"} <= set(settings)
+    # The secrets are placeholders to fill in; this machine has no PostgreSQL, Redis or /var/lib/portal.
+    assert {name for name, value in settings.items() if value.startswith("<")} == {"SECRET_KEY", "COMPLAINT_CONTACT_KEY"}
+    settings.update(
+        SECRET_KEY=os.urandom(32).hex(),
+        COMPLAINT_CONTACT_KEY=Fernet.generate_key().decode(),
+        RATELIMIT_STORAGE_URI="memory://",
+        **{name: value for name, value in node_environment(tmp_path, f"sqlite:///{tmp_path / 'p.db'}",
+                                                             f"sqlite:///{tmp_path / 's.db'}").items()
+           if name.endswith(("_URL", "_DIR"))},
+    )
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    client = create_app().test_client()
+    through_nginx = {"X-Forwarded-For": "192.0.2.1, 203.0.113.5", "X-Forwarded-Proto": "https"}
+    for host, status in (("credit.example.gov.cn", 200), ("www.credit.example.gov.cn", 200), ("localhost", 400),
+                         ("127.0.0.1:8000", 400), ("evil.example", 400)):
+        response = client.get("/robots.txt", headers={"Host": host, **through_nginx})
+        assert response.status_code == status, host
+    response = client.get("/robots.txt", headers={"Host": "credit.example.gov.cn", **through_nginx})
+    assert "Sitemap: https://credit.example.gov.cn/sitemap.xml" in response.get_data(as_text=True)
+    assert "Strict-Transport-Security" in response.headers  # https, as nginx said
+
+    monkeypatch.delenv("PUBLIC_BASE_URL")
+    with pytest.raises(RuntimeError, match="PUBLIC_BASE_URL"):
+        create_app()
 
 
 def test_systemd_units_start_commands_that_exist():
