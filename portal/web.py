@@ -37,6 +37,29 @@ def abort_with_message(code, message):
     raise error
 
 
+def limit_request_body(max_bytes):
+    """Mark a view whose request body may not exceed ``max_bytes()`` bytes (read from the config per request).
+
+    A larger body is refused with 413 before it is read, or as soon as a body
+    of unknown length (chunked) passes the limit: never read to the end.
+    """
+
+    def mark(view):
+        view.request_body_limit = max_bytes
+        return view
+
+    return mark
+
+
+def _apply_request_body_limit(endpoint, values):
+    # A URL value preprocessor runs before every before_request function, and
+    # CSRFProtect's reads the form: the view's limit must be in place before that.
+    view = current_app.view_functions.get(endpoint)
+    limit = getattr(view, "request_body_limit", None)
+    if limit is not None:
+        request.max_content_length = limit()
+
+
 def current_publication():
     """Return the current Publication, read once per request; None if the database did not answer."""
     if "publication" not in g:
@@ -147,6 +170,7 @@ def init_app(app):
         app.register_error_handler(code, _error_page)
     app.register_error_handler(DBAPIError, _database_unavailable)
     app.after_request(_security_headers)
+    app.url_value_preprocessor(_apply_request_body_limit)
     app.context_processor(_publication_context)
     app.add_template_global(page_window)
     limiter.exempt(bp)

@@ -5,6 +5,7 @@ test builder: three nights in which organisations enter, leave, change grade
 and come back (as in tests/test_public_pages.py).
 """
 
+import io
 import json
 from datetime import datetime, timedelta
 
@@ -16,6 +17,7 @@ from portal.extensions import db
 from portal.orgs.models import Organisation
 from portal.sync import service as sync_service
 from tests.scoring_builder import make_uscc
+from tests.upload_bombs import StreamedBody
 from tests.synced_portal import ScoringOrganisation, sync_at, sync_three_nights, uscc_lookup
 
 # (number, name, type, district, grade, score, evaluation level)
@@ -448,6 +450,8 @@ def test_batch_check_with_names_shared_by_several(client, many):
         ({"data": "{not json", "content_type": "application/json"}, 400, "invalid_body"),
         ({"data": "a,b", "content_type": "text/csv"}, 415, "unsupported_media_type"),
         ({"data": "x" * (2 * 1024 * 1024 + 1), "content_type": "application/json"}, 413, "payload_too_large"),
+        ({"data": "[" * 100_000, "content_type": "application/json"}, 400, "invalid_body"),  # nested too deep to parse
+        ({"data": '{"values": [' + "[" * 100_000, "content_type": "application/json"}, 400, "invalid_body"),
     ],
 )
 def test_bad_batch_requests(client, portal, kwargs, status, code):
@@ -456,6 +460,43 @@ def test_bad_batch_requests(client, portal, kwargs, status, code):
     body = response.get_json()
     assert body["error"]["code"] == code and body["error"]["status"] == status
     assert body["publication_version"] == 3
+
+
+def chunked_json(megabytes):
+    """Yield a JSON body of ``megabytes`` MB of values, chunk by chunk (never whole in memory)."""
+    yield b'{"values": ['
+    for _ in range(megabytes * 64):
+        yield b'"ab",' * 3276
+    yield b'"ab"]}'
+
+
+@pytest.mark.parametrize(
+    "language, message", [("en", "The request is too large."), ("zh", "请求内容过大。")]
+)
+def test_batch_body_without_length_is_cut_at_the_limit(client, portal, language, message):
+    """A chunked body (no Content-Length) of 100 MB is refused once it passes 2 MB, not parsed as JSON."""
+    body = StreamedBody(chunked_json(100))
+    response = client.post(
+        f"/api/v1/batch-check?lang={language}",
+        data=b"",
+        content_type="application/json",
+        environ_overrides={
+            "wsgi.input": io.BufferedReader(body), "wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked",
+        },
+    )
+    assert response.status_code == 413
+    assert response.get_json()["error"] == {"code": "payload_too_large", "message": message, "status": 413}
+    assert body.sent < 4 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    "language, message",
+    [("en", 'Send a JSON object {"values": [...]}'), ("zh", "请发送 JSON 对象")],
+)
+def test_batch_body_nested_too_deep_is_a_clear_400(client, portal, language, message):
+    response = client.post(f"/api/v1/batch-check?lang={language}", data="[" * 100_000, content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["message"].startswith(message)
 
 
 def test_batch_check_takes_5000_values(client, portal):

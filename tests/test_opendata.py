@@ -466,34 +466,7 @@ def test_batch_xlsx_returns_xlsx(client, portal):
     assert out[1][4:7] == ["B", "88.00", uscc_of(2)]
 
 
-BAD_FILES = [
-    ("empty.csv", b"", "The file is empty"),
-    ("blank.csv", b"\r\n\r\n", "The file is empty"),
-    ("header-only.csv", "统一社会信用代码\r\n".encode(), "The file is empty"),
-    ("nul.csv", b"a\x00b,c\n", "could not be read"),
-    ("quote.csv", b'"abc,d\n', "could not be read"),
-    ("broken.xlsx", b"PK\x03\x04 not really a zip", "could not be read"),
-    ("zip.xlsx", None, "could not be read"),
-    ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "Old Excel files"),
-    ("picture.png", b"\x89PNG\r\n\x1a\n", "Only CSV and XLSX"),
-    ("binary.csv", bytes(range(128, 256)) * 4, "neither UTF-8 nor GB18030"),
-]
-
-
-@pytest.mark.parametrize("name,content,message", BAD_FILES)
-def test_batch_rejects_bad_files_with_a_clear_message(client, portal, name, content, message):
-    if content is None:
-        buffer = io.BytesIO()
-        import zipfile
-
-        with zipfile.ZipFile(buffer, "w") as archive:
-            archive.writestr("hello.txt", "not a workbook")
-        content = buffer.getvalue()
-    response = post_file(client, name, content, **{"Accept-Language": "en"})
-    assert response.status_code == 400
-    body = response.get_data(as_text=True)
-    assert message in body and 'role="alert"' in body
-    assert "Traceback" not in body
+# Bad and hostile files: tests/test_batch_bad_input.py.
 
 
 def test_batch_rejects_5001_rows_csv_and_xlsx(client, portal):

@@ -31,7 +31,7 @@ from portal.opendata import batch
 from portal.orgs import service as orgs_service
 from portal.origin import public_path_url, public_url
 from portal.pagecache import cached_page
-from portal.web import current_publication
+from portal.web import current_publication, limit_request_body
 
 API_PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
@@ -559,13 +559,19 @@ def _batch_result(row_number, item):
 
 
 def _batch_values():
-    if request.content_length is not None and request.content_length > current_app.config["API_BATCH_MAX_BYTES"]:
+    maximum_bytes = current_app.config["API_BATCH_MAX_BYTES"]
+    if request.content_length is not None and request.content_length > maximum_bytes:
         raise ApiError(413, "payload_too_large", _("The request is too large."))
     if not request.is_json:
         raise ApiError(
             415, "unsupported_media_type", _("Send the request body as JSON (Content-Type: application/json).")
         )
-    body = request.get_json(silent=True)
+    if len(request.get_data(cache=True)) > maximum_bytes:
+        raise ApiError(413, "payload_too_large", _("The request is too large."))
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        body = None  # nested thousands deep: no list of values
     values = body.get("values") if isinstance(body, dict) else body
     if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
         raise ApiError(
@@ -596,7 +602,14 @@ def _batch_values():
     return [value.encode("utf-16", "surrogatepass").decode("utf-16", "ignore") for value in values]
 
 
+def _batch_body_limit():
+    # One byte more than allowed: a chunked body is cut at the limit without an error,
+    # so reading one byte over it is how _batch_values knows that the body was longer.
+    return current_app.config["API_BATCH_MAX_BYTES"] + 1
+
+
 @bp.post("/batch-check")
+@limit_request_body(_batch_body_limit)
 @limiter.limit(_batch_rate_limit, override_defaults=False)
 def batch_check():
     """Check up to 5,000 codes or names against the public list."""

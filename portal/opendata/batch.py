@@ -2,7 +2,7 @@
 
 ``check_values`` is the service (the /batch page and the JSON API call it);
 ``read_upload`` and ``write_result`` turn CSV and XLSX files into values and
-back. A code that is valid but not published gets ``not_public`` whatever the
+back (``portal.opendata.uploads`` reads them within hard limits). A code that is valid but not published gets ``not_public`` whatever the
 reason (C or D, cancelled, never registered): the answer must not tell them
 apart. Names are matched against published organisations only, so an
 unpublished organisation's name gets the same ``unknown_name`` as a name that
@@ -13,12 +13,13 @@ import csv
 import io
 import re
 import unicodedata
-import zipfile
 from dataclasses import dataclass, field
 
 from sqlalchemy import select, true
 
 from portal.extensions import db
+from portal.opendata import uploads
+from portal.opendata.uploads import BatchFileError
 from portal.orgs.models import Organisation
 from portal.orgs.service import check_uscc
 from portal.sync.service import name_pinyin
@@ -197,15 +198,6 @@ def _check_names(names):
 # -- files -----------------------------------------------------------------------
 
 
-class BatchFileError(Exception):
-    """A file that cannot be checked; ``code`` says why, ``details`` fills the message."""
-
-    def __init__(self, code, **details):
-        super().__init__(code)
-        self.code = code
-        self.details = details
-
-
 @dataclass
 class BatchFile:
     """An uploaded table: its rows (lists of cell values), and where the values to check are."""
@@ -273,81 +265,31 @@ def _table(kind, rows, **extra):
     return table
 
 
-def _decode_csv(content):
-    # Excel on Chinese Windows saves "CSV" as GBK: after UTF-8 (with or
-    # without a BOM), read it as GB18030, the superset of GBK and GB2312.
-    try:
-        return content.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return content.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError as exc:
-        raise BatchFileError("encoding") from exc
+def read_upload(filename, stream, max_bytes):
+    """Return the BatchFile of an uploaded file; raise BatchFileError if it cannot be checked.
 
-
-def read_csv(content):
-    """Return the BatchFile of CSV bytes."""
-    text, encoding = _decode_csv(content)
-    if "\x00" in text:
-        raise BatchFileError("malformed")
-    try:
-        delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
-    except csv.Error:
-        delimiter = ","
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
-    except csv.Error as exc:
-        raise BatchFileError("malformed") from exc
-    return _table("csv", rows, encoding=encoding, delimiter=delimiter)
-
-
-def read_xlsx(content):
-    """Return the BatchFile of the first sheet of XLSX bytes."""
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise BatchFileError("malformed") from exc
-    try:
-        sheet = workbook.worksheets[0] if workbook.worksheets else None
-        if sheet is None:
-            raise BatchFileError("empty")
-        rows = []
-        for row in sheet.iter_rows(values_only=True):
-            rows.append(list(row))
-            # Stop reading a huge sheet early: a header and MAX_ROWS rows at most.
-            if len(rows) > MAX_ROWS + 1 and any(_cell_text(cell) for cell in row):
-                raise BatchFileError("too_many_rows", limit=MAX_ROWS)
-        title = sheet.title
-    except BatchFileError:
-        raise
-    except Exception as exc:
-        raise BatchFileError("malformed") from exc
-    finally:
-        workbook.close()
-    # read_only sheets pad rows to the sheet's width; trailing empty cells do not matter.
-    for row in rows:
-        while row and row[-1] is None:
-            row.pop()
-    return _table("xlsx", rows, sheet_title=title)
-
-
-def read_upload(filename, content):
-    """Return the BatchFile of an uploaded file; raise BatchFileError if it cannot be checked."""
-    if not content:
+    ``stream`` is the seekable upload (a spooled temporary file). Nothing is
+    read whole: see ``portal.opendata.uploads`` for the limits on the way.
+    """
+    stream.seek(0, io.SEEK_END)
+    size = stream.tell()
+    stream.seek(0)
+    if size > max_bytes:
+        raise BatchFileError("too_large", limit=max_bytes)
+    if not size:
         raise BatchFileError("empty")
+    head = stream.read(8)
+    stream.seek(0)
     extension = (filename or "").rsplit(".", 1)[-1].lower() if "." in (filename or "") else ""
-    if content[:4] == b"PK\x03\x04" or extension == "xlsx":
-        if not zipfile.is_zipfile(io.BytesIO(content)):
-            raise BatchFileError("malformed")
-        return read_xlsx(content)
-    if content[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or extension == "xls":
+    if head[:4] == b"PK\x03\x04" or extension == "xlsx":
+        rows, title = uploads.read_xlsx_rows(stream, MAX_ROWS + 1)
+        return _table("xlsx", rows, sheet_title=title)
+    if head == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or extension == "xls":
         raise BatchFileError("xls")
     if extension not in ("csv", "txt", ""):
         raise BatchFileError("file_type", extension=extension)
-    return read_csv(content)
+    rows, encoding, delimiter = uploads.read_csv_rows(stream, max_bytes, MAX_ROWS + 1)
+    return _table("csv", rows, encoding=encoding, delimiter=delimiter)
 
 
 def write_result(table, results, header_labels, result_text):

@@ -18,7 +18,7 @@ from flask import (
 )
 from flask_babel import format_datetime, format_number, get_locale
 from flask_babel import gettext as _
-from werkzeug.exceptions import NotFound, abort
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge, abort
 
 from portal.extensions import limiter
 from portal.i18n import HTML_LANG
@@ -27,7 +27,7 @@ from portal.opendata import downloads, feeds, sitemap
 from portal.orgs import service as orgs_service
 from portal.origin import public_base_url, public_url
 from portal.pagecache import cached_page
-from portal.web import abort_with_message, current_publication
+from portal.web import abort_with_message, current_publication, limit_request_body
 
 bp = Blueprint("opendata", __name__)
 
@@ -344,42 +344,125 @@ def result_text(item):
 
 def _file_error_message(error):
     details = error.details
+    rows = format_number(batch_service.MAX_ROWS)
+    if error.code == "cell_too_long" and details.get("row"):
+        return _(
+            "The cell in row %(row)s, column %(column)s holds more than %(limit)s characters: "
+            "no code or name is this long. Check that this is the right file.",
+            row=format_number(details["row"]),
+            column=format_number(details["column"]),
+            limit=format_number(details["limit"]),
+        )
     messages = {
         "empty": _("The file is empty: it has no rows to check."),
-        "malformed": _("The file could not be read. Check that it is a valid CSV or XLSX file and save it again."),
-        "encoding": _("The CSV file is neither UTF-8 nor GB18030 (GBK) text. Save it as “CSV UTF-8” and upload it again."),
+        "malformed": _(
+            "The file could not be read. Check that it is a valid CSV or XLSX file and save it again."
+        ),
+        "encoding": _(
+            "The CSV file is neither UTF-8 nor GB18030 (GBK) text. Save it as “CSV UTF-8” and upload it again."
+        ),
         "too_many_rows": _(
             "The file has more than %(limit)s rows. Check at most %(limit)s rows at a time: split the file.",
-            limit=format_number(details.get("limit", batch_service.MAX_ROWS)),
+            limit=rows,
         ),
-        "xls": _("Old Excel files (.xls) cannot be read. Save the file as XLSX or CSV and upload it again."),
-        "file_type": _("Only CSV and XLSX files can be checked (not “.%(extension)s”).", extension=details.get("extension", "")[:10]),
+        "xls": _(
+            "Old Excel files (.xls) cannot be read. Save the file as XLSX or CSV and upload it again."
+        ),
+        "file_type": _(
+            "Only CSV and XLSX files can be checked (not “.%(extension)s”).",
+            extension=details.get("extension", "")[:10],
+        ),
+        "too_large": _too_large_message(),
+        "not_workbook": _(
+            "The file is a ZIP archive but not an Excel workbook. Upload a CSV file or an XLSX workbook."
+        ),
+        "unpacked_too_large": _(
+            "The XLSX file is not read: unpacked, it holds far more than a list of %(rows)s rows needs. "
+            "Copy the list into a new workbook, or save it as CSV, and upload it again.",
+            rows=rows,
+        ),
+        "too_many_sheets": _(
+            "The workbook has %(count)s sheets; at most %(limit)s are accepted, and only the first is checked. "
+            "Copy the list into a new workbook, or save it as CSV, and upload it again.",
+            count=format_number(details.get("count", 0)),
+            limit=format_number(details.get("limit", 0)),
+        ),
+        "too_many_strings": _(
+            "The workbook holds more than %(limit)s different texts, more than a list of %(rows)s rows needs. "
+            "Copy the list into a new workbook, or save it as CSV, and upload it again.",
+            limit=format_number(details.get("limit", 0)),
+            rows=rows,
+        ),
+        "dimension": _(
+            "The first sheet declares a used range of %(range)s, larger than a header and %(rows)s rows "
+            "of at most %(columns)s columns. Delete the empty rows and columns after the list, "
+            "or save it as CSV, and upload it again.",
+            range=details.get("range", ""),
+            rows=rows,
+            columns=format_number(details.get("columns", 0)),
+        ),
+        "too_many_columns": _(
+            "Row %(row)s has more than %(limit)s columns. Keep only the columns you need and upload the file again.",
+            row=format_number(details.get("row", 0)),
+            limit=format_number(details.get("limit", 0)),
+        ),
+        "too_many_cells": _(
+            "The file has more than %(limit)s cells. Keep only the columns you need and upload it again.",
+            limit=format_number(details.get("limit", 0)),
+        ),
+        "cell_too_long": _(
+            "A cell holds more than %(limit)s characters, more than a spreadsheet cell can hold. "
+            "Check that this is the right file.",
+            limit=format_number(details.get("limit", 0)),
+        ),
+        "line_too_long": _(
+            "Line %(line)s of the CSV file is longer than %(limit)s KB: a list of codes or names has short lines. "
+            "Check that this is the right file, or save it again as CSV.",
+            line=format_number(details.get("line", 0)),
+            limit=format_number(details.get("limit", 0)),
+        ),
     }
     return messages[error.code]
+
+
+def _too_large_message():
+    return _("The file is too large. Upload at most %(size)s MB.", size=current_app.config["BATCH_MAX_BYTES"] // (1024 * 1024))
 
 
 def _batch_error(message, status=400):
     return render_template("opendata/batch.html", error=message, max_rows=batch_service.MAX_ROWS), status
 
 
+#: Room for the multipart envelope around the file: boundaries, part headers, the CSRF token.
+MULTIPART_ALLOWANCE = 64 * 1024
+
+
+def _batch_body_limit():
+    return current_app.config["BATCH_MAX_BYTES"] + MULTIPART_ALLOWANCE
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _request_too_large(error):
+    # Raised while the body is read (by the CSRF check or the view), as soon as it passes the limit.
+    if request.endpoint == "opendata.batch":
+        return _batch_error(_too_large_message(), 413)
+    return render_template("errors/413.html", message=None), 413
+
+
 @bp.route("/batch", methods=["GET", "POST"])
+@limit_request_body(_batch_body_limit)
 @limiter.limit(_batch_limit, methods=["POST"])
 def batch():
     if request.method == "GET":
         return render_template("opendata/batch.html", error=None, max_rows=batch_service.MAX_ROWS)
     max_bytes = current_app.config["BATCH_MAX_BYTES"]
-    if request.content_length is not None and request.content_length > max_bytes + 64 * 1024:
-        return _batch_error(_("The file is too large. Upload at most %(size)s MB.", size=max_bytes // (1024 * 1024)), 413)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _batch_error(_("Choose a CSV or XLSX file to check."))
-    content = upload.read(max_bytes + 1)
-    if len(content) > max_bytes:
-        return _batch_error(_("The file is too large. Upload at most %(size)s MB.", size=max_bytes // (1024 * 1024)), 413)
     try:
-        table = batch_service.read_upload(upload.filename, content)
+        table = batch_service.read_upload(upload.filename, upload.stream, max_bytes)
     except batch_service.BatchFileError as error:
-        return _batch_error(_file_error_message(error))
+        return _batch_error(_file_error_message(error), 413 if error.code == "too_large" else 400)
     results = batch_service.check_values(table.values())
     body, media_type, extension = batch_service.write_result(table, results, _header_labels(), result_text)
     stem = os.path.splitext(os.path.basename(upload.filename))[0][:80] or "batch"
