@@ -97,6 +97,12 @@ def defaults(instance_path):
         "HSTS_MAX_AGE": _env_int("HSTS_MAX_AGE", 365 * 24 * 3600),
         # Five evidence files of 10 MB, and the form around them.
         "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 52 * 1024 * 1024),
+        # Pixels of an evidence image (width × height), checked in its header before it is decoded, and
+        # Pillow's MAX_IMAGE_PIXELS (its decompression-bomb warning is a refusal). 25 megapixels take the
+        # photos people send: 12 MP phones, 24 MP phones and cameras (5712 × 4284, 6000 × 4000), an A4
+        # page scanned at 400 dpi (15.5 MP); decoding one costs at most 100 MB (4 bytes a pixel) for a
+        # few seconds. 48 MP photos and 600 dpi scans are refused with a message that says the limit.
+        "COMPLAINT_EVIDENCE_MAX_PIXELS": _env_int("COMPLAINT_EVIDENCE_MAX_PIXELS", 25_000_000),
         # Rate limits (Flask-Limiter): in-memory per worker unless a URL is given.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,

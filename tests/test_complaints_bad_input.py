@@ -3,9 +3,11 @@
 Nothing bad is stored, nothing is echoed unescaped, and nothing is a 500.
 """
 
+import functools
 import html
 import io
 import re
+import time
 from dataclasses import dataclass, field
 
 import pytest
@@ -13,6 +15,7 @@ import pytest
 from portal.complaints.models import Complaint
 from portal.extensions import db
 from tests.scoring_builder import make_uscc
+from tests.upload_bombs import solid_png
 from tests.test_complaints_support import (  # noqa: F401 (fixtures)
     DESCRIPTION,
     PUBLISHED_NAME,
@@ -57,6 +60,25 @@ def send_xss_everywhere(client, app, lang):
 def send_files(*files):
     def send(client, app, lang):
         return submit(client, details_form(app), files=list(files), lang=lang)
+
+    return send
+
+
+@functools.cache
+def png_of_30_megapixels():
+    """6,000 × 5,000 pixels: over the 25-megapixel limit, under twice it (Pillow warns, and does not fail)."""
+    return solid_png(6000, 5000)
+
+
+@functools.cache
+def png_of_49_megapixels():
+    """7,000 × 7,000 pixels in 160 KB: under the old limit (50 megapixels), so the old code decoded it."""
+    return solid_png(7000, 7000)
+
+
+def send_built_file(name, build, content_type):
+    def send(client, app, lang):
+        return submit(client, details_form(app), files=[(name, build(), content_type)], lang=lang)
 
     return send
 
@@ -130,6 +152,9 @@ CASES = [
          "contains a path; only a plain file name is accepted.", "包含路径，只接受单纯的文件名。"),
     Case("windows-path-filename", send_files(("..\\..\\boot.ini.pdf", pdf_bytes(), "application/pdf")), 400,
          "contains a path", "包含路径"),
+    Case("image-over-25-megapixels", send_built_file("scan.png", png_of_30_megapixels, "image/png"), 400,
+         "“scan.png” has too many pixels: images of at most 25 megapixels are accepted.",
+         "“scan.png”的像素过多：只接受不超过 25 百万像素的图片。"),
     Case("six-files", send_files(*[(f"{index}.pdf", pdf_bytes(), "application/pdf") for index in range(6)]), 400,
          "Attach at most 5 files.", "最多上传5个文件。"),
     Case("invalid-uscc-check-character", send_step_one(uscc=WRONG_CHECK), 400,
@@ -244,6 +269,45 @@ def test_decompression_bomb_is_refused(client, app):
     response = submit(client, details_form(app), files=[("bomb.png", output.getvalue(), "image/png")], lang="en")
     assert response.status_code == 400
     assert "has too many pixels" in html.unescape(response.get_data(as_text=True))
+
+
+def test_an_image_is_not_decoded_before_the_form_is_valid(client, app, monkeypatch):
+    """A 49-megapixel PNG with the description left empty: the field error at once, no pixel decoded."""
+    from PIL import ImageFile
+
+    decoded = []
+    load = ImageFile.ImageFile.load
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda image: decoded.append(image.size) or load(image))
+    image = png_of_49_megapixels()
+    # The same form without the file first: templates compiled and connections open before the clock starts.
+    assert submit(client, details_form(app, description=""), lang="en").status_code == 400
+    started = time.perf_counter()
+    response = submit(client, details_form(app, description=""), files=[("photo.png", image, "image/png")], lang="en")
+    elapsed = time.perf_counter() - started
+    body = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 400
+    assert "Describe what happened." in body and "If you attached files, attach them again." in body
+    assert decoded == [], "the image was decoded before the form was checked"
+    assert elapsed < 1.0
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Complaint)) == 0
+
+
+def test_too_many_files_are_counted_with_the_fields(client, app):
+    """The number of files is part of the form: said with the field errors, before any file is read."""
+    files = [(f"{index}.png", b"\x89PNG\r\n\x1a\n", "image/png") for index in range(6)]
+    response = submit(client, details_form(app, description=""), files=files, lang="en")
+    body = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 400
+    assert "Describe what happened." in body and "Attach at most 5 files." in body
+    assert "is not a valid JPEG or PNG image" not in body
+
+
+def test_pillow_refuses_what_the_setting_refuses(app):
+    """The setting is Pillow's own decompression-bomb threshold, so no other decoder in the portal goes past it."""
+    from PIL import Image
+
+    assert Image.MAX_IMAGE_PIXELS == app.config["COMPLAINT_EVIDENCE_MAX_PIXELS"] == 25_000_000
 
 
 def test_step_one_errors_keep_what_was_typed(client):

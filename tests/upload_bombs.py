@@ -3,10 +3,11 @@
 Each builder returns the bytes of a file small enough to upload (a few KB to
 a few hundred KB) that asks a careless reader for far more: a declared
 dimension of 17 billion cells, a shared-strings table that unpacks to 100 MB,
-a thousand sheets, one cell of 10 MB, a ZIP archive that is no workbook.
-Large parts are written in chunks, so building them never holds them whole.
-``csv_with_one_long_line`` yields its bytes chunk by chunk for the same
-reason, and ``StreamedBody`` sends such chunks as a request body.
+a thousand sheets, one cell of 10 MB, a ZIP archive that is no workbook, a
+PNG of 49 megapixels in 160 KB. Large parts are written in chunks, so
+building them never holds them whole. ``csv_with_one_long_line`` yields its
+bytes chunk by chunk for the same reason, and ``StreamedBody`` sends such
+chunks as a request body.
 """
 
 import io
@@ -286,3 +287,22 @@ class StreamedBody(io.RawIOBase):
         self.pending = self.pending[size:]
         self.sent += size
         return size
+
+
+def solid_png(width, height):
+    """A PNG of one colour, ``width`` × ``height`` pixels (RGB), packed small: 49 megapixels take about 150 KB.
+
+    Written row by row through zlib, so neither the pixels nor the image are ever held whole.
+    """
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    compressor = zlib.compressobj(9)
+    row = b"\x00" + b"\x2a\x6e\xb5" * width  # filter "none", then the pixels
+    packed = [compressor.compress(row) for _ in range(height)]
+    packed.append(compressor.flush())
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"".join(packed)) + chunk(b"IEND", b"")

@@ -4,6 +4,7 @@ import logging
 import os
 
 from flask import Blueprint
+from PIL import Image
 
 from portal.complaints import crypto
 
@@ -31,10 +32,9 @@ def _configure(app):
     # Length of the description, in characters.
     config.setdefault("COMPLAINT_DESCRIPTION_MIN", 20)
     config.setdefault("COMPLAINT_DESCRIPTION_MAX", 5000)
-    # Evidence: number of files, bytes per file, and pixels per image (decompression bombs).
+    # Evidence: number of files and bytes per file (pixels per image: COMPLAINT_EVIDENCE_MAX_PIXELS in config.py).
     config.setdefault("COMPLAINT_EVIDENCE_MAX_FILES", 5)
     config.setdefault("COMPLAINT_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
-    config.setdefault("COMPLAINT_EVIDENCE_MAX_PIXELS", 50_000_000)
     # A form sent sooner than this after it was shown is a robot's.
     config.setdefault("COMPLAINT_MIN_FILL_SECONDS", _env_int("COMPLAINT_MIN_FILL_SECONDS", 3))
     # A form older than this has expired (the visitor reloads it).
@@ -120,6 +120,9 @@ def init_app(app):
     from portal.complaints import cli, views  # noqa: F401 (views registers the routes on bp)
 
     _configure(app)
+    # Pillow warns above MAX_IMAGE_PIXELS (a warning that evidence.py turns into a refusal) and fails
+    # above twice that; its default, 89 megapixels, would let a 50-megapixel image be decoded.
+    Image.MAX_IMAGE_PIXELS = app.config["COMPLAINT_EVIDENCE_MAX_PIXELS"]
     _protect_sql_logs(app)
     app.register_blueprint(bp)
     app.cli.add_command(cli.complaints_cli)

@@ -110,7 +110,12 @@ def _detect(data):
 def _clean_image(data, image_format, shown_name, max_pixels):
     """Check an image fully and re-encode it without metadata."""
     not_valid = _("“%(name)s” is not a valid JPEG or PNG image.", name=shown_name)
-    too_large = _("“%(name)s” has too many pixels.", name=shown_name)
+    too_large = _(
+        "“%(name)s” has too many pixels: images of at most %(megapixels)s megapixels are accepted. "
+        "Reduce its size (or scan at 300 dpi) and attach it again.",
+        name=shown_name,
+        megapixels=max_pixels // 1_000_000,
+    )
     try:
         with warnings.catch_warnings():
             # Pillow only warns about a possible decompression bomb: refuse it instead.
@@ -122,6 +127,7 @@ def _clean_image(data, image_format, shown_name, max_pixels):
 
 def _decode_image(data, image_format, max_pixels, not_valid, too_large):
     try:
+        # Image.open reads the header only: the size is known before any pixel is decoded.
         with Image.open(io.BytesIO(data)) as probe:
             if probe.format != image_format:
                 raise EvidenceError(not_valid)

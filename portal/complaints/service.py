@@ -417,16 +417,22 @@ def check_fields(category, description, incident_on, contact, anonymous, errors,
     return description, incident_on, contact
 
 
+def _uploads(files):
+    return [(filename, stream) for filename, stream in files or () if filename]
+
+
+def check_file_count(files, errors):
+    """Check the number of uploads (``(filename, stream)`` pairs; empty file inputs skipped), reading none."""
+    maximum = current_app.config["COMPLAINT_EVIDENCE_MAX_FILES"]
+    if len(_uploads(files)) > maximum:
+        _add_error(errors, "evidence", _("Attach at most %(count)s files.", count=maximum))
+
+
 def prepare_files(files, errors):
     """Check and clean uploads (``(filename, stream)`` pairs; empty file inputs skipped)."""
-    config = current_app.config
-    uploads = [(filename, stream) for filename, stream in files or () if filename]
-    if len(uploads) > config["COMPLAINT_EVIDENCE_MAX_FILES"]:
-        _add_error(
-            errors,
-            "evidence",
-            _("Attach at most %(count)s files.", count=config["COMPLAINT_EVIDENCE_MAX_FILES"]),
-        )
+    uploads = _uploads(files)
+    if len(uploads) > current_app.config["COMPLAINT_EVIDENCE_MAX_FILES"]:
+        check_file_count(files, errors)
         return []
     prepared = []
     for filename, stream in uploads:
@@ -501,6 +507,10 @@ def submit_complaint(
     description, incident_on, contact = check_fields(
         category, description, incident_on, contact, anonymous, errors, now
     )
+    check_file_count(files, errors)
+    if errors:
+        # The form first: images are decoded (seconds of work, up to 100 MB) only for a form that can be accepted.
+        raise ComplaintInvalid(errors)
     prepared = prepare_files(files, errors)
     if errors:
         raise ComplaintInvalid(errors)
