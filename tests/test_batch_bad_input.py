@@ -182,6 +182,7 @@ def test_bad_file_gets_a_clear_message_quickly(app, case, lang):
     if not str(case.content).startswith("stream:"):
         content_of(case.id)  # built before the clock starts
     client = app.test_client()
+    assert client.get(f"/batch?lang={lang}").status_code == 200  # templates compiled, database connected
     started = time.perf_counter()
     response, sent = send(client, case, lang)
     elapsed = time.perf_counter() - started
@@ -325,3 +326,37 @@ def test_hostile_file_costs_a_worker_less_than_50_mb(worker_memory, case):
     assert measured, f"{case.id} was not measured (the child process failed)"
     assert measured["status"] == case.status, measured
     assert measured["growth_mb"] < 50, measured
+
+
+def test_the_bounded_reader_reads_what_openpyxl_reads():
+    """Texts, numbers, dates, booleans and rich text come out as openpyxl gives them (the results file keeps them)."""
+    import datetime
+
+    import openpyxl
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "名单"
+    sheet.append(["uscc", "日期", "数", "是否", "富文本"])
+    sheet.append([bombs.CODE, datetime.datetime(2026, 5, 17), 12.5, True,
+                  CellRichText(["北京市", TextBlock(InlineFont(b=True), "阳光协会")])])
+    sheet.append([12345678901234567, datetime.date(2020, 1, 2), 3, False, None, "第六列"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    rows, title = uploads.read_xlsx_rows(io.BytesIO(buffer.getvalue()), batch.MAX_ROWS + 1)
+    expected = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()), read_only=True, data_only=True)
+    expected_rows = [list(row) for row in expected.worksheets[0].iter_rows(values_only=True)]
+    assert title == "名单"
+    assert [row + [None] * (6 - len(row)) for row in rows] == expected_rows
+
+
+def test_phonetic_runs_are_not_part_of_a_shared_string():
+    strings = (
+        f'<sst xmlns="{bombs.MAIN_NS}"><si><t>uscc</t></si>'
+        '<si><r><t>北京</t></r><r><t>协会</t></r><rPh sb="0" eb="2"><t>ペキン</t></rPh></si></sst>'
+    )
+    sheet = bombs.sheet_xml('<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="s"><v>1</v></c></row>')
+    rows, _title = uploads.read_xlsx_rows(io.BytesIO(bombs.workbook([sheet], shared_strings=strings)), 5001)
+    assert rows == [["uscc"], ["北京协会"]]
