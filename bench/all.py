@@ -26,6 +26,7 @@ BENCHMARKS = [
     ("export.py", ["--sizes", "60000", "--backends", "sqlite,postgresql"]),
     ("pages.py", ["--orgs", "12000"]),
     ("load.py", ["--orgs", "60000", "--duration", "60"]),
+    ("upload_bombs.py", ["--seconds", "20"]),
     ("national.py", ["--sizes", "30000", "--queries", "30"]),
 ]
 
