@@ -18,7 +18,8 @@ from portal.demo.generator import (
     demo_night,
     generate_scoring_db,
 )
-from portal.demo.names import ANCHOR_ORGANISATIONS
+from portal.demo import names as demo_names
+from portal.demo.names import ANCHOR_ORGANISATIONS, name_key, unique_organisation_name
 from portal.reference import DISTRICT_NAMES_ZH, ORG_TYPE_USCC_PREFIX
 from portal.scoring.schema import (
     EVENT_STATUSES,
@@ -88,6 +89,8 @@ def test_names_are_unique_and_realistic(scoring_url):
     orgs = read(scoring_url, organisations)
     names = [org["name"] for org in orgs]
     assert len(set(names)) == len(names)
+    every_name = names + [name for org in orgs for name in json.loads(org["former_names"] or "[]")]
+    assert len({name_key(name) for name in every_name}) == len(every_name)
     assert {name for name, *_ in ANCHOR_ORGANISATIONS} <= set(names)
     assert any("蓝天" in name for name in names)
     assert all(name.startswith("北京") for name in names)
@@ -104,6 +107,16 @@ def test_names_are_unique_and_realistic(scoring_url):
     for org in orgs:
         assert 1990 <= org["registered_on"].year <= 2025
         assert org["updated_at"] <= GENERATION_TIME
+
+
+def test_a_name_that_differs_only_by_the_beijing_prefix_is_taken(monkeypatch):
+    drawn = iter(["北京市阳光基金会", "北京阳光基金会", "阳光基金会", "北京星光基金会"])
+    monkeypatch.setitem(demo_names.NAME_BUILDERS, "foundation", lambda rng, registrar: (next(drawn), "公益"))
+    taken = set()
+    first = unique_organisation_name(None, "foundation", "110000", taken)[0]
+    second = unique_organisation_name(None, "foundation", "110000", taken)[0]
+    assert (first, second) == ("北京市阳光基金会", "北京星光基金会")
+    assert name_key("北京市朝阳区阳光协会") == name_key("北京朝阳区阳光协会") == "朝阳区阳光协会"
 
 
 def test_demo_rule_set(scoring_url):

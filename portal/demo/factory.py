@@ -164,6 +164,7 @@ class OrganisationFactory:
 
     def __init__(self, rng, taken_names=None, taken_codes=None, dimensions=None):
         self.rng = rng
+        #: ``names.name_key`` of every name and former name given out.
         self.taken_names = taken_names if taken_names is not None else set()
         self.taken_codes = taken_codes if taken_codes is not None else set()
         # (code, cap, base) in cents, in position order.
@@ -201,7 +202,7 @@ class OrganisationFactory:
         if name is None:
             name, topic = names.unique_organisation_name(rng, org_type, registrar, self.taken_names)
         else:
-            self.taken_names.add(name)
+            self.taken_names.add(names.name_key(name))
         home = registrar if registrar != names.MUNICIPAL else rng.choice(names.DISTRICT_CODES)
         row = {
             "uscc": self.uscc(org_type, registrar),

@@ -457,17 +457,30 @@ FORMER_DISTRICT_NAMES = {
 }
 
 
-def unique_organisation_name(rng, org_type, registrar_code, taken):
-    """Return (name, topic) of a new organisation whose name is not in ``taken``.
+def name_key(name):
+    """Return what must be unique about a name: the name without the 北京市 or 北京 it starts with.
 
-    The name is added to ``taken``. After many collisions an ordinal such as
+    A register refuses a name that differs from a registered one only by
+    市 (北京青少年发展基金会 beside 北京市青少年发展基金会), so the demo does too.
+    """
+    if name.startswith("北京市"):
+        return name[3:]
+    if name.startswith("北京"):
+        return name[2:]
+    return name
+
+
+def unique_organisation_name(rng, org_type, registrar_code, taken):
+    """Return (name, topic) of a new organisation whose ``name_key`` is not in ``taken``.
+
+    The key is added to ``taken``. After many collisions an ordinal such as
     第二 is inserted before the suffix, as real registers do.
     """
     build = NAME_BUILDERS[org_type]
     for _ in range(100):
         name, topic = build(rng, registrar_code)
-        if name not in taken:
-            taken.add(name)
+        if name_key(name) not in taken:
+            taken.add(name_key(name))
             return name, topic
     for number in range(2, 10_000):
         ordinal = CHINESE_ORDINALS[number - 1] if number <= 10 else str(number)
@@ -476,8 +489,8 @@ def unique_organisation_name(rng, org_type, registrar_code, taken):
             if name.endswith(suffix):
                 candidate = f"{name.removesuffix(suffix)}第{ordinal}{suffix}"
                 break
-        if candidate not in taken:
-            taken.add(candidate)
+        if name_key(candidate) not in taken:
+            taken.add(name_key(candidate))
             return candidate, topic
     raise RuntimeError("ran out of organisation names")
 
@@ -487,7 +500,7 @@ def _suffix(name):
 
 
 def other_name(rng, org_type, registrar_code, name, registered_on, taken):
-    """Return a name the organisation ``name`` might have had (or take), not in ``taken``.
+    """Return a name the organisation ``name`` might have had (or take), its key not in ``taken``.
 
     Organisations from districts that were merged or renamed kept the old
     district in their name; others changed a word but kept their kind.
@@ -496,14 +509,14 @@ def other_name(rng, org_type, registrar_code, name, registered_on, taken):
         old_district, year = FORMER_DISTRICT_NAMES[registrar_code]
         current = DISTRICT_NAMES_ZH[registrar_code]
         candidate = name.replace(current, old_district, 1)
-        if registered_on.year < year and candidate != name and candidate not in taken:
-            taken.add(candidate)
+        if registered_on.year < year and candidate != name and name_key(candidate) not in taken:
+            taken.add(name_key(candidate))
             return candidate
     suffix = _suffix(name)
     build = NAME_BUILDERS[org_type]
     for _ in range(30):
         candidate, _topic = build(rng, registrar_code)
-        if candidate.endswith(suffix) and candidate not in taken:
-            taken.add(candidate)
+        if candidate.endswith(suffix) and name_key(candidate) not in taken:
+            taken.add(name_key(candidate))
             return candidate
     return unique_organisation_name(rng, org_type, registrar_code, taken)[0]

@@ -32,11 +32,11 @@ class Night:
         # A string seed is hashed with SHA-512, so it is stable across processes.
         self.rng = random.Random(f"demo-night/{seed}/{self.day.isoformat()}")
         self.changes_percent = changes_percent
-        taken_names = {org["name"] for org in state["organisations"]}
+        taken_names = {names.name_key(org["name"]) for org in state["organisations"]}
         for text in state["former_names"]:
             try:
-                taken_names.update(json.loads(text))
-            except (TypeError, ValueError):
+                taken_names.update(names.name_key(name) for name in json.loads(text))
+            except (TypeError, ValueError, AttributeError):
                 pass
         self.factory = OrganisationFactory(
             self.rng,
