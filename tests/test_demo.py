@@ -1,6 +1,7 @@
 """The demo scoring-database generator and its nightly changes."""
 
 import json
+import random
 import shutil
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 from stdnum.cn import uscc as uscc_number
 
 from portal.demo import catalogue
-from portal.demo.factory import grade_for, split_score
+from portal.demo.factory import Batch, OrganisationFactory, grade_for, split_score
 from portal.demo.generator import (
     GENERATION_TIME,
     DemoDatabaseError,
@@ -19,7 +20,13 @@ from portal.demo.generator import (
     generate_scoring_db,
 )
 from portal.demo import names as demo_names
-from portal.demo.names import ANCHOR_ORGANISATIONS, name_key, unique_organisation_name
+from portal.demo.names import (
+    ANCHOR_ORGANISATIONS,
+    COMPOUND_SURNAMES,
+    LOCALITIES,
+    name_key,
+    unique_organisation_name,
+)
 from portal.reference import DISTRICT_NAMES_ZH, ORG_TYPE_USCC_PREFIX
 from portal.scoring.schema import (
     EVENT_STATUSES,
@@ -117,6 +124,37 @@ def test_a_name_that_differs_only_by_the_beijing_prefix_is_taken(monkeypatch):
     second = unique_organisation_name(None, "foundation", "110000", taken)[0]
     assert (first, second) == ("北京市阳光基金会", "北京星光基金会")
     assert name_key("北京市朝阳区阳光协会") == name_key("北京朝阳区阳光协会") == "朝阳区阳光协会"
+
+
+def test_names_addresses_and_scopes_have_the_variety_of_a_register():
+    factory = OrganisationFactory(random.Random(16))
+    batch = Batch()
+    for index in range(4000):
+        factory.generated_organisation(batch, index)
+    orgs = batch.organisations
+    names = [org["name"] for org in orgs]
+    for kind in ("幼儿园", "托育中心", "养老院", "敬老院", "养老照料中心", "老年公寓", "养老服务中心", "学会"):
+        assert any(name.endswith(kind) for name in names), kind
+    assert not [name for name in names if any(word in name for word in ("学学会", "颐养养老院", "家庭家庭"))]
+    assert any(name.startswith("北京") and not name.startswith("北京市") for name in names)
+    # A 敬老院 may be named after its locality alone (北京市通州区宋庄敬老院).
+    assert any(name.removesuffix("敬老院").endswith(tuple(LOCALITIES[org["district_code"]]))
+               for org in orgs if (name := org["name"]).endswith("敬老院") and org["district_code"] != "110000")
+    addresses = [org["address"] for org in orgs]
+    assert any("街道" in a and "社区" in a for a in addresses) and any("镇" in a and "村" in a for a in addresses)
+    units = {org["supervising_unit"] for org in orgs}
+    for unit in ("北京市残疾人联合会", "北京市文学艺术界联合会", "北京市社会科学界联合会", "北京市总工会"):
+        assert unit in units
+    for org in orgs:
+        if org["name"].endswith("幼儿园"):
+            assert "学前教育" in org["business_scope"] or "幼儿" in org["business_scope"]
+        if org["name"].endswith(("养老院", "敬老院", "老年公寓")):
+            assert "老年人" in org["business_scope"] or "养老" in org["business_scope"]
+    former = [name for org in orgs for name in json.loads(org["former_names"] or "[]")]
+    assert any(name.endswith(("托儿所", "服务社", "联谊会", "托老所")) for name in former)
+    people = [org["legal_representative"] for org in orgs if org["legal_representative"]]
+    assert any(person[:2] in COMPOUND_SURNAMES for person in people)
+    assert {len(person) for person in people} >= {2, 3}
 
 
 def test_demo_rule_set(scoring_url):

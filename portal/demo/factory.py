@@ -214,7 +214,7 @@ class OrganisationFactory:
             "legal_representative": names.person_name(rng) if rng.random() < 0.99 else None,
             "registered_on": registered_on,
             "address": names.address(rng, home),
-            "business_scope": names.business_scope(rng, org_type, topic),
+            "business_scope": names.business_scope(rng, org_type, topic, name),
             "supervising_unit": names.supervising_unit(rng, name, registrar),
             "evaluation_level": None,
             "evaluation_valid_from": None,

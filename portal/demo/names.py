@@ -44,7 +44,8 @@ GROUP_TOPICS = {
         广场舞 柔力球 毽球 跳绳 空竹 民族乐器 古琴 二胡 话剧 相声 皮影 楹联 灯谜 根雕 陶艺 插花
         盆景 观鸟 户外运动 露营 攀岩 滑雪 冰球 击剑 射箭 龙舟 帆船 电子竞技 机器人 编程 无人机
         科技创新 知识产权 标准化 质量管理 安全生产 应急救援 婚庆服务 保安服务 装饰装修 老年教育
-        职业教育 学前教育 民办教育 社区服务 文物保护 老字号 手工艺 刺绣 烹饪
+        职业教育 学前教育 民办教育 社区服务 文物保护 老字号 手工艺 刺绣 烹饪 盲人 聋人 肢残人
+        智力残疾人及亲友 精神残疾人及亲友 社会工作者 养老机构 托育机构 营养师 心理卫生
     """.split(),
     "学会": """
         心理学 营养学 教育学 中医药 老年学 社会学 档案 地理 天文 植物 动物 图书馆 博物馆 城市规划
@@ -94,11 +95,27 @@ BRANDS = """
 SERVICE_KIND_WEIGHTS = {
     "服务中心": 40,
     "社会工作事务所": 16,
-    "养老院": 8,
+    "养老院": 4,
+    "敬老院": 2,
+    "养老照料中心": 2,
+    "老年公寓": 1,
     "培训学校": 16,
     "康复中心": 8,
     "幼儿园": 12,
+    "托育中心": 2,
 }
+#: The topic of a service organisation whose name has no field word, by kind.
+SERVICE_TOPICS = {
+    "社会工作事务所": "社会工作",
+    "养老院": "养老",
+    "敬老院": "养老",
+    "养老照料中心": "养老",
+    "老年公寓": "养老",
+    "幼儿园": "学前教育",
+    "托育中心": "托育",
+}
+#: Kinds often named after their place alone (北京市通州区宋庄敬老院), without a brand word.
+PLACE_NAMED_KINDS = ("敬老院", "养老照料中心")
 #: The fields that fit before each suffix ("" means the brand stands alone).
 SERVICE_FIELDS = {
     "服务中心": """
@@ -106,7 +123,11 @@ SERVICE_FIELDS = {
         公益 社会工作 老年人 残疾人托养 婚姻家庭 邻里互助 文化 助老 托育 公益事业 健康
     """.split(),
     "社会工作事务所": [""] + "社区 青少年 家庭 老年 儿童".split(),
-    "养老院": [""] + "敬老 颐养".split(),
+    "养老院": [""],
+    "敬老院": [""],
+    "养老照料中心": [""],
+    "老年公寓": [""],
+    "托育中心": [""],
     "培训学校": """
         书法 美术 音乐 舞蹈 足球 篮球 围棋 英语 职业技能 计算机 外语 科技 武术 游泳 乒乓球
         文化艺术 钢琴 播音主持
@@ -189,6 +210,16 @@ SURNAMES = (
     "余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯"
     "龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 )
+#: Two-character surnames, rare (about one person in a hundred).
+COMPOUND_SURNAMES = "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 令狐".split()
+#: Common two-character given names of the generations who lead organisations.
+GIVEN_NAMES = """
+    建国 建华 建军 建平 国强 国庆 国华 志强 志刚 志明 志勇 志红 秀英 秀兰 秀珍 桂英 桂兰 玉兰 玉梅
+    淑华 淑珍 丽华 丽娟 丽萍 红梅 红霞 海燕 海涛 海波 晓东 晓明 晓燕 晓红 小红 小明 春生 春梅 文华
+    文斌 文静 德明 德华 永强 永刚 宏伟 伟东 卫东 卫国 振华 振国 金龙 金凤 凤英 翠兰 爱华 爱民 立新
+    立军 新民 学军 学文 京生 燕京 京华 静怡 雅琴 雅静 慧敏 佳怡 思远 子涵 梓萱 宇轩 浩然 一鸣 若曦
+    欣怡 雨婷 嘉琪 俊杰 明轩 博文 晨阳 天宇 子墨 诗涵 芳芳 婷婷 丹丹 磊磊 亚楠 亚男 胜利 跃进 援朝
+""".split()
 GIVEN_NAME_CHARACTERS = (
     "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰飞鹏辉建国文斌宇浩凯晨欣怡婷"
     "雪梅琳颖佳慧俊峰亮波鑫海燕红林志新春晓东立宏德永成林然博思远航子涵梓萱雨轩嘉琪一"
@@ -227,6 +258,23 @@ STREETS = {
     "110119": "妫水北街 东外大街 高塔街 湖南东路 庆园街".split(),
 }
 
+#: Localities of ``LOCALITIES`` that are towns (镇, 乡); the others are sub-districts (街道).
+TOWNS = frozenset(
+    """
+    东升 王平 永定 龙泉 潭柘寺 军庄 妙峰山 雁翅 斋堂 清水 良乡 周口店 琉璃河 窦店 石楼 长阳 阎村
+    青龙湖 长沟 大石窝 宋庄 张家湾 漷县 马驹桥 西集 台湖 永乐店 潞城 于家务 仁和 后沙峪 天竺 杨镇
+    牛栏山 南法信 马坡 高丽营 李桥 赵全营 阳坊 小汤山 南邵 崔村 百善 北七家 兴寿 流村 南口 马池口
+    沙河 青云店 采育 安定 礼贤 榆垡 庞各庄 北臧村 魏善庄 长子营 怀柔 雁栖 杨宋 庙城 北房 桥梓 怀北
+    汤河口 渤海 九渡河 琉璃庙 宝山 平谷 峪口 马坊 金海湖 东高村 山东庄 南独乐河 大华山 夏各庄 马昌营
+    王辛庄 大兴庄 刘家店 密云 溪翁庄 西田各庄 十里堡 河南寨 巨各庄 穆家峪 太师屯 高岭 不老屯 冯家峪
+    古北口 大城子 延庆 康庄 八达岭 永宁 旧县 张山营 四海 千家店 沈家营 大榆树 井庄
+""".split()
+)
+#: How a residents' community (社区) is named after its locality: 劲松北社区, 双井东里社区.
+COMMUNITY_ENDINGS = "东 西 南 北 中 东里 西里 南里 北里 一区 二区 三区 新村 家园 花园 小区".split()
+#: How a village (村) is named: 王各庄村, 李家营村.
+VILLAGE_ENDINGS = "家庄 各庄 家营 庄 屯 店 辛庄 家务 家坟 营".split()
+
 #: 业务主管单位 by kind of work; {place} is 北京市 or 北京市X区.
 SUPERVISING_UNITS = {
     "education": "{place}教育委员会",
@@ -241,11 +289,23 @@ SUPERVISING_UNITS = {
     "environment": "{place}生态环境局",
     "justice": "{place}司法局",
     "commerce": "{place}工商业联合会",
+    "arts": "{place}文学艺术界联合会",
+    "social_science": "{place}社会科学界联合会",
+    "unions": "{place}总工会",
 }
 
 #: Which supervising unit fits a word in a name (first match wins; default civil).
 FIELD_OF_WORD = [
-    ("学校 幼儿园 教育 助学 学会 阅读 书香 大学生".split(), "education"),
+    ("盲人 聋人 肢残人 智力残疾人 精神残疾人".split(), "disability"),
+    ("职工".split(), "unions"),
+    ("学校 幼儿园 托育 教育 助学 学会 阅读 书香 大学生".split(), "education"),
+    (
+        """
+        社会学 社会保障 劳动关系 社区治理 老龄问题 青少年问题 社会心理 国学 地方史 城市文化
+        慈善文化
+    """.split(),
+        "social_science",
+    ),
     (
         """
         足球 篮球 排球 乒乓球 羽毛球 网球 游泳 登山 健身 体育 马拉松 自行车 冰雪 太极拳 武术
@@ -255,11 +315,12 @@ FIELD_OF_WORD = [
     ),
     (
         """
-        书法 摄影 合唱 舞蹈 美术 诗词 京剧 曲艺 剪纸 风筝 文化 民俗 非遗 艺术 朗诵 器乐 收藏 集邮
-        旅游 国学 书画 地方史
+        书法 摄影 合唱 舞蹈 美术 诗词 京剧 曲艺 剪纸 朗诵 器乐 书画 话剧 相声 楹联 民间文艺 文艺
+        古琴 二胡 民族乐器
     """.split(),
-        "culture",
+        "arts",
     ),
+    ("文化 民俗 非遗 艺术 收藏 集邮 风筝 旅游 老字号 手工艺 刺绣".split(), "culture"),
     ("康复 护理 药学 中医药 医疗 健康 营养 预防医学 心理".split(), "health"),
     ("助残 残疾人 孤独症 听力语言".split(), "disability"),
     (
@@ -299,22 +360,113 @@ SCOPE_SENTENCES = {
         "为困难群体提供帮扶与转介服务",
     ],
     "foundation": [
-        "资助{topic}公益项目",
+        "资助{topic}项目",
         "开展{topic}领域的救助与帮扶",
         "奖励在{topic}事业中作出突出贡献的个人和团体",
         "接受社会各界捐赠，依法管理和使用基金",
-        "开展{topic}公益宣传与交流活动",
+        "开展{topic}宣传与交流活动",
         "资助{topic}研究与人才培养",
     ],
 }
 
+#: What a home for the elderly does (养老院, 敬老院, 养老照料中心, 老年公寓).
+ELDERLY_CARE_SCOPE = [
+    "为老年人提供生活照料、康复护理和精神慰藉服务",
+    "为失能、半失能老年人提供长期照护",
+    "开展日间照料和短期托养服务",
+    "为周边社区老年人提供助餐、助浴、助洁服务",
+    "开展老年人文化娱乐和健康讲座活动",
+    "开展养老护理员培训",
+]
+#: What organisations of a kind (their name's suffix) do, first in their 业务范围.
+SCOPE_OF_KIND = {
+    "养老院": ELDERLY_CARE_SCOPE,
+    "敬老院": ELDERLY_CARE_SCOPE,
+    "养老照料中心": ELDERLY_CARE_SCOPE,
+    "老年公寓": ELDERLY_CARE_SCOPE,
+    "幼儿园": [
+        "实施学前教育，促进幼儿身心和谐发展",
+        "开展幼儿保育和教育",
+        "组织幼儿开展游戏、体育和艺术活动",
+        "开展家园共育和家长学校活动",
+        "为社区散居儿童家庭提供科学育儿指导",
+    ],
+    "托育中心": [
+        "为三岁以下婴幼儿提供全日托、半日托和计时托服务",
+        "开展婴幼儿照护和早期发展指导",
+        "为家庭提供科学育儿咨询",
+        "开展托育从业人员培训",
+    ],
+    "培训学校": [
+        "开展{topic}（非学历教育）",
+        "组织学员参加考级、展演和比赛",
+        "举办{topic}公益讲座和交流活动",
+        "开展{topic}师资培训",
+    ],
+    "康复中心": [
+        "开展{topic}训练和康复评估",
+        "为家长提供康复知识培训和家庭康复指导",
+        "提供辅助器具适配咨询",
+        "开展早期筛查和康复知识宣传",
+    ],
+    "社会工作事务所": [
+        "运用社会工作专业方法开展个案、小组和社区工作",
+        "开展社会工作督导和专业培训",
+        "为困境儿童、留守老人等困难群体提供帮扶与转介服务",
+        "协助开展社区治理和社区社会组织培育",
+    ],
+    "商会": [
+        "为会员企业提供政策咨询和市场信息",
+        "组织会员企业开展商务考察和经贸交流",
+        "调解会员企业之间的经营纠纷",
+        "维护会员企业合法权益",
+    ],
+}
+
+#: What a service centre does, by a word of its field (first match wins).
+SCOPE_OF_FIELD = [
+    (
+        "托养".split(),
+        ["为智力、精神残疾人提供日间托养和生活技能训练", "开展职业康复和社会融入训练"],
+    ),
+    (
+        "养老 助老 老年".split(),
+        [
+            "为老年人提供助餐、助浴、助洁和助医服务",
+            "开展老年人日间照料和居家上门服务",
+            "组织老年人文化娱乐和健康讲座",
+        ],
+    ),
+    ("心理".split(), ["开展心理健康讲座和团体心理辅导", "提供个体心理咨询和心理危机干预服务"]),
+    ("法律".split(), ["为困难群众提供法律咨询和代写法律文书", "协助开展人民调解和矛盾纠纷化解"]),
+    (
+        "助残 残疾人".split(),
+        [
+            "为残疾人提供职业康复和就业指导",
+            "协助残疾人申请辅助器具和无障碍改造",
+            "开展助残志愿服务",
+        ],
+    ),
+    ("托育".split(), ["开展婴幼儿照护和科学育儿指导"]),
+    ("就业".split(), ["开展职业介绍、就业指导和创业培训"]),
+    ("婚姻 家庭".split(), ["开展婚姻家庭辅导和家庭教育指导", "提供家庭矛盾调解服务"]),
+    ("儿童".split(), ["为困境儿童和留守儿童提供关爱保护服务", "开展儿童安全和自护教育"]),
+    ("青少年".split(), ["开展青少年课外实践和成长辅导活动", "开展青少年禁毒和法治宣传教育"]),
+    ("邻里 社区".split(), ["组织社区居民议事协商和邻里互助活动", "培育社区社会组织"]),
+    ("志愿".split(), ["招募、培训和管理志愿者"]),
+    ("健康 康复".split(), ["开展慢性病健康管理和膳食营养指导"]),
+]
+
 
 def person_name(rng):
-    """Return an invented Chinese personal name (surname and one or two characters)."""
-    given_length = 1 if rng.random() < 0.3 else 2
-    return rng.choice(SURNAMES) + "".join(
-        rng.choice(GIVEN_NAME_CHARACTERS) for _ in range(given_length)
-    )
+    """Return an invented Chinese personal name: a surname, then one or two characters."""
+    draw = rng.random()
+    surname = rng.choice(COMPOUND_SURNAMES) if draw < 0.01 else rng.choice(SURNAMES)
+    if draw < 0.3:
+        return surname + rng.choice(GIVEN_NAME_CHARACTERS)
+    if draw < 0.65:
+        return surname + rng.choice(GIVEN_NAMES)
+    return surname + rng.choice(GIVEN_NAME_CHARACTERS) + rng.choice(GIVEN_NAME_CHARACTERS)
 
 
 def registration_authority(registrar_code):
@@ -325,17 +477,26 @@ def registration_authority(registrar_code):
 
 
 def address(rng, district_code):
-    """Return an invented street address in ``district_code``."""
+    """Return an invented address in ``district_code``: a street and number, or a 社区 or a 村."""
     district = DISTRICT_NAMES_ZH[district_code]
     street = rng.choice(STREETS[district_code])
     number = rng.randint(1, 299)
     shape = rng.random()
-    if shape < 0.4:
+    if shape < 0.3:
         return f"北京市{district}{street}{number}号"
-    if shape < 0.8:
+    if shape < 0.6:
         building, floor, room = rng.randint(1, 12), rng.randint(1, 20), rng.randint(1, 30)
         return f"北京市{district}{street}{number}号院{building}号楼{floor}{room:02d}室"
-    return f"北京市{district}{street}{number}号{rng.randint(1, 6)}层"
+    if shape < 0.75:
+        return f"北京市{district}{street}{number}号{rng.randint(1, 6)}层"
+    locality = rng.choice(LOCALITIES[district_code])
+    if locality in TOWNS:
+        village = rng.choice(SURNAMES) + rng.choice(VILLAGE_ENDINGS)
+        return f"北京市{district}{locality}镇{village}村{number}号"
+    community = locality + rng.choice(COMMUNITY_ENDINGS)
+    if rng.random() < 0.5:
+        return f"北京市{district}{locality}街道{community}社区{rng.randint(1, 40)}号楼"
+    return f"北京市{district}{locality}街道{community}社区{street}{number}号"
 
 
 def supervising_unit(rng, name, registrar_code):
@@ -353,9 +514,19 @@ def supervising_unit(rng, name, registrar_code):
     return SUPERVISING_UNITS[field].format(place=place)
 
 
-def business_scope(rng, org_type, topic):
-    """Return three or four sentences of invented 业务范围 about ``topic``."""
-    sentences = rng.sample(SCOPE_SENTENCES[org_type], rng.randint(3, 4))
+def business_scope(rng, org_type, topic, name=""):
+    """Return three to five clauses of invented 业务范围 about ``topic``.
+
+    What the kind of organisation (the suffix of ``name``) or its field does
+    comes first, then clauses any organisation of ``org_type`` might have.
+    """
+    specific = SCOPE_OF_KIND.get(_suffix(name))
+    if specific is None and org_type == "social_service":
+        specific = next(
+            (found for words, found in SCOPE_OF_FIELD if any(w in topic for w in words)), None
+        )
+    sentences = rng.sample(specific, min(len(specific), rng.randint(1, 3))) if specific else []
+    sentences += rng.sample(SCOPE_SENTENCES[org_type], rng.randint(2, 3))
     return "；".join(s.format(topic=topic) for s in sentences) + "。"
 
 
@@ -402,6 +573,10 @@ def social_group_name(rng, registrar_code):
     qualifier = ""
     if suffix != "学会" and rng.random() < 0.35:
         qualifier = rng.choice(GROUP_QUALIFIERS)
+        if qualifier in topic or topic in qualifier:
+            qualifier = ""  # not 家庭家庭服务联合会
+    if suffix == "学会" and topic.endswith("学"):
+        return f"{place}{topic}会", topic  # 心理学会, not 心理学学会
     return f"{place}{qualifier}{topic}{suffix}", topic
 
 
@@ -410,13 +585,19 @@ def social_service_name(rng, registrar_code):
     suffix = _SERVICE_SUFFIX.pick(rng)
     field = rng.choice(SERVICE_FIELDS[suffix])
     place = _place(rng, registrar_code, 0.35)
-    topic = field or {"社会工作事务所": "社会工作", "养老院": "养老"}.get(suffix)
-    if suffix == "幼儿园":
-        topic = "学前教育"
+    if registrar_code == MUNICIPAL and rng.random() < 0.35:
+        place = "北京"  # 北京X服务中心 as well as 北京市X服务中心
+    if suffix in ("幼儿园", "托育中心"):
+        topic = SERVICE_TOPICS[suffix]  # a 双语幼儿园 is about 学前教育 too
     elif suffix == "培训学校":
         topic = f"{field}培训"
     elif suffix == "康复中心":
         topic = f"{field}康复"
+    else:
+        topic = field or SERVICE_TOPICS.get(suffix)
+    has_locality = place not in ("北京", "北京市", "北京市" + DISTRICT_NAMES_ZH[registrar_code])
+    if suffix in PLACE_NAMED_KINDS and has_locality and rng.random() < 0.5:
+        return f"{place}{suffix}", topic  # a locality's own home: 北京市通州区宋庄敬老院
     return f"{place}{rng.choice(BRANDS)}{field}{suffix}", topic
 
 
@@ -444,8 +625,8 @@ NAME_BUILDERS = {
 
 CHINESE_ORDINALS = "一二三四五六七八九十"
 NAME_SUFFIXES = """
-    基金会 社会工作事务所 培训学校 服务中心 康复中心 养老院 幼儿园 研究会 促进会 联合会 协会 学会
-    商会
+    基金会 社会工作事务所 培训学校 养老照料中心 托育中心 服务中心 康复中心 养老院 敬老院 老年公寓
+    幼儿园 研究会 促进会 联合会 协会 学会 商会
 """.split()
 
 #: Districts renamed since 1990: code -> (former district name, year of the change).
@@ -468,6 +649,23 @@ def name_key(name):
     if name.startswith("北京"):
         return name[2:]
     return name
+
+
+#: Older names of a kind of organisation, for former names: 托儿所 became 幼儿园, 服务社 服务中心.
+FORMER_SUFFIXES = {
+    "幼儿园": ["托儿所", "幼稚园"],
+    "托育中心": ["托儿所"],
+    "养老院": ["敬老院", "托老所"],
+    "养老照料中心": ["托老所", "敬老院"],
+    "老年公寓": ["敬老院"],
+    "服务中心": ["服务社", "服务站"],
+    "社会工作事务所": ["社会工作服务社", "社工服务中心"],
+    "康复中心": ["康复站", "训练中心"],
+    "培训学校": ["培训中心", "进修学校"],
+    "协会": ["联谊会", "研究会"],
+    "研究会": ["协会", "联谊会"],
+    "促进会": ["协会"],
+}
 
 
 def unique_organisation_name(rng, org_type, registrar_code, taken):
@@ -513,6 +711,12 @@ def other_name(rng, org_type, registrar_code, name, registered_on, taken):
             taken.add(name_key(candidate))
             return candidate
     suffix = _suffix(name)
+    if registered_on is not None and suffix in FORMER_SUFFIXES and rng.random() < 0.4:
+        # The same organisation under its kind's older name: 北京市海淀区春苗托儿所.
+        candidate = name.removesuffix(suffix) + rng.choice(FORMER_SUFFIXES[suffix])
+        if name_key(candidate) not in taken:
+            taken.add(name_key(candidate))
+            return candidate
     build = NAME_BUILDERS[org_type]
     for _ in range(30):
         candidate, _topic = build(rng, registrar_code)
