@@ -23,6 +23,7 @@ from portal.demo import names as demo_names
 from portal.demo.names import (
     ANCHOR_ORGANISATIONS,
     COMPOUND_SURNAMES,
+    GROUP_QUALIFIERS,
     LOCALITIES,
     name_key,
     unique_organisation_name,
@@ -136,6 +137,8 @@ def test_names_addresses_and_scopes_have_the_variety_of_a_register():
     for kind in ("幼儿园", "托育中心", "养老院", "敬老院", "养老照料中心", "老年公寓", "养老服务中心", "学会"):
         assert any(name.endswith(kind) for name in names), kind
     assert not [name for name in names if any(word in name for word in ("学学会", "颐养养老院", "家庭家庭"))]
+    assert any(name.endswith(("盲人协会", "聋人协会", "肢残人协会")) for name in names)
+    assert not [name for name in names for who in GROUP_QUALIFIERS if who + "盲人" in name or who + "聋人" in name]
     assert any(name.startswith("北京") and not name.startswith("北京市") for name in names)
     # A 敬老院 may be named after its locality alone (北京市通州区宋庄敬老院).
     assert any(name.removesuffix("敬老院").endswith(tuple(LOCALITIES[org["district_code"]]))

@@ -66,6 +66,10 @@ GROUP_TOPICS = {
         老年体育 棋牌运动 民间文艺
     """.split(),
 }
+#: Topics that name whom a group gathers already: no qualifier goes before them.
+UNQUALIFIED_TOPICS = frozenset(
+    "盲人 聋人 肢残人 智力残疾人及亲友 精神残疾人及亲友 社会工作者 养老机构 托育机构 营养师".split()
+)
 GROUP_SUFFIX_WEIGHTS = {"协会": 54, "学会": 8, "研究会": 14, "促进会": 10, "联合会": 7, "商会": 7}
 
 #: Chambers of commerce: home provinces and cities, or trades.
@@ -573,8 +577,8 @@ def social_group_name(rng, registrar_code):
     qualifier = ""
     if suffix != "学会" and rng.random() < 0.35:
         qualifier = rng.choice(GROUP_QUALIFIERS)
-        if qualifier in topic or topic in qualifier:
-            qualifier = ""  # not 家庭家庭服务联合会
+        if qualifier in topic or topic in qualifier or topic in UNQUALIFIED_TOPICS:
+            qualifier = ""  # not 家庭家庭服务联合会, nor 企业家盲人协会
     if suffix == "学会" and topic.endswith("学"):
         return f"{place}{topic}会", topic  # 心理学会, not 心理学学会
     return f"{place}{qualifier}{topic}{suffix}", topic
