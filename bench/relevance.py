@@ -539,16 +539,24 @@ def show_misses(name, by_class, names):
             print(f"  {query.id} {cls:<16} {query.text!r:<24} recall@5 {recall5:.2f} total {answer.total}: {found}")
 
 
+def _ratio(before, after):
+    if before:
+        return f"{after / before:.2f}×"
+    return "same" if not after else "from 0"
+
+
 def compare(results):
     (first, (first_class, first_overall)), (last, (last_class, last_overall)) = results[0], results[-1]
-    print(f"\n{last} against {first} (ratio of recall@5; same queries, same demo):")
-    for cls in last_class:
-        before, after = first_class[cls], last_class[cls]
+    print(f"\n{last} against {first} (recall@5 and MRR; same queries, same demo):")
+    for cls, after in last_class.items():
+        before = first_class[cls]
         if after.answerable:
             b, a = before.mean(before.recall5), after.mean(after.recall5)
-            print(f"  {cls:<18} {b:.3f} -> {a:.3f}  {a / b if b else float('inf'):.2f}×")
-    b, a = first_overall.mean(first_overall.recall5), last_overall.mean(last_overall.recall5)
-    print(f"  {'overall':<18} {b:.3f} -> {a:.3f}  {a / b if b else float('inf'):.2f}×")
+            print(f"  {cls:<18} recall@5 {b:.3f} -> {a:.3f} {_ratio(b, a):>7}")
+    for label, metric in (("recall@5", "recall5"), ("MRR", "reciprocal_ranks")):
+        b = first_overall.mean(getattr(first_overall, metric))
+        a = last_overall.mean(getattr(last_overall, metric))
+        print(f"  {'overall':<18} {label} {b:.3f} -> {a:.3f} {_ratio(b, a):>7}")
 
 
 # -- main -------------------------------------------------------------------------------------
