@@ -1,13 +1,15 @@
 """Staff accounts: the password policy, the CLI, sign-in, lockout, session rotation, timeouts and sign-out."""
 
+import time
 from datetime import timedelta
 
+import pyotp
 import pytest
 from flask_babel import force_locale
 
 from portal import create_app
 from portal.extensions import db
-from portal.staff import accounts
+from portal.staff import accounts, two_factor
 from portal.staff.models import StaffUser
 from tests.test_staff_helpers import PASSWORD, create_staff, sign_in, staff_app  # noqa: F401
 
@@ -285,6 +287,102 @@ def test_deactivation_and_password_change_end_sessions(staff_app, client):
     with staff_app.app_context():
         accounts.deactivate("zhangmin")
     assert client.get("/staff/").status_code == 302
+
+
+def copy_of_the_session(app, client):
+    """A second client holding a copy of ``client``'s session cookie, as a thief would."""
+    thief = app.test_client()
+    thief.set_cookie("session", client.get_cookie("session").value)
+    return thief
+
+
+def end_by_signing_out(app, client):
+    assert client.post("/staff/logout").status_code == 303
+
+
+def end_by_the_cli_password(app, client):
+    result = app.test_cli_runner().invoke(
+        args=["staff", "set-password", "zhangmin", "--password-stdin"], input="A-new-password-2\n"
+    )
+    assert result.exit_code == 0, result.output
+
+
+def end_by_the_console_password(app, client):
+    response = client.post(
+        "/staff/password",
+        data={"current_password": PASSWORD, "new_password": "A-new-password-2", "confirm_password": "A-new-password-2"},
+    )
+    assert response.status_code == 303
+    # The session that changed the password goes on, in a new session.
+    assert client.get("/staff/").status_code == 200
+
+
+def end_by_a_second_factor_reset(app, client):
+    with app.app_context():
+        create_staff("boss1", "supervisor")
+        user_id = accounts.get_user("zhangmin").id
+    supervisor = app.test_client()
+    assert sign_in(supervisor, "boss1").status_code == 303
+    assert supervisor.post(f"/staff/users/{user_id}/reset-two-factor").status_code == 303
+
+
+def end_by_the_cli_second_factor_reset(app, client):
+    result = app.test_cli_runner().invoke(args=["staff", "reset-totp", "zhangmin"])
+    assert result.exit_code == 0, result.output
+
+
+def end_by_deactivation(app, client):
+    result = app.test_cli_runner().invoke(args=["staff", "deactivate", "zhangmin"])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    "end_the_session",
+    [
+        end_by_signing_out,
+        end_by_the_cli_password,
+        end_by_the_console_password,
+        end_by_a_second_factor_reset,
+        end_by_the_cli_second_factor_reset,
+        end_by_deactivation,
+    ],
+)
+def test_a_copied_session_cookie_ends_with_the_session(staff_app, client, end_the_session):
+    """Issue 14, finding 8: a session cookie copied before a sign-out (or a credential change) no longer works."""
+    with staff_app.app_context():
+        create_staff("zhangmin")
+        if "second_factor" in end_the_session.__name__:
+            # A second factor to reset, set up (and the sign-in completed) as its owner does.
+            secret = two_factor.new_secret()
+            two_factor.enrol(accounts.get_user("zhangmin"), secret, pyotp.TOTP(secret).at(time.time() - 30))
+    assert sign_in(client, "zhangmin").status_code == 303
+    if "second_factor" in end_the_session.__name__:
+        assert client.post("/staff/login/code", data={"code": pyotp.TOTP(secret).now()}).status_code == 303
+    thief = copy_of_the_session(staff_app, client)
+    # The copy works while the session lasts (the cookie is all a session is).
+    assert thief.get("/staff/").status_code == 200
+    end_the_session(staff_app, client)
+    response = thief.get("/staff/complaints")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/staff/login")
+    assert thief.post("/staff/logout").status_code in (400, 401)
+
+
+def test_signing_out_ends_every_session_of_the_account(staff_app, client):
+    with staff_app.app_context():
+        create_staff("zhangmin")
+        create_staff("lihua")
+    other_device = staff_app.test_client()
+    colleague = staff_app.test_client()
+    for browser, username in ((client, "zhangmin"), (other_device, "zhangmin"), (colleague, "lihua")):
+        assert sign_in(browser, username).status_code == 303
+    response = client.post("/staff/logout", headers={"Accept-Language": "en"}, follow_redirects=True)
+    assert "signed out of every session" in response.get_data(as_text=True)
+    assert other_device.get("/staff/").status_code == 302
+    # Another account's sessions go on.
+    assert colleague.get("/staff/").status_code == 200
+    # Signing in again opens a session of the new generation.
+    assert sign_in(client, "zhangmin").status_code == 303
+    assert client.get("/staff/").status_code == 200
 
 
 def test_change_own_password(staff_app, client):

@@ -145,6 +145,23 @@ def create_user(username, role, display_name, password, now=None):
     return user
 
 
+def next_session_generation():
+    """Return the SQL value that moves an account to its next session generation.
+
+    Assigned to ``StaffUser.session_generation`` and committed, it ends every
+    session of the account (see StaffUser.get_id and views.load_user), in one
+    UPDATE, so that concurrent bumps all count.
+    """
+    return StaffUser.session_generation + 1
+
+
+def end_sessions(user):
+    """End every session of ``user``, on every device, and any sign-in of it left half done."""
+    user.session_generation = next_session_generation()
+    db.session.commit()
+    return user
+
+
 def set_password(username, password, now=None):
     """Set a new password for ``username``; it also lifts a lockout and ends the account's sessions."""
     user = require_user(username)
@@ -153,6 +170,7 @@ def set_password(username, password, now=None):
     user.password_changed_at = now or utcnow()
     user.failed_logins = 0
     user.locked_until = None
+    user.session_generation = next_session_generation()
     db.session.commit()
     return user
 
@@ -179,6 +197,7 @@ def deactivate(username):
     """Deactivate ``username``: it can no longer sign in, and its open sessions end."""
     user = require_user(username)
     user.is_active = False
+    user.session_generation = next_session_generation()
     db.session.commit()
     return user
 

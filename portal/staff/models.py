@@ -4,7 +4,6 @@ Passwords are werkzeug scrypt hashes; TOTP secrets are Fernet tokens (see
 portal.staff.two_factor). Times are naive UTC.
 """
 
-import hashlib
 from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
@@ -43,6 +42,9 @@ class StaffUser(UserMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(String(255))
     # The TOTP time step of the last code accepted: a code is refused unless its step is later (no replay).
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    # Sessions carry the generation they were opened in; bumping it (sign-out, a new password or
+    # second factor, deactivation) ends every session of the account, copied cookies included.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def is_supervisor(self):
@@ -60,13 +62,8 @@ class StaffUser(UserMixin, db.Model):
         return self.locked_until is not None and self.locked_until > (now or datetime.now(UTC).replace(tzinfo=None))
 
     def get_id(self):
-        # The session holds the id and a fingerprint of the password hash and of the second
-        # factor, so that changing either ends every session opened before the change.
-        return f"{self.id}:{self.session_fingerprint()}"
-
-    def session_fingerprint(self):
-        credentials = f"{self.password_hash}\n{self.totp_secret or ''}"
-        return hashlib.sha256(credentials.encode()).hexdigest()[:16]
+        # What Flask-Login keeps in the session: the id and the session generation at sign-in.
+        return f"{self.id}:{self.session_generation}"
 
     def __repr__(self):
         return f"<StaffUser {self.username} {self.role}>"

@@ -193,6 +193,7 @@ def enrol(user, secret, code, now=None):
     user.totp_secret = seal(secret)
     # The confirming code cannot be used again to sign in.
     user.totp_last_step = step
+    user.session_generation = accounts.next_session_generation()
     db.session.commit()
     log.info("Staff account %s set up two-step verification", user.username)
     return user
@@ -220,6 +221,7 @@ def disable(user, code, now=None):
         raise accounts.AccountError(refusal_message(reason))
     user.totp_secret = None
     user.totp_last_step = None
+    user.session_generation = accounts.next_session_generation()
     db.session.commit()
     log.info("Staff account %s turned off two-step verification", user.username)
     return user
@@ -230,6 +232,7 @@ def reset(username, actor=None):
     user = accounts.require_user(username)
     user.totp_secret = None
     user.totp_last_step = None
+    user.session_generation = accounts.next_session_generation()
     db.session.commit()
     # The accounts have no audit table: the log records who reset whose second factor.
     log.warning("Two-step verification of staff account %s reset by %s", user.username, actor or "the command line")

@@ -208,7 +208,7 @@ def _begin_second_step(user, step, target):
     session.clear()
     session[_PENDING] = {
         "user": user.id,
-        "fingerprint": user.session_fingerprint(),
+        "generation": user.session_generation,
         "step": step,
         "since": time.time(),
         "next": target,
@@ -219,7 +219,8 @@ def _pending_user(step):
     """Return (user, target) of the half-signed-in state at ``step`` ("code" or "enrol"); (None, None) if none.
 
     The state ends after STAFF_TOTP_PENDING_SECONDS (the code) or
-    two_factor.ENROLMENT_SECONDS (the set-up), and when the account changes.
+    two_factor.ENROLMENT_SECONDS (the set-up), and when the account's session
+    generation moves on (a sign-out elsewhere, a new password, deactivation).
     """
     pending = session.get(_PENDING)
     if not isinstance(pending, dict) or pending.get("step") != step:
@@ -230,7 +231,7 @@ def _pending_user(step):
         session.pop(_PENDING)
         flash(_("The sign-in took too long. Please sign in again."), "notice")
         return None, None
-    if user is None or not user.is_active or user.session_fingerprint() != pending.get("fingerprint"):
+    if user is None or not user.is_active or user.session_generation != pending.get("generation"):
         session.pop(_PENDING)
         return None, None
     return user, pending.get("next") or url_for("staff.dashboard")
@@ -304,10 +305,11 @@ def _refuse_code(form, message):
 @bp.post("/logout")
 @staff_required()
 def logout():
-    """Sign out (a POST with the CSRF token)."""
+    """Sign out (a POST with the CSRF token): every session of the account ends, copies of this one's cookie included."""
+    accounts.end_sessions(db.session.get(StaffUser, current_user.id))
     logout_user()
     session.clear()
-    flash(_("You are signed out."), "notice")
+    flash(_("You are signed out of every session of your account, on this device and any other."), "notice")
     return redirect(url_for("staff.login"), code=303)
 
 
@@ -327,7 +329,7 @@ def change_password():
                 field = "current_password" if not isinstance(error, accounts.PasswordPolicyError) else "new_password"
                 problems = [(getattr(form, field).id, str(message)) for message in error.messages]
             else:
-                # The session's fingerprint changed with the hash: sign in again in this session only.
+                # The session generation moved on with the password: sign in again in this session only.
                 _start_session(db.session.get(StaffUser, current_user.id))
                 flash(_("Your password has been changed. Other sessions of your account have ended."), "notice")
                 return redirect(url_for("staff.dashboard"), code=303)
@@ -390,7 +392,7 @@ def two_factor_setup():
         _refuse_code(form, error)
         return _render_two_factor(user, form, 400, secret)
     if current_user.is_authenticated:
-        # The session's fingerprint changed with the second factor: sign in again in this session only.
+        # The session generation moved on with the second factor: sign in again in this session only.
         _start_session(user)
         flash(_("Two-step verification is on. Other sessions of your account have ended."), "success")
         return redirect(url_for("staff.two_factor"), code=303)
@@ -750,11 +752,16 @@ def reset_two_factor(user_id):
 
 
 def load_user(user_id):
-    """Flask-Login's user loader: the active account whose id and credentials fingerprint the session holds."""
-    identifier, _separator, fingerprint = (user_id or "").partition(":")
-    if not identifier.isdigit():
+    """Flask-Login's user loader, on every request: the active account of the session, if its generation is current.
+
+    The session holds "id:generation" (StaffUser.get_id). A session of an
+    earlier generation has ended (sign-out, new password or second factor,
+    deactivation), even if its cookie was copied before.
+    """
+    identifier, _separator, generation = (user_id or "").partition(":")
+    if not identifier.isdigit() or not generation.isdigit():
         return None
     user = db.session.get(StaffUser, int(identifier))
-    if user is None or not user.is_active or user.session_fingerprint() != fingerprint:
+    if user is None or not user.is_active or user.session_generation != int(generation):
         return None
     return user
