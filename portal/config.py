@@ -125,6 +125,14 @@ def defaults(instance_path):
         "STAFF_TOTP_KEY": os.environ.get("STAFF_TOTP_KEY") or None,
         # Seconds allowed between the password and the code before the sign-in starts again.
         "STAFF_TOTP_PENDING_SECONDS": _env_int("STAFF_TOTP_PENDING_SECONDS", 300),
+        # Staff sign-in delays (portal/staff/throttle.py), per account name and client address; no
+        # account is ever locked. Failures allowed before the first delay, the first delay in seconds
+        # (doubling with each further failure), the longest delay, and hours after which a quiet
+        # account name and address are forgotten.
+        "STAFF_SIGN_IN_FREE_ATTEMPTS": _env_int("STAFF_SIGN_IN_FREE_ATTEMPTS", 5),
+        "STAFF_SIGN_IN_DELAY_SECONDS": _env_int("STAFF_SIGN_IN_DELAY_SECONDS", 30),
+        "STAFF_SIGN_IN_MAX_DELAY_SECONDS": _env_int("STAFF_SIGN_IN_MAX_DELAY_SECONDS", 3600),
+        "STAFF_SIGN_IN_FORGET_HOURS": _env_int("STAFF_SIGN_IN_FORGET_HOURS", 24),
     }
 
 

@@ -4,6 +4,7 @@ by role, turning it off, resets by a supervisor and by the CLI, and the secret k
 import logging
 import re
 import time
+from datetime import timedelta
 
 import pyotp
 import pytest
@@ -13,11 +14,14 @@ from flask_babel import force_locale
 from portal import create_app
 from portal.complaints import crypto
 from portal.config import defaults
-from portal.staff import accounts, two_factor
-from portal.staff.models import StaffUser
+from portal.extensions import db
+from portal.staff import accounts, throttle, two_factor
+from portal.staff.models import SignInThrottle, StaffUser
 from tests.test_staff_helpers import PASSWORD, create_staff, reload, sign_in, staff_app  # noqa: F401
 
 EN = {"Accept-Language": "en"}
+#: The test client's address (werkzeug's default REMOTE_ADDR).
+LOCAL = "127.0.0.1"
 
 
 def wrong_code(secret):
@@ -108,15 +112,15 @@ def test_secret_is_stored_encrypted_and_codes_are_used_once(staff_app):
         assert user.totp_secret != secret and secret not in user.totp_secret
         assert two_factor.unseal(user.totp_secret) == secret
         code = pyotp.TOTP(secret).now()
-        assert two_factor.verify_sign_in(user, code).last_login_at is not None
+        assert two_factor.verify_sign_in(user, code, LOCAL).last_login_at is not None
         with pytest.raises(two_factor.CodeRefused) as refused:
-            two_factor.verify_sign_in(user, code)
+            two_factor.verify_sign_in(user, code, LOCAL)
         assert refused.value.reason == "replayed"
         # The next step's code is still good (one step of drift is allowed).
-        two_factor.verify_sign_in(user, pyotp.TOTP(secret).at(time.time() + 30))
+        two_factor.verify_sign_in(user, pyotp.TOTP(secret).at(time.time() + 30), LOCAL)
         # An earlier step than the last accepted one is refused too.
         with pytest.raises(two_factor.CodeRefused):
-            two_factor.verify_sign_in(user, pyotp.TOTP(secret).at(time.time() - 30))
+            two_factor.verify_sign_in(user, pyotp.TOTP(secret).at(time.time() - 30), LOCAL)
 
 
 def test_separate_key_for_the_secrets(staff_app):
@@ -225,7 +229,7 @@ def test_sign_in_with_a_code(staff_app, client):
     assert "张敏" in client.get("/staff/").get_data(as_text=True)
     with staff_app.app_context():
         user = accounts.get_user("zhangmin")
-        assert user.last_login_at is not None and user.failed_logins == 0
+        assert user.last_login_at is not None and throttle.failures("zhangmin", LOCAL) == 0
 
     # The same code again, in a new sign-in: refused as used.
     client.post("/staff/logout")
@@ -302,7 +306,7 @@ def test_half_signed_in_state_reaches_no_staff_page(staff_app, client, step):
     assert not signed_in(client)
 
 
-def test_wrong_codes_count_towards_the_lockout(staff_app, client):
+def test_wrong_codes_count_towards_the_sign_in_delays(staff_app, client):
     with staff_app.app_context():
         create_staff("zhangmin")
         secret = enrol("zhangmin")
@@ -312,20 +316,36 @@ def test_wrong_codes_count_towards_the_lockout(staff_app, client):
         assert client.post("/staff/login/code", data={"code": bad}).status_code == 401
     # Typing the password again does not clear the count.
     password_step(client, "zhangmin")
-    for _attempt in range(2):
+    for _attempt in range(3):
         assert client.post("/staff/login/code", data={"code": bad}).status_code == 401
     with staff_app.app_context():
-        assert accounts.get_user("zhangmin").failed_logins == 4
-    response = client.post("/staff/login/code", data={"code": bad}, headers=EN)
+        # Counted for this address, and for the account from every address.
+        assert throttle.failures("zhangmin", LOCAL) == 5
+        assert throttle.failures("zhangmin", throttle.EVERY_ADDRESS) == 5
+    # Delayed: even the right code is refused, unchecked, and the sign-in starts again.
+    response = client.post("/staff/login/code", data={"code": pyotp.TOTP(secret).now()}, headers=EN)
     assert response.status_code == 401
     page = response.get_data(as_text=True)
-    assert "This account is locked" in page and 'id="username"' in page  # back at the first step
-    with staff_app.app_context():
-        assert accounts.get_user("zhangmin").is_locked()
-    # Locked: neither the password nor a right code gets in.
-    assert password_step(client, "zhangmin").status_code == 401
+    assert "Too many wrong codes: wait a few minutes" in page and 'id="username"' in page
     assert client.get("/staff/login/code").headers["Location"] == "/staff/login"
+    assert password_step(client, "zhangmin").status_code == 401
+    # From another address the password step goes on, but the code step of this account waits too.
+    elsewhere = staff_app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    assert password_step(elsewhere, "zhangmin").headers["Location"] == "/staff/login/code"
+    response = elsewhere.post("/staff/login/code", data={"code": pyotp.TOTP(secret).now()})
+    assert response.status_code == 401 and not signed_in(elsewhere)
     assert not signed_in(client)
+    # Once the delay is over, the right code signs in and the counts start again.
+    with staff_app.app_context():
+        for row in db.session.scalars(db.select(SignInThrottle)):
+            row.blocked_until = accounts.utcnow() - timedelta(seconds=1)
+        db.session.commit()
+    password_step(client, "zhangmin")
+    assert client.post("/staff/login/code", data={"code": pyotp.TOTP(secret).now()}).status_code == 303
+    with staff_app.app_context():
+        assert throttle.failures("zhangmin", LOCAL) == 0
+        assert throttle.failures("zhangmin", throttle.EVERY_ADDRESS) == 0
 
 
 def test_an_unreadable_secret_is_refused_without_counting(staff_app, client, caplog):
@@ -338,7 +358,7 @@ def test_an_unreadable_secret_is_refused_without_counting(staff_app, client, cap
     assert response.status_code == 401 and "Ask a supervisor to reset it" in response.get_data(as_text=True)
     assert "cannot be decrypted" in caplog.text
     with staff_app.app_context():
-        assert accounts.get_user("zhangmin").failed_logins == 0
+        assert throttle.failures("zhangmin", LOCAL) == 0
 
 
 # -- enforcement by role -----------------------------------------------------------
@@ -386,7 +406,7 @@ def test_a_signed_in_supervisor_is_sent_to_set_it_up(staff_app, client):
     assert client.get("/staff/users").status_code == 200
     # The requirement arrives (a new configuration) while the session is open.
     staff_app.config["STAFF_TOTP_REQUIRED_ROLES"] = "supervisor"
-    for method, path in [("GET", "/staff/"), ("GET", "/staff/users"), ("POST", "/staff/users/1/unlock")]:
+    for method, path in [("GET", "/staff/"), ("GET", "/staff/users"), ("POST", "/staff/users/1/clear-sign-in-delays")]:
         response = client.open(path, method=method)
         assert response.status_code in (302, 303) and response.headers["Location"] == "/staff/two-factor", path
     assert client.get("/staff/two-factor").status_code == 200
@@ -408,7 +428,7 @@ def test_turn_it_off_with_a_code(staff_app, client):
     assert "The code is not correct" in response.get_data(as_text=True)
     with staff_app.app_context():
         user = accounts.get_user("zhangmin")
-        assert user.has_two_factor and user.failed_logins == 1
+        assert user.has_two_factor and throttle.failures("zhangmin", LOCAL) == 1
     response = client.post("/staff/two-factor/disable", data={"code": pyotp.TOTP(secret).at(time.time() + 30)})
     assert response.status_code == 303
     with staff_app.app_context():

@@ -38,7 +38,7 @@ ROUTE_ROLES = {
     "staff.evidence": "staff",
     "staff.reopen": "supervisor",
     "staff.users": "supervisor",
-    "staff.unlock_user": "supervisor",
+    "staff.clear_sign_in_delays": "supervisor",
     "staff.reset_two_factor": "supervisor",
 }
 
@@ -387,16 +387,21 @@ def test_notes_and_assignment_through_the_forms(staff_app, world):
         assert reload(Complaint, world["complaint"]).assignee_id is None
 
 
-def test_supervisor_unlocks_an_account(staff_app, world):
+def test_supervisor_clears_sign_in_delays(staff_app, world):
+    from portal.staff import throttle
+
     with staff_app.app_context():
-        user = db.session.get(accounts.StaffUser, world["handler"])
-        user.locked_until = utcnow() + timedelta(minutes=10)
-        db.session.commit()
+        for _failure in range(5):
+            throttle.record_failure("handler1", "127.0.0.1", utcnow())
+    assert sign_in(staff_app.test_client(), "handler1").status_code == 401
     supervisor = client_as(staff_app, "supervisor")
     page = supervisor.get("/staff/users", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    assert "Unlock handler1" in page
-    assert supervisor.post(f"/staff/users/{world['handler']}/unlock").status_code == 303
-    assert supervisor.post("/staff/users/99999/unlock").status_code == 404
+    assert "Sign-in delayed after failed attempts" in page and "Clear the sign-in delays of handler1" in page
+    response = supervisor.post(f"/staff/users/{world['handler']}/clear-sign-in-delays", headers={"Accept-Language": "en"})
+    assert response.status_code == 303
+    page = supervisor.get("/staff/users", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "The sign-in delays of handler1 are cleared." in page and "Sign-in delayed" not in page
+    assert supervisor.post("/staff/users/99999/clear-sign-in-delays").status_code == 404
     assert sign_in(staff_app.test_client(), "handler1").status_code == 303
 
 

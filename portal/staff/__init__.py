@@ -10,10 +10,8 @@ def init_app(app):
 
     # Password policy: at least this many characters (and two kinds of characters, not the username).
     app.config.setdefault("STAFF_PASSWORD_MIN_LENGTH", 12)
-    # Failed sign-ins in a row that lock an account, and for how long.
-    app.config.setdefault("STAFF_LOCKOUT_THRESHOLD", 5)
-    app.config.setdefault("STAFF_LOCKOUT_MINUTES", 15)
-    # Per client IP on POST /staff/login (Flask-Limiter syntax), on top of the per-account lockout.
+    # Per client IP on POST /staff/login (Flask-Limiter syntax), on top of the sign-in delays
+    # per account name and address (STAFF_SIGN_IN_* in portal/config.py).
     app.config.setdefault("STAFF_LOGIN_RATE_LIMIT", os.environ.get("STAFF_LOGIN_RATE_LIMIT", "10 per minute;100 per day"))
     # A staff session ends after this many idle minutes, and in any case after this many hours.
     app.config.setdefault("STAFF_SESSION_IDLE_MINUTES", int(os.environ.get("STAFF_SESSION_IDLE_MINUTES", "30")))

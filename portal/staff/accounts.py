@@ -1,7 +1,8 @@
-"""Staff accounts: creation, the password policy, sign-in with lockout, unlocking and deactivation.
+"""Staff accounts: creation, the password policy, sign-in (with delays after failures) and deactivation.
 
-The second factor of sign-in is in portal.staff.two_factor; its wrong codes
-count towards the same lockout.
+The second factor of sign-in is in portal.staff.two_factor; failed sign-ins
+are slowed down by portal.staff.throttle, per account name and client
+address (there is no account lockout: it was a weapon and an oracle).
 
 The CLI (``flask staff ...``) and the views call these functions; they take
 plain arguments and raise ``AccountError`` (with a translated message) when
@@ -9,23 +10,30 @@ something cannot be done.
 """
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.extensions import db
+from portal.staff import throttle
 from portal.staff.models import ROLES, StaffUser
 
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{2,63}")
 PASSWORD_MAX_LENGTH = 256
 DISPLAY_NAME_MAX_LENGTH = 100
 
-# Checked against when the username is unknown, so that an unknown name takes
-# as long to refuse as a wrong password (no timing oracle for usernames).
-_DUMMY_HASH = None
+# Checked against when the username is unknown (or deactivated), so that every
+# refusal costs one scrypt check like a wrong password: no timing oracle for
+# usernames. A hash of a random password nobody knows, with the parameters of
+# hash_password (a test checks that they stay the same), made once for all
+# processes: making it on first use would slow that first attempt down.
+DUMMY_HASH = (
+    "scrypt:32768:8:1$Eh5TyrB5eoRxvupw$a9a106d1caba47ac9a0ce3211254aa8f522db6fa729aaa9ac00a5d6866984a38"
+    "a01b5349e5f043cbacd4644f0e942a7f1c2d5f96608c779129f3467e1f39f7b9"
+)
 
 
 def utcnow():
@@ -48,12 +56,16 @@ class PasswordPolicyError(AccountError):
 
 
 class LoginFailed(Exception):
-    """A sign-in was refused. ``reason`` is ``invalid`` or ``locked``; ``locked_until`` is set when locked."""
+    """A sign-in was refused.
 
-    def __init__(self, reason, locked_until=None):
+    At the password step ``reason`` is always ``refused``: an unknown name, a
+    wrong password and a delayed attempt must look alike. At the code step
+    (two_factor.CodeRefused) it says why.
+    """
+
+    def __init__(self, reason="refused"):
         super().__init__(reason)
         self.reason = reason
-        self.locked_until = locked_until
 
 
 def hash_password(password):
@@ -136,7 +148,6 @@ def create_user(username, role, display_name, password, now=None):
         role=role,
         password_hash=hash_password(password),
         is_active=True,
-        failed_logins=0,
         created_at=now,
         password_changed_at=now,
     )
@@ -163,13 +174,11 @@ def end_sessions(user):
 
 
 def set_password(username, password, now=None):
-    """Set a new password for ``username``; it also lifts a lockout and ends the account's sessions."""
+    """Set a new password for ``username``; it also ends the account's sessions."""
     user = require_user(username)
     check_password_policy(password, user.username)
     user.password_hash = hash_password(password)
     user.password_changed_at = now or utcnow()
-    user.failed_logins = 0
-    user.locked_until = None
     user.session_generation = next_session_generation()
     db.session.commit()
     return user
@@ -184,12 +193,10 @@ def change_own_password(user, current_password, new_password, now=None):
     return set_password(user.username, new_password, now=now)
 
 
-def unlock(username):
-    """Lift the lockout of ``username`` and forget its failed sign-ins."""
+def clear_sign_in_delays(username):
+    """Forget the failed sign-ins of ``username`` from every address, and so end its delays."""
     user = require_user(username)
-    user.failed_logins = 0
-    user.locked_until = None
-    db.session.commit()
+    throttle.clear(user.username)
     return user
 
 
@@ -206,63 +213,44 @@ def activate(username):
     """Reactivate a deactivated account."""
     user = require_user(username)
     user.is_active = True
-    user.failed_logins = 0
-    user.locked_until = None
     db.session.commit()
     return user
 
 
-def check_password(username, password, now=None):
+def check_password(username, password, address, now=None):
     """Return the active StaffUser whose password this is; raise LoginFailed otherwise.
 
-    Each wrong password counts against the account; at STAFF_LOCKOUT_THRESHOLD
-    failures in a row it is locked for STAFF_LOCKOUT_MINUTES, and while locked
-    even the right password is refused. An unknown or deactivated account is
-    refused like a wrong password, after the same amount of work.
+    ``address`` is the client's address: failures are counted, and attempts
+    delayed, per account name as typed and address (portal.staff.throttle).
+    An unknown name, a deactivated account, a wrong password and an attempt
+    during a delay are refused alike, after the same work: one scrypt check
+    (of the dummy hash when there is no usable account, and also during a
+    delay, whose attempt is then neither trusted nor counted) and one write
+    of the attempt.
 
     A right password does not clear the count: record_sign_in does, once any
     second step (two_factor.second_step) is done too. Otherwise codes could be
     guessed without end, with the password typed again between every few.
     """
-    global _DUMMY_HASH
     now = now or utcnow()
-    user = get_user(username or "") if username else None
-    if user is None or not user.is_active:
-        if _DUMMY_HASH is None:
-            _DUMMY_HASH = hash_password("not a real password, only for timing")
-        check_password_hash(_DUMMY_HASH, password or "")
-        raise LoginFailed("invalid")
-    if user.is_locked(now):
-        raise LoginFailed("locked", user.locked_until)
-    if not check_password_hash(user.password_hash, password or ""):
-        count_failure(user, now)
-        if user.is_locked(now):
-            raise LoginFailed("locked", user.locked_until)
-        raise LoginFailed("invalid")
+    user = get_user(username) if username else None
+    usable = user is not None and user.is_active
+    correct = check_password_hash(user.password_hash if usable else DUMMY_HASH, password or "")
+    if throttle.delayed_until(username, address, now) is not None:
+        throttle.record_refused(username, address, now)
+        raise LoginFailed()
+    if not (usable and correct):
+        throttle.record_failure(username, address, now)
+        raise LoginFailed()
     return user
 
 
-def record_sign_in(user, now=None):
-    """Record a completed sign-in: the failure count starts again."""
-    user.failed_logins = 0
-    user.locked_until = None
+def record_sign_in(user, address, now=None):
+    """Record a completed sign-in from ``address``: its failures (and those of codes from anywhere) are forgotten."""
     user.last_login_at = now or utcnow()
     db.session.commit()
+    throttle.clear(user.username, address)
     return user
-
-
-def count_failure(user, now):
-    """Count a failed sign-in (a wrong password or code); lock the account at STAFF_LOCKOUT_THRESHOLD."""
-    # Counted in the database, so that concurrent failures in several workers all count.
-    db.session.execute(
-        update(StaffUser).where(StaffUser.id == user.id).values(failed_logins=StaffUser.failed_logins + 1)
-    )
-    db.session.commit()
-    db.session.refresh(user)
-    if user.failed_logins >= current_app.config["STAFF_LOCKOUT_THRESHOLD"]:
-        user.locked_until = now + timedelta(minutes=current_app.config["STAFF_LOCKOUT_MINUTES"])
-        user.failed_logins = 0
-        db.session.commit()
 
 
 def active_staff():

@@ -5,7 +5,7 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from portal.staff import accounts, two_factor
+from portal.staff import accounts, throttle, two_factor
 from portal.staff.models import ROLES
 
 staff_cli = AppGroup("staff", help="Create and manage staff accounts.")
@@ -60,13 +60,14 @@ def create_user(username, role, display_name, password_stdin):
 @click.argument("username")
 @password_stdin_option
 def set_password(username, password_stdin):
-    """Set a new password; it also unlocks the account and ends its sessions."""
+    """Set a new password; it also ends the account's sessions."""
     password = _read_password(password_stdin)
     _apply(accounts.set_password, username, password, done="Password of {user.username} changed.")
 
 
 unlock = _account_command(
-    "unlock", accounts.unlock, "{user.username} unlocked.", "Lift the lockout after repeated failed sign-ins."
+    "unlock", accounts.clear_sign_in_delays, "Sign-in delays of {user.username} cleared.",
+    "Clear the sign-in delays of an account after failed attempts, from every address (no account is ever locked).",
 )
 deactivate = _account_command(
     "deactivate", accounts.deactivate, "{user.username} deactivated.",
@@ -84,10 +85,12 @@ reset_totp = _account_command(
 def list_users():
     """List the staff accounts."""
     now = accounts.utcnow()
+    delays = throttle.current_delays(now)
     for user in accounts.all_staff():
         state = "active" if user.is_active else "deactivated"
-        if user.is_locked(now):
-            state += f", locked until {user.locked_until:%Y-%m-%d %H:%M} UTC"
+        delayed_until = delays.get(throttle.account_key(user.username))
+        if delayed_until:
+            state += f", sign-in delayed until {delayed_until:%Y-%m-%d %H:%M} UTC"
         last = f"{user.last_login_at:%Y-%m-%d %H:%M}" if user.last_login_at else "never"
         second = "two-step on" if user.has_two_factor else "two-step off"
         click.echo(f"{user.username}\t{user.role}\t{user.display_name}\t{state}\t{second}\tlast sign-in {last}")

@@ -4,11 +4,11 @@ Passwords are werkzeug scrypt hashes; TOTP secrets are Fernet tokens (see
 portal.staff.two_factor). Times are naive UTC.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, Integer, String
+from sqlalchemy import Boolean, DateTime, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -32,9 +32,6 @@ class StaffUser(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(16), default=ROLE_HANDLER)
     # Deactivated accounts cannot sign in, and their open sessions end at the next request.
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Failed sign-ins since the last success or lockout (see accounts.check_password and record_sign_in).
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
     password_changed_at: Mapped[datetime] = mapped_column(DateTime)
@@ -58,12 +55,38 @@ class StaffUser(UserMixin, db.Model):
     def role_label(self):
         return ROLES.get(self.role, self.role)
 
-    def is_locked(self, now=None):
-        return self.locked_until is not None and self.locked_until > (now or datetime.now(UTC).replace(tzinfo=None))
-
     def get_id(self):
         # What Flask-Login keeps in the session: the id and the session generation at sign-in.
         return f"{self.id}:{self.session_generation}"
 
     def __repr__(self):
         return f"<StaffUser {self.username} {self.role}>"
+
+
+class SignInThrottle(db.Model):
+    """Failed sign-ins for one account name from one client address, and the delay they earned.
+
+    ``account`` is the username as typed (trimmed, lower case), whether or not
+    such an account exists: unknown names are delayed exactly like real ones.
+    ``address`` is the client address, or ``throttle.EVERY_ADDRESS`` for the
+    wrong second-factor codes of an account from anywhere. See portal.staff.throttle.
+    """
+
+    __tablename__ = "staff_sign_in_throttles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    # Failures counted since the last completed sign-in (attempts refused while delayed do not count).
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    # Attempts are refused, unchecked, until then.
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    last_attempt_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        UniqueConstraint("account", "address", name="uq_staff_sign_in_throttles_account_address"),
+        Index("ix_staff_sign_in_throttles_last_attempt_at", "last_attempt_at"),
+    )
+
+    def __repr__(self):
+        return f"<SignInThrottle {self.account} {self.address} {self.failures}>"

@@ -5,7 +5,8 @@ Fernet token (STAFF_TOTP_KEY, or else COMPLAINT_CONTACT_KEY, through
 portal.complaints.crypto). Codes of the previous, current and next 30-second
 step are accepted; a code whose step is not later than the last accepted one
 is refused, so that a code cannot be used twice. Wrong codes at sign-in, and
-when turning the factor off, count towards the account's lockout.
+when turning the factor off, count towards the sign-in delays of the account
+from that address and from every address (portal.staff.throttle).
 
 The views and the CLI call these functions with plain arguments; the views
 keep the half-signed-in state in the session.
@@ -25,7 +26,7 @@ from sqlalchemy import or_, update
 
 from portal.complaints import crypto
 from portal.extensions import db
-from portal.staff import accounts
+from portal.staff import accounts, throttle
 from portal.staff.models import ROLES, StaffUser
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ _SEPARATORS = re.compile(r"[\s\-]+")
 
 
 class CodeRefused(accounts.LoginFailed):
-    """A code was refused at sign-in. ``reason``: invalid, replayed, locked or unavailable (secret unreadable)."""
+    """A code was refused at sign-in. ``reason``: invalid, replayed, delayed or unavailable (secret unreadable)."""
 
 
 def required_roles(setting):
@@ -157,10 +158,13 @@ def _claim_step(user, step):
     return claimed == 1
 
 
-def _check_code(user, code, now):
-    """Return None if ``code`` is accepted (and claim its step), or the reason it is refused."""
-    if user.is_locked(now):
-        return "locked"
+def _check_code(user, code, address, now):
+    """Return None if ``code`` is accepted (and claim its step), or the reason it is refused.
+
+    Refused unchecked while the account is delayed at ``address`` or from every address.
+    """
+    if throttle.delayed_until(user.username, address, now, every_address=True) is not None:
+        return "delayed"
     secret = unseal(user.totp_secret)
     if secret is None:
         # Encrypted with a key the portal no longer has: only a reset helps. Not the user's failure.
@@ -173,9 +177,7 @@ def _check_code(user, code, now):
     elif not _claim_step(user, step):
         reason = "replayed"
     if reason is not None:
-        accounts.count_failure(user, now)
-        if user.is_locked(now):
-            return "locked"
+        throttle.record_failure(user.username, address, now, every_address=True)
     return reason
 
 
@@ -199,24 +201,24 @@ def enrol(user, secret, code, now=None):
     return user
 
 
-def verify_sign_in(user, code, now=None):
-    """Finish signing in ``user`` (who gave the right password) with a code; raise CodeRefused if refused."""
+def verify_sign_in(user, code, address, now=None):
+    """Finish signing in ``user`` (who gave the right password at ``address``) with a code; raise CodeRefused if refused."""
     now = now or accounts.utcnow()
-    reason = _check_code(user, normalise_code(code), now)
+    reason = _check_code(user, normalise_code(code), address, now)
     if reason is not None:
-        raise CodeRefused(reason, user.locked_until if reason == "locked" else None)
-    accounts.record_sign_in(user, now)
+        raise CodeRefused(reason)
+    accounts.record_sign_in(user, address, now)
     return user
 
 
-def disable(user, code, now=None):
-    """Turn off ``user``'s own second factor with a current code; AccountError if refused."""
+def disable(user, code, address, now=None):
+    """Turn off ``user``'s own second factor with a current code typed at ``address``; AccountError if refused."""
     now = now or accounts.utcnow()
     if is_required(user):
         raise accounts.AccountError(_l("Your role requires two-step verification: it cannot be turned off."))
     if not user.has_two_factor:
         return user
-    reason = _check_code(user, normalise_code(code), now)
+    reason = _check_code(user, normalise_code(code), address, now)
     if reason is not None:
         raise accounts.AccountError(refusal_message(reason))
     user.totp_secret = None
@@ -244,8 +246,6 @@ def refusal_message(reason):
     return {
         "invalid": _l("The code is not correct. Enter the current code from your authenticator app."),
         "replayed": _l("This code has already been used. Wait for the next code and enter it."),
-        "locked": _l(
-            "This account is locked after repeated failed sign-ins. Try again later, or ask a supervisor to unlock it."
-        ),
+        "delayed": _l("Too many wrong codes: wait a few minutes, then try again."),
         "unavailable": _l("Your two-step verification cannot be checked. Ask a supervisor to reset it."),
     }[reason]

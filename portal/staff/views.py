@@ -34,7 +34,7 @@ from portal.complaints import evidence as evidence_store
 from portal.complaints.models import CATEGORIES, OUTCOMES, STATE_LABELS, STATES, Complaint, Evidence
 from portal.extensions import db, limiter
 from portal.i18n import is_safe_next
-from portal.staff import accounts, queue, two_factor, workflow
+from portal.staff import accounts, queue, throttle, two_factor, workflow
 from portal.staff.forms import (
     AddNoteForm,
     AssignForm,
@@ -77,6 +77,16 @@ MOVE_FORMS = {
 
 def utcnow():
     return accounts.utcnow()
+
+
+def client_address():
+    """Return the address of the client of this request, for the sign-in delays.
+
+    The peer's address for now. Behind a reverse proxy every client has the
+    proxy's: repoint this to the proxy-aware client address (TRUSTED_PROXY_HOPS,
+    issue 14 finding 2) once that is merged.
+    """
+    return request.remote_addr
 
 
 # -- access --------------------------------------------------------------------
@@ -251,17 +261,18 @@ def login():
     if not form.validate():
         return _login_page(status=400, form=form)
     try:
-        user = accounts.check_password(form.username.data, form.password.data)
-    except accounts.LoginFailed as error:
-        if error.reason == "locked":
-            failure = str(two_factor.refusal_message("locked"))
-        else:
-            failure = _("The username or password is not correct.")
+        user = accounts.check_password(form.username.data, form.password.data, client_address())
+    except accounts.LoginFailed:
+        # One message for an unknown name, a wrong password and a delayed attempt: none may tell which.
+        failure = _(
+            "Sign-in failed: the username or password is not correct, or there were too many failed attempts "
+            "from your address. Check them, and try again in a few minutes."
+        )
         return _login_page(failure, 401, form)
     target = _safe_next()
     step = two_factor.second_step(user)
     if step is None:
-        accounts.record_sign_in(user)
+        accounts.record_sign_in(user, client_address())
         _start_session(user)
         return redirect(target, code=303)
     _begin_second_step(user, step, target)
@@ -283,11 +294,11 @@ def login_code():
         status = 400
         if form.validate():
             try:
-                two_factor.verify_sign_in(user, form.code.data)
+                two_factor.verify_sign_in(user, form.code.data, client_address())
             except two_factor.CodeRefused as error:
-                if error.reason == "locked":
+                if error.reason == "delayed":
                     session.pop(_PENDING, None)
-                    return _login_page(str(two_factor.refusal_message("locked")), 401)
+                    return _login_page(str(two_factor.refusal_message("delayed")), 401)
                 status = 401
                 _refuse_code(form, two_factor.refusal_message(error.reason))
             else:
@@ -396,7 +407,7 @@ def two_factor_setup():
         _start_session(user)
         flash(_("Two-step verification is on. Other sessions of your account have ended."), "success")
         return redirect(url_for("staff.two_factor"), code=303)
-    accounts.record_sign_in(user)
+    accounts.record_sign_in(user, client_address())
     _start_session(user)
     flash(_("Two-step verification is on. From now on, signing in asks for a code from your app."), "success")
     return redirect(target, code=303)
@@ -413,7 +424,7 @@ def disable_two_factor():
     if not form.validate():
         return _render_two_factor(user, form, 400)
     try:
-        two_factor.disable(user, form.code.data)
+        two_factor.disable(user, form.code.data, client_address())
     except accounts.AccountError as error:
         _refuse_code(form, error)
         return _render_two_factor(user, form, 400)
@@ -708,11 +719,14 @@ def evidence(tracking_number, evidence_id):
 @staff_required(ROLE_SUPERVISOR)
 def users():
     """Staff accounts, with their role, state and last sign-in."""
+    now = utcnow()
     return render_template(
         "staff/users.html",
         users=accounts.all_staff(),
+        delays=throttle.current_delays(now),
+        account_key=throttle.account_key,
         roles=ROLES,
-        now=utcnow(),
+        now=now,
         required_roles=two_factor.required_roles(current_app.config["STAFF_TOTP_REQUIRED_ROLES"]),
     )
 
@@ -724,13 +738,13 @@ def _staff_account_or_404(user_id):
     return user
 
 
-@bp.post("/users/<int:user_id>/unlock")
+@bp.post("/users/<int:user_id>/clear-sign-in-delays")
 @staff_required(ROLE_SUPERVISOR)
-def unlock_user(user_id):
-    """Lift a lockout."""
+def clear_sign_in_delays(user_id):
+    """End the sign-in delays of an account, from every address."""
     user = _staff_account_or_404(user_id)
-    accounts.unlock(user.username)
-    flash(_("The account %(username)s is unlocked.", username=user.username), "success")
+    accounts.clear_sign_in_delays(user.username)
+    flash(_("The sign-in delays of %(username)s are cleared.", username=user.username), "success")
     return redirect(url_for("staff.users"), code=303)
 
 

@@ -34,16 +34,16 @@ with app.app_context():
     )
     print(complaint.tracking_number, code)
 """
-_LOCK = """
+_DELAY = """
 import sys
 from portal import create_app
-from portal.staff import accounts
+from portal.staff import accounts, throttle
 
 app = create_app()
 with app.app_context():
-    while not accounts.get_user(sys.argv[1]).is_locked():
+    while throttle.delayed_until(sys.argv[1], "203.0.113.66", accounts.utcnow()) is None:
         try:
-            accounts.check_password(sys.argv[1], "Not-the-password-1")
+            accounts.check_password(sys.argv[1], "Not-the-password-1", "203.0.113.66")
         except accounts.LoginFailed:
             pass
 """
@@ -79,9 +79,9 @@ def submit_complaint(live_server, organisation="北京市浏览器测试公益�
     return number, code
 
 
-def lock_account(live_server, username):
-    """Lock an account with wrong passwords, as an attacker would."""
-    run(live_server, [sys.executable, "-c", _LOCK, username])
+def delay_account(live_server, username):
+    """Type wrong passwords for an account from an attacker's address until its sign-in there is delayed."""
+    run(live_server, [sys.executable, "-c", _DELAY, username])
 
 
 def submit(page, form_selector):

@@ -144,7 +144,7 @@ class StaffConsole:
 
     HANDLER = "a11y-handler"
     SUPERVISOR = "a11y-supervisor"
-    LOCKED = "a11y-locked"
+    DELAYED = "a11y-delayed"
 
     def __init__(self, live_server, browser, base_url):
         self.browser = browser
@@ -155,10 +155,10 @@ class StaffConsole:
         staff_setup.ensure_tables(live_server)
         staff_setup.create_account(live_server, self.HANDLER, "handler", "无障碍承办人")
         staff_setup.create_account(live_server, self.SUPERVISOR, "supervisor", "无障碍主管")
-        staff_setup.create_account(live_server, self.LOCKED, "handler", "被锁定的承办人")
+        staff_setup.create_account(live_server, self.DELAYED, "handler", "登录须等待的承办人")
         for language in ("zh", "en"):
             staff_setup.create_account(live_server, self.two_factor_user(language), "handler", "两步验证承办人")
-        staff_setup.lock_account(live_server, self.LOCKED)
+        staff_setup.delay_account(live_server, self.DELAYED)
         self.complaint = staff_setup.submit_complaint(live_server, "北京市无障碍检查公益协会")[0]
 
     @staticmethod
