@@ -20,8 +20,8 @@ from tests.test_staff_helpers import (  # noqa: F401 (staff_app is a fixture)
     staff_app,
 )
 
-#: Who may reach each staff route: "public", any signed-in "staff", or only a "supervisor".
-#: The test below fails if a route of the blueprint is missing here.
+#: Who may reach each staff route: "public", any signed-in "staff", only a "supervisor", or the
+#: complaint's "assignee" and supervisors. The test below fails if a route of the blueprint is missing here.
 ROUTE_ROLES = {
     "staff.login": "public",
     "staff.login_code": "public",
@@ -36,6 +36,7 @@ ROUTE_ROLES = {
     "staff.add_note": "staff",
     "staff.assign": "staff",
     "staff.evidence": "staff",
+    "staff.contact": "assignee",
     "staff.reopen": "supervisor",
     "staff.users": "supervisor",
     "staff.clear_sign_in_delays": "supervisor",
@@ -98,7 +99,7 @@ def test_every_staff_route_is_in_the_table(staff_app):
             assert not hasattr(view, "staff_role"), endpoint
         else:
             # The decorator is there, with the role of the table.
-            assert getattr(view, "staff_role", "missing") == (None if role == "staff" else "supervisor"), endpoint
+            assert getattr(view, "staff_role", "missing") == (None if role in ("staff", "assignee") else "supervisor"), endpoint
 
 
 @pytest.mark.parametrize("actor", [None, "gone", "handler", "supervisor"])
@@ -124,6 +125,9 @@ def test_role_checks_on_every_route(staff_app, world, actor):
                 else:
                     assert response.status_code == 401, where
             elif required == "supervisor" and actor == "handler":
+                assert response.status_code == 403, where
+            elif required == "assignee" and actor == "handler":
+                # The world's complaint is nobody's yet: seen by every handler, its contact details by none.
                 assert response.status_code == 403, where
             else:
                 assert response.status_code not in (401, 403), where
@@ -249,16 +253,19 @@ def test_staff_pages_are_never_cached(staff_app, world):
 # -- detail ----------------------------------------------------------------------
 
 
-def test_detail_shows_contact_evidence_and_history(staff_app, world):
+def test_detail_shows_evidence_and_history_and_contact_only_on_request(staff_app, world):
     client = client_as(staff_app, "handler")
     response = client.get(f"/staff/complaints/{world['number']}", headers={"Accept-Language": "en"})
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert "王小明" in page and "13800138000" in page and "wang@example.com" in page
     assert "发票.png" in page
     assert "History (audit log)" in page and 'scope="col"' in page
     assert "Accept" in page and "Do not accept" in page
     assert "Reopen" not in page  # not for a handler, nor for an open complaint
+    # Not this handler's complaint (nobody's yet): its contact details are not theirs to see.
+    assert "王小明" not in page and "13800138000" not in page and "wang@example.com" not in page
+    assert "Only the handler this complaint is assigned to, and supervisors, can see them." in page
+    assert "Take the complaint to see them." in page
     assert client.get("/staff/complaints/TS-20000101-9999").status_code == 404
 
 
@@ -274,8 +281,8 @@ def test_contact_with_a_wrong_key_is_not_shown(staff_app, world):
     from portal.complaints import crypto
 
     staff_app.config["COMPLAINT_CONTACT_KEY"] = crypto.generate_key()
-    client = client_as(staff_app, "handler")
-    response = client.get(f"/staff/complaints/{world['number']}", headers={"Accept-Language": "en"})
+    client = client_as(staff_app, "supervisor")
+    response = client.post(f"/staff/complaints/{world['number']}/contact", headers={"Accept-Language": "en"})
     assert response.status_code == 200
     assert "cannot be decrypted" in response.get_data(as_text=True)
 
@@ -297,6 +304,130 @@ def test_evidence_download(staff_app, world):
     with staff_app.app_context():
         os.remove(store.stored_path(db.session.get(Evidence, world["evidence"]).stored_name))
     assert client.get(f"/staff/complaints/{world['number']}/evidence/{world['evidence']}").status_code == 404
+
+
+# -- who sees which complaint (issue 14, finding 11) -----------------------------------
+
+
+@pytest.fixture
+def colleagues_complaint(staff_app, world):
+    """A second handler, and a complaint assigned to them (with evidence and contact details)."""
+    with staff_app.app_context():
+        colleague = create_staff("handler2", "handler", "何同事")
+        complaint = make_complaint(name="北京市同事承办协会", files=[("收据.png", png_bytes())], now=utcnow() - timedelta(days=2))[0]
+        workflow.transition(complaint.id, colleague.id, "accepted")  # accepting it makes it theirs
+        return {
+            "colleague": colleague.id,
+            "number": complaint.tracking_number,
+            "id": complaint.id,
+            "evidence": complaint.evidence[0].id,
+        }
+
+
+def _not_found_page(response, number):
+    return response.get_data(as_text=True).replace(number, "NUMBER")
+
+
+def test_a_handler_cannot_reach_a_colleagues_complaint(staff_app, world, colleagues_complaint):
+    """Issue 14, finding 11: a handler sees their complaints and the unassigned ones, nothing else; supervisors all."""
+    theirs = colleagues_complaint["number"]
+    base = f"/staff/complaints/{theirs}"
+    handler = client_as(staff_app, "handler")
+    # Not in the queue, whatever the filters.
+    for query in ({}, {"state": "all"}, {"assignee": str(colleagues_complaint["colleague"])}, {"organisation": "同事承办"}):
+        page = handler.get("/staff/complaints", query_string=query).get_data(as_text=True)
+        assert theirs not in page, query
+    assert world["number"] in handler.get("/staff/complaints").get_data(as_text=True)
+    # Nor in the dashboard's figures: only the unassigned complaint is open for this handler.
+    page = handler.get("/staff/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "<strong>1</strong> open complaints" in page and theirs not in page
+    # Every address of it answers as for a tracking number that does not exist.
+    unknown = "TS-20000101-9999"
+    missing = handler.get(f"/staff/complaints/{unknown}", headers={"Accept-Language": "en"})
+    for method, path, data in [
+        ("GET", base, None),
+        ("GET", f"{base}/evidence/{colleagues_complaint['evidence']}", None),
+        ("POST", f"{base}/notes", {"note-note": "偷看"}),
+        ("POST", f"{base}/move/investigating", {}),
+        ("POST", f"{base}/assign", {"assign-assignee": str(world["handler"])}),
+        ("POST", f"{base}/contact", {}),
+    ]:
+        response = handler.open(path, method=method, data=data, headers={"Accept-Language": "en"})
+        assert response.status_code == 404, (method, path)
+        if method == "GET" and "evidence" not in path:
+            assert _not_found_page(response, theirs) == _not_found_page(missing, unknown)
+        assert "同事承办" not in response.get_data(as_text=True)
+    with staff_app.app_context():
+        complaint = db.session.get(Complaint, colleagues_complaint["id"])
+        assert complaint.state == "accepted" and complaint.assignee_id == colleagues_complaint["colleague"]
+        assert not [event for event in complaint.events if event.kind in ("note", "contact_view")]
+    # Its assignee and the supervisors see it.
+    supervisor = client_as(staff_app, "supervisor")
+    assert supervisor.get(base).status_code == 200
+    assert theirs in supervisor.get("/staff/complaints").get_data(as_text=True)
+    page = supervisor.get("/staff/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "<strong>2</strong> open complaints" in page
+    colleague = staff_app.test_client()
+    assert sign_in(colleague, "handler2").status_code == 303
+    assert colleague.get(base).status_code == 200
+    assert colleague.get(f"{base}/evidence/{colleagues_complaint['evidence']}").status_code == 200
+
+
+def contact_views(app, complaint_id):
+    with app.app_context():
+        return [
+            event.actor_id
+            for event in db.session.scalars(
+                db.select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint_id).order_by(ComplaintEvent.id)
+            )
+            if event.kind == "contact_view"
+        ]
+
+
+@pytest.mark.parametrize(
+    "language, refusal, viewed",
+    [
+        ("zh", "只有此投诉的承办人或主管才能查看联系方式。", "已查看联系方式"),
+        ("en", "Only the handler this complaint is assigned to, or a supervisor, can see the contact details.",
+         "Contact details viewed"),
+    ],
+)
+def test_contact_details_only_for_the_assignee_and_supervisors_and_each_view_audited(staff_app, world, language, refusal,
+                                                                                    viewed):
+    """Issue 14, finding 11: a handler who is not the assignee never sees contact details; each view is in the history."""
+    headers = {"Accept-Language": language}
+    base = f"/staff/complaints/{world['number']}"
+    handler = client_as(staff_app, "handler")
+    # Nobody's complaint yet: the handler sees it, not its complainant's details, not even on request.
+    assert "13800138000" not in handler.get(base, headers=headers).get_data(as_text=True)
+    response = handler.post(f"{base}/contact", headers=headers)
+    assert response.status_code == 403
+    page = response.get_data(as_text=True)
+    assert refusal in page and 'href="#complainant"' in page
+    assert "13800138000" not in page and "王小明" not in page
+    assert contact_views(staff_app, world["complaint"]) == []
+    # Once it is theirs, they may ask; the page shows them only then, and the view is recorded.
+    assert handler.post(f"{base}/assign", data={"assign-assignee": str(world["handler"])}).status_code == 303
+    assert "13800138000" not in handler.get(base, headers=headers).get_data(as_text=True)
+    response = handler.post(f"{base}/contact", headers=headers)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "王小明" in page and "13800138000" in page and "wang@example.com" in page
+    assert response.headers["Cache-Control"] == "no-store"
+    assert contact_views(staff_app, world["complaint"]) == [world["handler"]]
+    # A supervisor may always ask; recorded too, and shown in the history.
+    supervisor = client_as(staff_app, "supervisor")
+    assert "13800138000" in supervisor.post(f"{base}/contact", headers=headers).get_data(as_text=True)
+    assert contact_views(staff_app, world["complaint"]) == [world["handler"], world["supervisor"]]
+    history = supervisor.get(base, headers=headers).get_data(as_text=True)
+    assert history.count(viewed) == 2 and "13800138000" not in history
+    # An anonymous complaint has nothing to show, and nothing is recorded.
+    with staff_app.app_context():
+        anonymous = make_complaint(anonymous=True)[0]
+        number, complaint_id = anonymous.tracking_number, anonymous.id
+    response = supervisor.post(f"/staff/complaints/{number}/contact", headers={"Accept-Language": "en"})
+    assert response.status_code == 409 and "no contact details to show" in response.get_data(as_text=True)
+    assert contact_views(staff_app, complaint_id) == []
 
 
 # -- the workflow through the forms ----------------------------------------------

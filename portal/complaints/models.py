@@ -44,8 +44,8 @@ OUTCOMES = {
     "not_substantiated": _l("Not substantiated"),
 }
 
-#: Kinds of ComplaintEvent.
-EVENT_KINDS = ("transition", "note", "assignment", "reply", "purge")
+#: Kinds of ComplaintEvent ("contact_view": a staff member saw the complainant's contact details).
+EVENT_KINDS = ("transition", "note", "assignment", "reply", "purge", "contact_view")
 
 
 class Complaint(db.Model):

@@ -9,6 +9,7 @@ from sqlalchemy import and_, case, func, or_, select
 
 from portal.complaints.models import OPEN_STATES, STATES, Complaint
 from portal.extensions import db
+from portal.staff import access
 from portal.staff.models import StaffUser
 
 #: Values of the queue's filters other than a state: every open state, or all.
@@ -110,9 +111,9 @@ def _conditions(filters, user_id, now):
     return conditions
 
 
-def complaint_queue(filters, user_id, now, page=1, per_page=25):
-    """Return one page of the complaints matching ``filters`` for the staff member ``user_id``."""
-    conditions = _conditions(filters, user_id, now)
+def complaint_queue(filters, viewer, now, page=1, per_page=25):
+    """Return one page of the complaints matching ``filters`` among those ``viewer`` (a StaffUser) may see."""
+    conditions = [access.visible_complaints(viewer), *_conditions(filters, viewer.id, now)]
     total = db.session.scalar(select(func.count(Complaint.id)).where(*conditions))
     pages = max(1, math.ceil(total / per_page))
     due = due_expression()
@@ -145,22 +146,27 @@ class Dashboard:
     oldest_open: Complaint | None
 
 
-def dashboard(user_id, now):
-    """Return the figures of the staff dashboard for ``user_id``."""
-    counts = dict(db.session.execute(select(Complaint.state, func.count(Complaint.id)).group_by(Complaint.state)).all())
+def dashboard(viewer, now):
+    """Return the figures of the staff dashboard for ``viewer`` (a StaffUser): of the complaints they may see."""
+    visible = access.visible_complaints(viewer)
+    counts = dict(
+        db.session.execute(
+            select(Complaint.state, func.count(Complaint.id)).where(visible).group_by(Complaint.state)
+        ).all()
+    )
     by_state = {state: counts.get(state, 0) for state in STATES}
     open_condition = Complaint.state.in_(OPEN_STATES)
     return Dashboard(
         by_state=by_state,
         open_total=sum(by_state[state] for state in OPEN_STATES),
-        overdue=db.session.scalar(select(func.count(Complaint.id)).where(overdue_condition(now))),
+        overdue=db.session.scalar(select(func.count(Complaint.id)).where(visible, overdue_condition(now))),
         assigned_to_me=db.session.scalar(
-            select(func.count(Complaint.id)).where(open_condition, Complaint.assignee_id == user_id)
+            select(func.count(Complaint.id)).where(open_condition, Complaint.assignee_id == viewer.id)
         ),
         unassigned=db.session.scalar(
             select(func.count(Complaint.id)).where(open_condition, Complaint.assignee_id.is_(None))
         ),
         oldest_open=db.session.scalars(
-            select(Complaint).where(open_condition).order_by(Complaint.created_at, Complaint.id).limit(1)
+            select(Complaint).where(visible, open_condition).order_by(Complaint.created_at, Complaint.id).limit(1)
         ).first(),
     )

@@ -10,7 +10,6 @@ import time
 from functools import wraps
 
 import segno
-from cryptography.fernet import InvalidToken
 from flask import (
     Blueprint,
     abort,
@@ -29,12 +28,11 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from portal.complaints import crypto
 from portal.complaints import evidence as evidence_store
 from portal.complaints.models import CATEGORIES, OUTCOMES, STATE_LABELS, STATES, Complaint, Evidence
 from portal.extensions import db, limiter
 from portal.i18n import is_safe_next
-from portal.staff import accounts, queue, throttle, two_factor, workflow
+from portal.staff import access, accounts, queue, throttle, two_factor, workflow
 from portal.staff.forms import (
     AddNoteForm,
     AssignForm,
@@ -440,7 +438,7 @@ def disable_two_factor():
 @staff_required()
 def dashboard():
     """Counts by state, overdue and mine, and the oldest open complaint."""
-    figures = queue.dashboard(current_user.id, utcnow())
+    figures = queue.dashboard(current_user, utcnow())
     return render_template("staff/dashboard.html", figures=figures, state_labels=STATE_LABELS, now=utcnow())
 
 
@@ -488,7 +486,7 @@ def complaints():
     page = _requested_page()
     now = utcnow()
     result = queue.complaint_queue(
-        filters, current_user.id, now, page=page, per_page=current_app.config["STAFF_QUEUE_PAGE_SIZE"]
+        filters, current_user, now, page=page, per_page=current_app.config["STAFF_QUEUE_PAGE_SIZE"]
     )
     if page > result.pages:
         abort_with_message(404, _("There is no page %(page)s: the queue has %(num)s pages.", page=page, num=result.pages))
@@ -509,23 +507,11 @@ def complaints():
 
 
 def _complaint_or_404(tracking_number):
+    """Return the complaint the viewer may see; 404 for one they may not, exactly as for an unknown number."""
     complaint = db.session.scalar(select(Complaint).where(Complaint.tracking_number == tracking_number))
-    if complaint is None:
+    if complaint is None or not access.may_see(current_user, complaint):
         abort_with_message(404, _("There is no complaint with the tracking number %(number)s.", number=tracking_number[:30]))
     return complaint
-
-
-def _contact(complaint):
-    """Return the decrypted contact details, or None and a flag if they cannot be read."""
-    try:
-        return {
-            "name": crypto.decrypt(complaint.contact_name),
-            "phone": crypto.decrypt(complaint.contact_phone),
-            "email": crypto.decrypt(complaint.contact_email),
-        }, False
-    except (InvalidToken, crypto.ContactKeyError):
-        # A rotated-out or wrong key: say so, never show the token.
-        return None, True
 
 
 def _assign_form(complaint, formdata=None):
@@ -541,7 +527,8 @@ def _assign_form(complaint, formdata=None):
     return form
 
 
-def _render_detail(complaint, status=200, errors=(), **forms):
+def _render_detail(complaint, status=200, errors=(), contact=None, contact_unreadable=False, **forms):
+    """Render a complaint's page; ``contact`` only once workflow.view_contact has recorded the view."""
     actions = {}
     for to_state in workflow.FORWARD.get(complaint.state, ()):
         form_class, prefix = MOVE_FORMS[to_state]
@@ -553,10 +540,12 @@ def _render_detail(complaint, status=200, errors=(), **forms):
     assign_form = None
     if complaint.state in workflow.FORWARD and (current_user.is_supervisor or complaint.assignee_id is None):
         assign_form = forms.get("assign") or _assign_form(complaint)
-    contact, contact_unreadable = (None, False) if complaint.anonymous else _contact(complaint)
     related = db.session.scalars(
-        select(Complaint).where(Complaint.same_concern_as_id == complaint.id).order_by(Complaint.created_at)
+        select(Complaint)
+        .where(Complaint.same_concern_as_id == complaint.id, access.visible_complaints(current_user))
+        .order_by(Complaint.created_at)
     ).all()
+    parent = complaint.same_concern_as
     staff_names = {user.username: user.display_name for user in accounts.all_staff()}
     assignee = db.session.get(StaffUser, complaint.assignee_id) if complaint.assignee_id else None
     now = utcnow()
@@ -567,6 +556,9 @@ def _render_detail(complaint, status=200, errors=(), **forms):
             assignee=assignee,
             contact=contact,
             contact_unreadable=contact_unreadable,
+            may_see_contact=access.may_see_contact(current_user, complaint),
+            parent=parent,
+            parent_visible=parent is not None and access.may_see(current_user, parent),
             evidence=complaint.evidence,
             events=workflow.history(complaint.id),
             related=related,
@@ -591,8 +583,23 @@ def _render_detail(complaint, status=200, errors=(), **forms):
 @bp.get("/complaints/<tracking_number>")
 @staff_required()
 def detail(tracking_number):
-    """A complaint with its contact details, evidence, history and the actions open to the viewer."""
+    """A complaint with its evidence, history and the actions open to the viewer (contact details on request)."""
     return _render_detail(_complaint_or_404(tracking_number))
+
+
+@bp.post("/complaints/<tracking_number>/contact")
+@staff_required()
+def contact(tracking_number):
+    """Show the complainant's contact details to the assignee or a supervisor, and record the view in the history."""
+    complaint = _complaint_or_404(tracking_number)
+    try:
+        details, unreadable = workflow.view_contact(complaint.id, current_user.id)
+    except workflow.WorkflowError as error:
+        db.session.rollback()
+        complaint = db.session.get(Complaint, complaint.id)
+        return _render_detail(complaint, status=error.status, errors=[("complainant", str(error))])
+    complaint = db.session.get(Complaint, complaint.id)
+    return _render_detail(complaint, contact=details, contact_unreadable=unreadable)
 
 
 def _workflow_error_response(complaint, error, prefix, form):

@@ -20,9 +20,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
+from portal.complaints.crypto import ContactKeyError, InvalidToken
 from portal.complaints.deadlines import due_after_days
 from portal.complaints.models import OUTCOMES, STATE_LABELS, Complaint, ComplaintEvent
+from portal.complaints.service import contact_of
 from portal.extensions import db
+from portal.staff import access
 from portal.staff.models import StaffUser
 
 #: Forward moves anyone on the staff may make (a handler only on a complaint that is
@@ -234,6 +237,8 @@ def add_note(complaint_id, actor, note, now=None):
     now = now or utcnow()
     user = _actor(actor)
     complaint = _complaint(complaint_id)
+    if not access.may_see(user, complaint):
+        raise NotAllowed(_l("This complaint is assigned to someone else: only they or a supervisor can add notes."))
     note = _clean(note, NOTE_MAX_LENGTH, "note")
     if note is None:
         raise MissingInformation(_l("Write the note."), field="note")
@@ -290,6 +295,33 @@ def assign(complaint_id, actor, assignee_id, now=None):
     db.session.commit()
     db.session.refresh(complaint)
     return complaint
+
+
+def view_contact(complaint_id, actor, now=None):
+    """Return a complaint's contact details for its assignee or a supervisor, and record the view in its history.
+
+    Returns (contact, unreadable): the decrypted {"name", "phone", "email"},
+    or None and True when the current key cannot decrypt them (the view is
+    recorded all the same). Raise NotAllowed for anyone else. Never log the result.
+    """
+    now = now or utcnow()
+    user = _actor(actor)
+    complaint = _complaint(complaint_id)
+    if not access.may_see_contact(user, complaint):
+        raise NotAllowed(
+            _l("Only the handler this complaint is assigned to, or a supervisor, can see the contact details.")
+        )
+    if not complaint.has_contact:
+        raise IllegalTransition(_l("This complaint has no contact details to show."))
+    db.session.add(
+        ComplaintEvent(complaint_id=complaint.id, at=now, actor_id=user.id, kind="contact_view", public=False)
+    )
+    db.session.commit()
+    try:
+        return contact_of(complaint), False
+    except (InvalidToken, ContactKeyError):
+        # A rotated-out or wrong key: say so, never show the token.
+        return None, True
 
 
 def history(complaint_id):

@@ -269,6 +269,11 @@ def _detail_refused(console, language):
     return page, staff_setup.submit(page, "#action-reject form")
 
 
+def _detail_with_contact(console, language):
+    page, _response = _get_as("supervisor", "/staff/complaints/{complaint}")(console, language)
+    return page, staff_setup.submit(page, "form[action$='/contact']")
+
+
 def _password_refused(console, language):
     page, _response = _get_as("handler", "/staff/password")(console, language)
     page.fill("#current_password", "Not-the-password-1")
@@ -306,6 +311,7 @@ STAFF_PAGES = {
     "staff-queue": (200, _get_as("handler", "/staff/complaints?state=all")),
     "staff-detail": (200, _get_as("handler", "/staff/complaints/{complaint}")),
     "staff-detail-refused": (400, _detail_refused),
+    "staff-detail-contact": (200, _detail_with_contact),
     "staff-password": (200, _get_as("handler", "/staff/password")),
     "staff-password-refused": (400, _password_refused),
     "staff-users": (200, _users),

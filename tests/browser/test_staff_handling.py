@@ -47,12 +47,17 @@ def test_staff_handle_a_complaint_and_the_complainant_reads_the_reply(any_page, 
     with page.expect_navigation():
         page.locator(f"main table a:has-text('{number}')").click()
     assert page.url.endswith(f"/staff/complaints/{number}")
-    expect(page.locator("main")).to_contain_text("13800138000")  # the decrypted contact, for staff
+    # Nobody's complaint yet: its contact details are for its handler only.
+    expect(page.locator("main")).not_to_contain_text("13800138000")
 
-    # Accept, start the investigation, conclude with a reply.
+    # Accept (which makes it this handler's), start the investigation, conclude with a reply.
     page.fill("#accept-note", "材料齐全，予以受理。")
     submit(page, "#action-accept form")
     expect(page.locator("#action-investigate")).to_be_visible()
+    # Now the decrypted contact details are shown on request, and the view is in the history.
+    submit(page, "form[action$='/contact']")
+    expect(page.locator("main")).to_contain_text("13800138000")
+    expect(page.locator("table.staff-history")).to_contain_text("已查看联系方式")
     submit(page, "#action-investigate form")
     expect(page.locator("#action-conclude")).to_be_visible()
 
