@@ -5,6 +5,7 @@ import io
 import json
 import logging
 import os
+import re
 import threading
 from datetime import date, datetime, timedelta
 
@@ -16,6 +17,7 @@ from portal.complaints import crypto, evidence, service
 from portal.complaints.deadlines import add_working_days, due_after_working_days
 from portal.complaints.models import Complaint, ComplaintEvent, Evidence
 from portal.extensions import db
+from tests.scoring_builder import make_uscc
 from tests.test_complaints_support import (  # noqa: F401 (fixtures)
     CONTACT,
     DESCRIPTION,
@@ -24,6 +26,7 @@ from tests.test_complaints_support import (  # noqa: F401 (fixtures)
     UNPUBLISHED_NAME,
     UNPUBLISHED_USCC,
     access_code_on,
+    add_organisation,
     app,
     client,
     details_form,
@@ -36,6 +39,7 @@ from tests.test_complaints_support import (  # noqa: F401 (fixtures)
     submit,
     tracking_number_of,
 )
+from tests.test_staff_helpers import create_staff, sign_in
 
 
 def complaint_by_number(number):
@@ -60,30 +64,104 @@ def test_report_link_prefills_a_published_organisation(client):
     assert 'name="form_token"' in page and 'name="csrf_token"' in page
 
 
-def test_unpublished_organisation_shows_name_and_code_but_never_grade_or_score(client):
-    page = client.get(f"/complaints/new?uscc={UNPUBLISHED_USCC}").get_data(as_text=True)
-    assert UNPUBLISHED_NAME in page and UNPUBLISHED_USCC in page
-    assert "41.25" not in page and "grade--d" not in page and "/org/" + UNPUBLISHED_USCC not in page
-
-    response = client.post("/complaints/new", data={"step": "organisation", "uscc": UNPUBLISHED_USCC, "category": "other"})
-    assert response.status_code == 200
-    page = response.get_data(as_text=True)
-    assert UNPUBLISHED_NAME in page
-    assert "41.25" not in page and "grade--" not in page and "/org/" + UNPUBLISHED_USCC not in page
+#: Codes not on the public list, one of each kind: graded C (registered, normal), cancelled (registered,
+#: graded B before), and valid but unknown to the portal. None may be told from another.
+GRADE_C_USCC, GRADE_C_NAME = make_uscc(103, type_prefix="53"), "北京市丙级互助协会"
+CANCELLED_USCC, CANCELLED_NAME = make_uscc(104, type_prefix="53"), "北京市已注销公益协会"
+UNKNOWN_USCC = make_uscc(105, type_prefix="53")
+UNLISTED = {"grade C": GRADE_C_USCC, "cancelled": CANCELLED_USCC, "unknown": UNKNOWN_USCC}
 
 
-def test_autocomplete_returns_any_registered_organisation_with_name_and_code_only(client):
+@pytest.fixture
+def unlisted(app):
+    with app.app_context():
+        add_organisation(GRADE_C_USCC, GRADE_C_NAME, published=False, grade="C", score="62.00", registration_status="normal")
+        add_organisation(CANCELLED_USCC, CANCELLED_NAME, published=False, grade="B", score="81.00")
+        db.session.commit()
+    return UNLISTED
+
+
+_TOKENS = re.compile(r'(name="(?:csrf_token|form_token)"(?: type="hidden")? value=")[^"]*"')
+
+
+def without_what_was_typed(responses, typed):
+    """{kind: (status, body)} of ``responses``, with what was typed for each kind and per-form tokens taken out."""
+    return {
+        kind: (response.status_code, _TOKENS.sub(r'\1"', response.get_data(as_text=True).replace(typed[kind], "TYPED")))
+        for kind, response in responses.items()
+    }
+
+
+def test_unlisted_codes_and_names_are_never_told_apart(client, app, unlisted):
+    """Issue 14, finding 6: a graded C, a cancelled and an unknown code get the same answers, byte for byte."""
+    prefilled, code_only, with_name = {}, {}, {}
+    for typed in (str, lambda code: code[:17], str.lower):
+        answers = {kind: client.post("/complaints/organisations", data={"q": typed(code)}) for kind, code in unlisted.items()}
+        assert all(answer.get_json()["organisations"] == [] for answer in answers.values())
+        assert len({answer.get_data() for answer in answers.values()}) == 1
+    for kind, code in unlisted.items():
+        prefilled[kind] = client.get(f"/complaints/new?uscc={code}")
+        code_only[kind] = client.post("/complaints/new", data={"step": "organisation", "uscc": code, "category": "other"})
+        with_name[kind] = client.post(
+            "/complaints/new",
+            data={"step": "organisation", "uscc": code, "organisation_name": "某某互助会", "category": "other"},
+        )
+    for responses, status in ((prefilled, 200), (code_only, 400), (with_name, 200)):
+        answers = without_what_was_typed(responses, unlisted)
+        assert {answer_status for answer_status, _body in answers.values()} == {status}
+        assert len(set(answers.values())) == 1, sorted(answers)
+    for responses in (prefilled, code_only, with_name):
+        page = responses["grade C"].get_data(as_text=True) + responses["cancelled"].get_data(as_text=True)
+        assert GRADE_C_NAME not in page and CANCELLED_NAME not in page and "62.00" not in page
+        assert "/org/" + GRADE_C_USCC not in page
+    assert "请同时填写组织名称" in code_only["grade C"].get_data(as_text=True)
+    # The exact name of an unlisted organisation is kept as typed, like any other name: no code is attached.
+    names = {"grade C": GRADE_C_NAME, "cancelled": CANCELLED_NAME, "unknown": "北京市查无此会协会"}
+    by_name = {
+        kind: client.post("/complaints/new", data={"step": "organisation", "organisation_name": name, "category": "other"})
+        for kind, name in names.items()
+    }
+    answers = without_what_was_typed(by_name, names)
+    assert len(set(answers.values())) == 1 and GRADE_C_USCC not in by_name["grade C"].get_data(as_text=True)
+    with app.app_context():
+        assert service.resolve_organisation("", GRADE_C_NAME) == service.OrganisationChoice(None, GRADE_C_NAME, False)
+
+
+def test_staff_see_which_organisation_an_unlisted_code_is(client, app, unlisted):
+    """Issue 14, finding 6: the complaint keeps the code and the name as typed; the console shows the register's match."""
+    numbers = {}
+    for kind, code in unlisted.items():
+        numbers[kind], _code = file_complaint(client, app, uscc=code, name="某某互助会", category="other")
+    with app.app_context():
+        for kind, code in unlisted.items():
+            complaint = complaint_by_number(numbers[kind])
+            assert (complaint.uscc, complaint.organisation_name) == (code, "某某互助会")
+        create_staff("super1", "supervisor")
+    supervisor = app.test_client()
+    assert sign_in(supervisor, "super1").status_code == 303
+    pages = {
+        kind: supervisor.get(f"/staff/complaints/{number}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+        for kind, number in numbers.items()
+    }
+    assert GRADE_C_NAME in pages["grade C"] and "grade C" in pages["grade C"] and "not on the public list" in pages["grade C"]
+    assert CANCELLED_NAME in pages["cancelled"] and "Cancelled" in pages["cancelled"]
+    assert "No organisation with this code has been synced" in pages["unknown"]
+    page = supervisor.get(f"/staff/complaints/{numbers['grade C']}").get_data(as_text=True)
+    assert GRADE_C_NAME in page and "未列入公示名单" in page
+
+
+def test_autocomplete_suggests_published_organisations_with_name_and_code_only(client):
     response = client.post("/complaints/organisations", data={"q": "北京市"})
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     organisations = response.get_json()["organisations"]
-    assert {(item["name"], item["uscc"]) for item in organisations} == {
-        (PUBLISHED_NAME, PUBLISHED_USCC),
-        (UNPUBLISHED_NAME, UNPUBLISHED_USCC),
-    }
+    assert {(item["name"], item["uscc"]) for item in organisations} == {(PUBLISHED_NAME, PUBLISHED_USCC)}
     assert all(set(item) == {"name", "uscc"} for item in organisations)
-    by_code = client.post("/complaints/organisations", data={"q": UNPUBLISHED_USCC[:17]}).get_json()["organisations"]
-    assert [item["uscc"] for item in by_code] == [UNPUBLISHED_USCC]
+    by_code = client.post("/complaints/organisations", data={"q": PUBLISHED_USCC[:17]}).get_json()["organisations"]
+    assert [item["uscc"] for item in by_code] == [PUBLISHED_USCC]
+    # An unpublished organisation is never suggested, by name or by code.
+    for query in (UNPUBLISHED_NAME, UNPUBLISHED_NAME[:5], UNPUBLISHED_USCC, UNPUBLISHED_USCC[:17]):
+        assert client.post("/complaints/organisations", data={"q": query}).get_json()["organisations"] == [], query
     # LIKE wildcards are text, not patterns.
     assert client.post("/complaints/organisations", data={"q": "%%"}).get_json()["organisations"] == []
 
@@ -103,7 +181,7 @@ def test_unknown_organisation_is_accepted_with_the_name_as_typed(client, app):
 def test_organisation_found_by_exact_name_gets_its_code(app):
     with app.app_context():
         choice = service.resolve_organisation("", PUBLISHED_NAME)
-        assert choice.uscc == PUBLISHED_USCC and choice.registered
+        assert choice.uscc == PUBLISHED_USCC and choice.published
         # A valid code that is not registered needs the name.
         from tests.scoring_builder import make_uscc
 

@@ -85,7 +85,7 @@ def runner(app):
     return app.test_cli_runner()
 
 
-def add_organisation(uscc, name, published, grade=None, score=None):
+def add_organisation(uscc, name, published, grade=None, score=None, registration_status=None):
     db.session.add(
         Organisation(
             uscc=uscc,
@@ -94,7 +94,7 @@ def add_organisation(uscc, name, published, grade=None, score=None):
             org_type="foundation",
             registration_authority="北京市民政局",
             district_code="110000",
-            registration_status="normal" if published else "cancelled",
+            registration_status=registration_status or ("normal" if published else "cancelled"),
             grade=grade,
             score=score,
             is_published=published,

@@ -174,11 +174,20 @@ def read_form_token(token, now=None, check_fill_time=True):
 
 @dataclass(frozen=True)
 class OrganisationChoice:
-    """The organisation a complaint is about: a USCC when known, and a name."""
+    """The organisation a complaint is about: a USCC when known, and a name.
+
+    ``published``: found on the public list (its name is the registered one);
+    otherwise the name is as the complainant typed it.
+    """
 
     uscc: str | None
     name: str
-    registered: bool
+    published: bool
+
+
+#: The public side of complaints finds only organisations on the public list: nothing it says may
+#: tell a registered but unpublished organisation (graded C or D, cancelled) from an unknown code.
+_ON_THE_LIST = Organisation.is_published.is_(True)
 
 
 def _organisation_name(text):
@@ -193,9 +202,12 @@ def _invalid_name(message):
 def resolve_organisation(uscc_text, name_text):
     """Return the OrganisationChoice for what was typed; raise ComplaintInvalid if it cannot be used.
 
-    A registered organisation is found by its USCC or by its exact name; its
-    registered name is used. Anything else is accepted with the name as typed
-    (and the USCC, if it is valid). Nothing about publication is looked at.
+    A published organisation is found by its USCC or by its exact name, and
+    its registered name is used. Any other valid USCC, or any name, is
+    accepted as typed (a code not on the list needs the name): whether such a
+    code is registered, unpublished or unknown is never looked at here, so no
+    answer can differ between them. Staff see the match in the console
+    (``register_match``).
     """
     name = _organisation_name(name_text)
     uscc_text = (uscc_text or "").strip()
@@ -211,11 +223,13 @@ def resolve_organisation(uscc_text, name_text):
             message = None
         if message:
             raise ComplaintInvalid({"uscc": [message]})
-        organisation = db.session.get(Organisation, checked.code)
+        organisation = db.session.scalar(select(Organisation).where(Organisation.uscc == checked.code, _ON_THE_LIST))
         if organisation is not None:
             return OrganisationChoice(organisation.uscc, organisation.name, True)
         if not name:
-            raise _invalid_name(_("No registered organisation has this code. Enter the organisation's name as well."))
+            raise _invalid_name(
+                _("This code is not on the list of published organisations. Enter the organisation's name as well.")
+            )
         if len(name) > 200:
             raise _invalid_name(_("The organisation's name is too long (at most 200 characters)."))
         return OrganisationChoice(checked.code, name, False)
@@ -223,10 +237,39 @@ def resolve_organisation(uscc_text, name_text):
         raise _invalid_name(_("Enter the organisation's name or its unified social credit code."))
     if len(name) > 200:
         raise _invalid_name(_("The organisation's name is too long (at most 200 characters)."))
-    matches = db.session.scalars(select(Organisation).where(Organisation.name == name).limit(2)).all()
+    matches = db.session.scalars(select(Organisation).where(Organisation.name == name, _ON_THE_LIST).limit(2)).all()
     if len(matches) == 1:
         return OrganisationChoice(matches[0].uscc, matches[0].name, True)
     return OrganisationChoice(None, name, False)
+
+
+@dataclass(frozen=True)
+class RegisterMatch:
+    """What the portal knows of the organisation a complaint names by its USCC: for staff pages only."""
+
+    uscc: str
+    name: str
+    grade: str | None
+    published: bool
+    registration_status: str
+    in_source: bool
+
+
+def register_match(uscc):
+    """Return the RegisterMatch of ``uscc`` among every organisation synced (published or not), or None."""
+    if not uscc:
+        return None
+    organisation = db.session.get(Organisation, uscc)
+    if organisation is None:
+        return None
+    return RegisterMatch(
+        uscc=organisation.uscc,
+        name=organisation.name,
+        grade=organisation.grade,
+        published=bool(organisation.is_published),
+        registration_status=organisation.registration_status,
+        in_source=bool(organisation.in_source),
+    )
 
 
 def _like_pattern(text):
@@ -234,11 +277,11 @@ def _like_pattern(text):
 
 
 def suggest_organisations(query, limit=10):
-    """Return up to ``limit`` registered organisations matching ``query``: name and USCC only.
+    """Return up to ``limit`` published organisations matching ``query``: name and USCC only.
 
-    Every organisation the portal has synced is a candidate, published or
-    not; the order (exact, prefix, then shortest name) says nothing about
-    publication, and neither does the result.
+    Only the public list is suggested (exact, prefix, then shortest name
+    first): an unpublished organisation is never named. Others can still be
+    typed in (see ``resolve_organisation``).
     """
     text = _organisation_name(query)[:100]
     if not text or (text.isascii() and len(text) < 2):
@@ -252,7 +295,7 @@ def suggest_organisations(query, limit=10):
     not_prefix = ~Organisation.name.like(f"{pattern}%", escape="\\")
     rows = db.session.execute(
         select(Organisation.name, Organisation.uscc)
-        .where(or_(*conditions))
+        .where(_ON_THE_LIST, or_(*conditions))
         .order_by(not_exact, not_prefix, func.length(Organisation.name), Organisation.name, Organisation.uscc)
         .limit(limit)
     ).all()

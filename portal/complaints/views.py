@@ -88,7 +88,9 @@ def new():
         values = {"uscc": "", "organisation_name": "", "category": request.args.get("category", "")}
         code = (request.args.get("uscc") or "").strip()[:40]
         if code:
-            # Prefill from a report page's "report this organisation" link: name and USCC only.
+            # Prefill from a report page's "report this organisation" link: name and USCC only, and only
+            # for a published organisation; any other code is kept as typed, so the page is the same
+            # whether it is unpublished, unknown or not a code at all.
             try:
                 choice = service.resolve_organisation(code, "")
                 values.update(uscc=choice.uscc, organisation_name=choice.name)
@@ -319,7 +321,7 @@ def privacy():
 @bp.post("/organisations")
 @limiter.limit(_form_limit)
 def organisations():
-    """Suggest registered organisations for a name or code typed: name and USCC only (POST keeps it out of logs)."""
+    """Suggest published organisations for a name or code typed: name and USCC only (POST keeps it out of logs)."""
     suggestions = service.suggest_organisations(request.form.get("q", ""))
     publication = current_publication()
     data_as_of = publication.data_as_of.isoformat() + "Z" if publication and publication.data_as_of else None

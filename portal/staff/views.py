@@ -29,9 +29,11 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from portal.complaints import evidence as evidence_store
+from portal.complaints import service as complaints_service
 from portal.complaints.models import CATEGORIES, OUTCOMES, STATE_LABELS, STATES, Complaint, Evidence
 from portal.extensions import db, limiter
 from portal.i18n import is_safe_next
+from portal.reference import REGISTRATION_STATUSES
 from portal.staff import access, accounts, queue, throttle, two_factor, workflow
 from portal.staff.forms import (
     AddNoteForm,
@@ -557,6 +559,8 @@ def _render_detail(complaint, status=200, errors=(), contact=None, contact_unrea
             contact=contact,
             contact_unreadable=contact_unreadable,
             may_see_contact=access.may_see_contact(current_user, complaint),
+            register=complaints_service.register_match(complaint.uscc),
+            registration_statuses=REGISTRATION_STATUSES,
             parent=parent,
             parent_visible=parent is not None and access.may_see(current_user, parent),
             evidence=complaint.evidence,

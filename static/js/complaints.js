@@ -1,7 +1,7 @@
 /*
  * Complaint pages (progressive enhancement; every form works without this file).
  *
- * - Organisation suggestions on the first step: a combobox over the registered
+ * - Organisation suggestions on the first step: a combobox over the published
  *   organisations (name and USCC only). Choosing one fills both fields. The
  *   text typed is POSTed, so it stays out of URLs and access logs.
  * - A character counter under the description.
