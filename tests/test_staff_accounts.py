@@ -259,6 +259,33 @@ def delay_from_the_attacker(app, username="zhangmin"):
     return attacker
 
 
+def test_delays_follow_an_ipv6_client_across_its_network(staff_app):
+    """An IPv6 subscriber holds a whole /64: fresh addresses in it do not escape the delay (as for rate limits)."""
+    with staff_app.app_context():
+        create_staff("zhangmin")
+    for host in range(1, 6):
+        assert sign_in(client_at(staff_app, f"2001:db8:1:2::{host}"), "zhangmin", "Wrong-password-1").status_code == 401
+    assert sign_in(client_at(staff_app, "2001:db8:1:2::99"), "zhangmin").status_code == 401
+    assert sign_in(client_at(staff_app, "2001:db8:1:3::1"), "zhangmin").status_code == 303
+
+
+def test_a_forged_forwarded_address_does_not_escape_the_delay(staff_app):
+    """With no trusted proxy (TRUSTED_PROXY_HOPS 0), X-Forwarded-For is ignored by the sign-in delays."""
+    with staff_app.app_context():
+        create_staff("zhangmin")
+    attacker = client_at(staff_app, ATTACKER)
+    for attempt in range(5):
+        response = attacker.post(
+            "/staff/login", data={"username": "zhangmin", "password": f"Wrong-password-{attempt}"},
+            headers={"X-Forwarded-For": f"192.0.2.{attempt + 1}"},
+        )
+        assert response.status_code == 401
+    response = attacker.post(
+        "/staff/login", data={"username": "zhangmin", "password": PASSWORD}, headers={"X-Forwarded-For": USER_ADDRESS}
+    )
+    assert response.status_code == 401
+
+
 def _refusal_page(response, username):
     """The page of a refused sign-in, without what the visitor typed or any per-request token."""
     page = response.get_data(as_text=True).replace(username, "USERNAME")

@@ -33,6 +33,7 @@ from portal.complaints import service as complaints_service
 from portal.complaints.models import CATEGORIES, OUTCOMES, STATE_LABELS, STATES, Complaint, Evidence
 from portal.extensions import db, limiter
 from portal.i18n import is_safe_next
+from portal.origin import rate_limit_key
 from portal.reference import REGISTRATION_STATUSES
 from portal.staff import access, accounts, queue, throttle, two_factor, workflow
 from portal.staff.forms import (
@@ -79,14 +80,14 @@ def utcnow():
     return accounts.utcnow()
 
 
-def client_address():
-    """Return the address of the client of this request, for the sign-in delays.
+def sign_in_address():
+    """Return the address sign-in delays are counted for (portal.staff.throttle).
 
-    The peer's address for now. Behind a reverse proxy every client has the
-    proxy's: repoint this to the proxy-aware client address (TRUSTED_PROXY_HOPS,
-    issue 14 finding 2) once that is merged.
+    The client's address through the trusted proxies only (TRUSTED_PROXY_HOPS),
+    as the rate limits see it: an IPv6 client by its /64 network, which one
+    subscriber holds whole, or each attempt could come from a fresh address.
     """
-    return request.remote_addr
+    return rate_limit_key()
 
 
 # -- access --------------------------------------------------------------------
@@ -261,7 +262,7 @@ def login():
     if not form.validate():
         return _login_page(status=400, form=form)
     try:
-        user = accounts.check_password(form.username.data, form.password.data, client_address())
+        user = accounts.check_password(form.username.data, form.password.data, sign_in_address())
     except accounts.LoginFailed:
         # One message for an unknown name, a wrong password and a delayed attempt: none may tell which.
         failure = _(
@@ -272,7 +273,7 @@ def login():
     target = _safe_next()
     step = two_factor.second_step(user)
     if step is None:
-        accounts.record_sign_in(user, client_address())
+        accounts.record_sign_in(user, sign_in_address())
         _start_session(user)
         return redirect(target, code=303)
     _begin_second_step(user, step, target)
@@ -294,7 +295,7 @@ def login_code():
         status = 400
         if form.validate():
             try:
-                two_factor.verify_sign_in(user, form.code.data, client_address())
+                two_factor.verify_sign_in(user, form.code.data, sign_in_address())
             except two_factor.CodeRefused as error:
                 if error.reason == "delayed":
                     session.pop(_PENDING, None)
@@ -407,7 +408,7 @@ def two_factor_setup():
         _start_session(user)
         flash(_("Two-step verification is on. Other sessions of your account have ended."), "success")
         return redirect(url_for("staff.two_factor"), code=303)
-    accounts.record_sign_in(user, client_address())
+    accounts.record_sign_in(user, sign_in_address())
     _start_session(user)
     flash(_("Two-step verification is on. From now on, signing in asks for a code from your app."), "success")
     return redirect(target, code=303)
@@ -424,7 +425,7 @@ def disable_two_factor():
     if not form.validate():
         return _render_two_factor(user, form, 400)
     try:
-        two_factor.disable(user, form.code.data, client_address())
+        two_factor.disable(user, form.code.data, sign_in_address())
     except accounts.AccountError as error:
         _refuse_code(form, error)
         return _render_two_factor(user, form, 400)
