@@ -28,6 +28,8 @@ import re
 from datetime import date, datetime, time
 from decimal import Decimal
 
+from portal.characters import xml_text
+
 #: First characters that make a spreadsheet read a text as a formula.
 FORMULA_TRIGGERS = frozenset("=+-@\t\r")
 QUOTE = "'"
@@ -35,8 +37,6 @@ QUOTE = "'"
 XLSX_TEXT_MAXIMUM = 32767
 
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-# What XML 1.0 cannot carry (openpyxl raises IllegalCharacterError on it).
-_NOT_IN_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def is_formula_like(text):
@@ -108,7 +108,8 @@ def xlsx_cell(sheet, value, number_format=None):
         if number_format and isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
             cell.number_format = number_format
         return cell
-    text = _NOT_IN_XML.sub("", str(value))[:XLSX_TEXT_MAXIMUM]
+    # An XLSX sheet is XML: what XML cannot carry is dropped (openpyxl would refuse the whole file).
+    text = xml_text(str(value))[:XLSX_TEXT_MAXIMUM]
     cell = WriteOnlyCell(sheet)
     # Assigned directly: WriteOnlyCell(value=...) makes a string that starts with "=" a formula.
     cell._value = text
