@@ -676,4 +676,5 @@ def search_names(text, limit=20, searcher=None):
     from portal.search import service
 
     searcher = searcher or get_searcher()
-    return [searcher.stored_fields(docnum) for docnum in service.best_matches(text, limit, searcher)]
+    # Checked against the portal DB: never an organisation that left the list, even if the index lags.
+    return [fields for _, fields in service.checked_best_matches(text, limit, searcher)]
