@@ -79,6 +79,11 @@ def defaults(instance_path):
         # Search index: one folder per node.
         "INDEX_DIR": os.environ.get("INDEX_DIR", os.path.join(instance_path, "index")),
         "INDEX_CATCH_UP_SECONDS": _env_int("INDEX_CATCH_UP_SECONDS", 300),
+        # After a failed catch-up (a full disk, a read-only folder) the scheduler tries again after
+        # this many seconds, then twice as long each time, up to the maximum; the regular catch-up
+        # waits meanwhile (a failing rebuild of 900,000 organisations is not retried every 5 minutes).
+        "INDEX_CATCH_UP_RETRY_SECONDS": _env_int("INDEX_CATCH_UP_RETRY_SECONDS", 30),
+        "INDEX_CATCH_UP_RETRY_MAXIMUM_SECONDS": _env_int("INDEX_CATCH_UP_RETRY_MAXIMUM_SECONDS", 3600),
         "JIEBA_CACHE_DIR": os.environ.get("JIEBA_CACHE_DIR", instance_path),
         # Pages.
         "LANGUAGES": ("zh", "en"),

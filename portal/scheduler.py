@@ -7,6 +7,8 @@ process of its own, one per node, and is never started inside gunicorn workers
 
 import logging
 import signal
+import threading
+import time
 
 import click
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -22,19 +24,21 @@ JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600
 scheduler_cli = AppGroup("scheduler", help="The process that runs the nightly jobs.")
 
 
-def sync_job(app):
-    """The nightly job: one sync, then the index catches up."""
+def sync_job(app, catch_up=None):
+    """The nightly job: one sync, then the index catches up (retried with backoff by ``catch_up`` if it fails)."""
     from portal.sync.service import run_sync
 
     with app.app_context():
         result = run_sync(trigger="scheduler")
         log.info("scheduled %s", result.summary())
-        return result
+    if catch_up is not None and result.index is not None:
+        catch_up.record(result.index)
+    return result
 
 
 def index_catch_up_job(app):
-    """Bring this node's index up to the publication version if it lags."""
-    from portal.search import index as search_index
+    """Bring this node's index up to the publication version if it lags; return the summary, or None if it did not."""
+    from portal.search.folder import index_version
     from portal.sync.service import catch_up_index, publication_state
 
     with app.app_context():
@@ -42,9 +46,73 @@ def index_catch_up_job(app):
         if state is None:
             return None
         _downloads_catch_up()
-        if search_index.index_version(app.config["INDEX_DIR"]) >= state.version:
+        version = index_version(app.config["INDEX_DIR"])
+        if version is not None and version >= state.version:
             return None
         return catch_up_index()
+
+
+class IndexCatchUp:
+    """This node's index catch-up: every ``INDEX_CATCH_UP_SECONDS``, and after a failure again with backoff.
+
+    A catch-up that fails (the sync's, or this job's) is tried again after
+    ``INDEX_CATCH_UP_RETRY_SECONDS``, then after twice as long each time, up
+    to ``INDEX_CATCH_UP_RETRY_MAXIMUM_SECONDS``, instead of at the regular
+    interval. While the index lags, search answers from it with every hit
+    checked against the publication, and ``/healthz`` says ``degraded``.
+
+    The scheduler calls it at every tick (``tick_seconds``); it decides
+    whether an attempt is due. No job is added or removed from a job's
+    thread: APScheduler's shutdown(wait=True) holds the job stores' lock
+    while it waits for running jobs, so a job that touches the job stores
+    would never finish.
+    """
+
+    def __init__(self, app):
+        self.app = app
+        self.failures = 0
+        self.next_attempt = 0.0  # time.monotonic(); the first tick attempts
+        self._lock = threading.Lock()  # the sync job and the ticks run in their own threads
+
+    def tick_seconds(self):
+        """How often the scheduler asks whether an attempt is due."""
+        config = self.app.config
+        return min(config["INDEX_CATCH_UP_SECONDS"], config["INDEX_CATCH_UP_RETRY_SECONDS"])
+
+    def __call__(self):
+        """Catch up if an attempt is due; return its summary, or None."""
+        if time.monotonic() < self.next_attempt:
+            return None
+        return self.attempt()
+
+    def attempt(self):
+        """Catch up now, whatever the schedule; return the summary (None if the index was current)."""
+        summary = index_catch_up_job(self.app)
+        self.record(summary)
+        return summary
+
+    def retry_delay(self):
+        """Seconds until the next attempt after ``failures`` failures in a row."""
+        config = self.app.config
+        base = config["INDEX_CATCH_UP_RETRY_SECONDS"]
+        return min(base * 2 ** max(0, self.failures - 1), config["INDEX_CATCH_UP_RETRY_MAXIMUM_SECONDS"])
+
+    def record(self, summary):
+        """Set the next attempt: sooner after a failure (with backoff), at the regular interval after a success."""
+        with self._lock:
+            if summary is not None and summary.get("error"):
+                self.failures += 1
+                delay = self.retry_delay()
+                log.warning(
+                    "search index catch-up failed (%d in a row): %s; next attempt in %d s",
+                    self.failures, summary["error"], delay,
+                )
+            else:
+                if self.failures:
+                    log.info("search index caught up after %d failed attempts", self.failures)
+                self.failures = 0
+                delay = self.app.config["INDEX_CATCH_UP_SECONDS"]
+            self.next_attempt = time.monotonic() + delay
 
 
 def _downloads_catch_up():
@@ -77,18 +145,18 @@ def build_scheduler(app, scheduler_class=BlockingScheduler):
     """Return a scheduler with the sync and catch-up jobs configured from ``app.config``."""
     timezone = app.config["SYNC_TIMEZONE"]
     scheduler = scheduler_class(timezone=timezone, job_defaults=JOB_DEFAULTS)
+    catch_up = IndexCatchUp(app)
     scheduler.add_job(
         sync_job,
         CronTrigger.from_crontab(app.config["SYNC_CRON"], timezone=timezone),
-        args=[app],
+        args=[app, catch_up],
         id="sync",
         name="nightly sync",
         replace_existing=True,
     )
     scheduler.add_job(
-        index_catch_up_job,
-        IntervalTrigger(seconds=app.config["INDEX_CATCH_UP_SECONDS"], timezone=timezone),
-        args=[app],
+        catch_up,
+        IntervalTrigger(seconds=catch_up.tick_seconds(), timezone=timezone),
         id="index-catch-up",
         name="search index catch-up",
         replace_existing=True,

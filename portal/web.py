@@ -8,6 +8,7 @@ from werkzeug.exceptions import default_exceptions
 
 from portal.extensions import db, limiter
 from portal.orgs.service import read_publication
+from portal.search import folder as search_folder
 
 log = logging.getLogger(__name__)
 
@@ -153,14 +154,31 @@ def favicon():
 
 @bp.get("/healthz")
 def healthz():
-    """Report whether this process can read the portal database, and the publication version."""
+    """Report whether this node serves, the publication version, and whether its search index has caught up.
+
+    ``status`` is ``ok``, ``degraded`` (the index reflects an older
+    publication, or there is none: search still answers, checked against the
+    database, but may miss organisations that joined the list) or
+    ``unavailable`` (the portal database does not answer: 503). Degraded is
+    200: the node serves correct pages and must stay behind the load
+    balancer; monitoring alerts on the status.
+    """
     publication = current_publication()
     if publication is None:
-        response = jsonify(ok=False)
+        response = jsonify(ok=False, status="unavailable")
         response.status_code = 503
     else:
         data_as_of = publication.data_as_of.isoformat() + "Z" if publication.data_as_of else None
-        response = jsonify(ok=True, publication_version=publication.version, data_as_of=data_as_of)
+        index_version = search_folder.index_version(current_app.config["INDEX_DIR"])
+        caught_up = index_version is not None and index_version >= publication.version
+        response = jsonify(
+            ok=True,
+            status="ok" if caught_up else "degraded",
+            publication_version=publication.version,
+            data_as_of=data_as_of,
+            index_version=index_version,
+            index_behind=None if index_version is None else max(0, publication.version - index_version),
+        )
     response.headers["Cache-Control"] = "no-store"
     return response
 

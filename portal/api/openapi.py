@@ -278,7 +278,11 @@ SCHEMAS = {
                 "type": ["integer", "null"],
                 "description": "The publication version the search index reflects; results are checked against the current list.",
             },
-            "index_current": BOOLEAN,
+            "index_current": {
+                **BOOLEAN,
+                "description": "Whether the index has caught up with the current list; if not, organisations that "
+                "entered it since may be missing (those that left it are never shown).",
+            },
             "results": {"type": "array", "items": _ref("SearchHit")},
             "facets": {
                 "type": "array",

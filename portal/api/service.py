@@ -365,18 +365,6 @@ def organisation_report(uscc, today, timezone_name, language):
     }
 
 
-def published_subset(usccs):
-    """Return {uscc: row} of the codes in ``usccs`` that are published now (grade, score)."""
-    if not usccs:
-        return {}
-    rows = db.session.execute(
-        select(Organisation.uscc, Organisation.grade, Organisation.score).where(
-            _PUBLISHED, Organisation.uscc.in_(list(usccs))
-        )
-    ).all()
-    return {row.uscc: row for row in rows}
-
-
 # -- changes to the public list -------------------------------------------------------------
 
 _CHANGE_KEY = ((ListChange.changed_at, False), (ListChange.id, False))

@@ -373,8 +373,12 @@ def search():
     sort = _single("sort") or search_service.DEFAULT_SORT
     page = _integer("page", 1, 10**9)
     per_page = _integer("per_page", search_service.DEFAULT_PER_PAGE, search_service.PER_PAGE_MAXIMUM)
+    publication = current_publication()
     try:
-        found = search_service.search(text, filters, sort, page, per_page, locale=api_language())
+        found = search_service.search(
+            text, filters, sort, page, per_page, locale=api_language(),
+            publication_version=publication.version if publication else None,
+        )
     except search_service.InvalidSearch as error:
         raise _invalid_search(error, search_service) from None
     except SearchIndexMissing:
@@ -382,16 +386,16 @@ def search():
             503, "search_unavailable", _("Search is temporarily unavailable. Please try again later."),
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         ) from None
-    # The index may lag the database for a moment after a sync: nothing that
-    # has left the public list is shown, and grades and scores are the database's.
-    published = service.published_subset({hit.uscc for hit in found.hits})
+    # The index may lag the database after a sync: the search service checks
+    # every hit against it (nothing that has left the public list is shown),
+    # and names, grades and scores are the database's.
     version = index_version(current_app.config["INDEX_DIR"])
     results = [
         {
             "uscc": hit.uscc,
             "name": hit.name,
-            "grade": published[hit.uscc].grade,
-            "score": service.number(published[hit.uscc].score),
+            "grade": hit.grade,
+            "score": service.number(hit.score),
             "org_type": hit.org_type,
             "district_code": hit.district_code,
             "evaluation_level": None if hit.evaluation_level in (None, "none") else f"{hit.evaluation_level}A",
@@ -402,7 +406,6 @@ def search():
             **_organisation_links(hit.uscc),
         }
         for hit in found.hits
-        if hit.uscc in published
     ]
     return {
         "query": found.query,
@@ -419,7 +422,7 @@ def search():
             {"query": found.suggestion, "total": found.suggestion_total} if found.suggestion else None
         ),
         "index_version": version,
-        "index_current": version == current_publication().version,
+        "index_current": not found.index_behind and version == (publication.version if publication else None),
         "results": results,
         "facets": [
             {

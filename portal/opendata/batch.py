@@ -14,9 +14,11 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from sqlalchemy import select, true
 
+from portal import spreadsheets
 from portal.extensions import db
 from portal.opendata import uploads
 from portal.opendata.uploads import BatchFileError
@@ -307,7 +309,8 @@ def write_result(table, results, header_labels, result_text):
                 item["result"],
                 result_text(item),
                 item.get("grade") or "",
-                item.get("score") or "",
+                # A number in both files (a numeric cell in XLSX), not text.
+                Decimal(item["score"]) if item.get("score") else "",
                 # The matched published organisation only: never echo a code that is not in the list.
                 (item.get("uscc") if item["result"] == RESULT_PUBLISHED else "")
                 or "; ".join(match["uscc"] for match in matches),
@@ -321,12 +324,13 @@ def write_result(table, results, header_labels, result_text):
     for row, extra in zip(table.data_rows, added):
         out_rows.append(_padded(row, width) + extra)
     if table.kind == "xlsx":
-        return _xlsx_bytes(out_rows, table.sheet_title), (
+        return _xlsx_bytes(out_rows, table.sheet_title, {width + 3: "0.00"}), (
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         ), "xlsx"
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=table.delimiter, lineterminator="\r\n")
-    writer.writerows([["" if cell is None else cell for cell in row] for row in out_rows])
+    # Every cell, the uploaded ones too, is neutralised: no formula reaches the visitor's spreadsheet.
+    writer = spreadsheets.csv_writer(buffer, delimiter=table.delimiter, lineterminator="\r\n")
+    writer.writerows(out_rows)
     # Always UTF-8 with a BOM: Excel opens it correctly, whatever the upload's encoding.
     return buffer.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8", "csv"
 
@@ -335,13 +339,14 @@ def _padded(row, width):
     return list(row) + [None] * (width - len(row))
 
 
-def _xlsx_bytes(rows, title):
+def _xlsx_bytes(rows, title, number_formats):
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title or "Sheet1")
     for row in rows:
-        sheet.append(row)
+        # Text is always a string cell (never a formula), numbers numeric cells.
+        sheet.append(spreadsheets.xlsx_row(sheet, row, number_formats))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from flask import current_app
 from sqlalchemy import String, select, true, type_coerce
 
+from portal import spreadsheets
 from portal.extensions import db
 from portal.orgs.models import Organisation
 from portal.reference import DISTRICT_NAMES_ZH, ORG_TYPE_NAMES_ZH
@@ -69,6 +70,9 @@ COLUMNS = (
     "published_since",
     "data_as_of",
 )
+
+#: Columns of free text from the scoring database (positions in COLUMNS), neutralised in the CSV.
+CSV_TEXT_COLUMNS = (COLUMNS.index("name"), COLUMNS.index("district_code"), COLUMNS.index("registration_authority"))
 
 # Dates, times and the score are read without SQLAlchemy's result processing
 # (as the driver returns them: ISO strings on SQLite, date objects on
@@ -242,7 +246,11 @@ class _Writers:
             for uscc, name, grade, score, org_type, district, level, valid_until, authority, registered, since in rows
         ]
         if self.csv_file is not None:
-            self.csv_writer.writerows(values)
+            # The name, district code and registration authority are the
+            # scoring database's text: one that a spreadsheet would run as a
+            # formula gets a leading quote. The other columns are codes the
+            # sync validated and values formatted here (the score stays a number).
+            self.csv_writer.writerows(spreadsheets.safe_csv_rows(values, CSV_TEXT_COLUMNS))
         if self.jsonl_file is not None:
             strings = self.strings
             line = _JSON_LINE

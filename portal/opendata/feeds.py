@@ -13,6 +13,7 @@ from xml.etree import ElementTree
 
 from sqlalchemy import select, true
 
+from portal.characters import xml_text
 from portal.extensions import db
 from portal.orgs import service as orgs_service
 from portal.orgs.models import Organisation, ScoreSnapshot
@@ -128,13 +129,17 @@ def build_feed(*, feed_id, title, subtitle, updated, self_url, alternate_url, au
                data_as_of, entries):
     """Return an Atom document (bytes, UTF-8) for ``entries`` (FeedEntry)."""
 
+    # Every text and attribute goes through xml_text: ElementTree writes a
+    # control character as it is, and one makes the whole feed invalid XML.
     def sub(parent, tag, text=None, **attributes):
-        element = ElementTree.SubElement(parent, f"{{{ATOM}}}{tag}", attributes)
+        element = ElementTree.SubElement(
+            parent, f"{{{ATOM}}}{tag}", {name: xml_text(value) for name, value in attributes.items()}
+        )
         if text is not None:
-            element.text = text
+            element.text = xml_text(text)
         return element
 
-    feed = ElementTree.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": language})
+    feed = ElementTree.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": xml_text(language)})
     sub(feed, "id", feed_id)
     sub(feed, "title", title)
     sub(feed, "subtitle", subtitle)

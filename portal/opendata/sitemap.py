@@ -15,6 +15,7 @@ from xml.sax.saxutils import escape
 from flask import current_app
 from sqlalchemy import func, select, true
 
+from portal.characters import xml_text
 from portal.extensions import db
 from portal.opendata.downloads import SITEMAPS_FOLDER
 from portal.orgs.models import Organisation
@@ -58,8 +59,13 @@ def version_times():
     return dict(rows.all())
 
 
+def _xml(text):
+    """Escape ``text`` for XML, without the characters XML cannot carry."""
+    return escape(xml_text(text))
+
+
 def _url(location, lastmod=None, changefreq=None):
-    parts = [f"<url><loc>{escape(location)}</loc>"]
+    parts = [f"<url><loc>{_xml(location)}</loc>"]
     if lastmod:
         parts.append(f"<lastmod>{lastmod}</lastmod>")
     if changefreq:
@@ -71,7 +77,7 @@ def _url(location, lastmod=None, changefreq=None):
 def write_index(handle, sitemap_urls, lastmod):
     handle.write(_HEADER + _INDEX)
     for location in sitemap_urls:
-        handle.write(f"<sitemap><loc>{escape(location)}</loc>")
+        handle.write(f"<sitemap><loc>{_xml(location)}</loc>")
         if lastmod:
             handle.write(f"<lastmod>{lastmod}</lastmod>")
         handle.write("</sitemap>\n")

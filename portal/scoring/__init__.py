@@ -37,8 +37,17 @@ def make_scoring_engine(url, statement_timeout=None, connect_timeout=10):
         @event.listens_for(engine, "connect")
         def _read_only(dbapi_connection, _record):
             dbapi_connection.execute("PRAGMA query_only = ON")
+            # SQLite keeps whatever bytes were written to a text column: one
+            # invalid UTF-8 sequence would fail every read of the table (and
+            # every night's sync). It arrives as lone surrogates instead,
+            # which the reader removes and records like any control character.
+            dbapi_connection.text_factory = _decode_text
 
     return engine
+
+
+def _decode_text(data):
+    return data.decode("utf-8", "surrogateescape")
 
 
 def get_scoring_engine(app=None):

@@ -38,6 +38,14 @@ from whoosh.searching import Searcher
 from portal.orgs.models import Organisation
 from portal.search import SEARCHER_KEY
 from portal.search.analysis import former, initialize_jieba, name_readings
+from portal.search.folder import (  # noqa: F401 (index_metadata and index_version: read here by callers)
+    CURRENT_LINK,
+    METADATA_FILE,
+    current_generation_path,
+    index_metadata,
+    index_version,
+)
+from portal.search.folder import read_metadata as _read_metadata
 from portal.search.schema import (
     EVALUATION_NONE,
     NAME_SEPARATOR_TOKEN,
@@ -48,9 +56,7 @@ from portal.sync.models import PublicationState
 
 log = logging.getLogger(__name__)
 
-CURRENT_LINK = "current"
 GENERATIONS_DIR = "generations"
-METADATA_FILE = "portal-index.json"
 LOCK_FILE = "write.lock"
 
 #: Seconds a Whoosh writer waits for the index's own lock before LockError.
@@ -187,23 +193,6 @@ def _generations_path(index_dir):
     return os.path.join(index_dir, GENERATIONS_DIR)
 
 
-def current_generation_path(index_dir):
-    """Return the folder of the generation readers currently use, or None."""
-    link = os.path.join(index_dir, CURRENT_LINK)
-    if not os.path.islink(link):
-        return None
-    path = os.path.realpath(link)
-    return path if os.path.isdir(path) else None
-
-
-def _read_metadata(generation_path):
-    try:
-        with open(os.path.join(generation_path, METADATA_FILE), encoding="utf-8") as f:
-            return json.load(f)
-    except FileNotFoundError:
-        return None
-
-
 def _write_metadata(generation_path, metadata):
     # Written beside the index and renamed into place, so a reader never sees
     # half a file, and a crash leaves the previous record.
@@ -227,18 +216,6 @@ def _fsync_directory(path):
 
 def _now():
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def index_metadata(index_dir):
-    """Return the current generation's record (version, schema version, times), or None."""
-    path = current_generation_path(index_dir)
-    return _read_metadata(path) if path else None
-
-
-def index_version(index_dir):
-    """Return the publication version the current index reflects, or None if there is no index."""
-    metadata = index_metadata(index_dir)
-    return metadata["version"] if metadata else None
 
 
 def _folder_size(path):
@@ -699,4 +676,5 @@ def search_names(text, limit=20, searcher=None):
     from portal.search import service
 
     searcher = searcher or get_searcher()
-    return [searcher.stored_fields(docnum) for docnum in service.best_matches(text, limit, searcher)]
+    # Checked against the portal DB: never an organisation that left the list, even if the index lags.
+    return [fields for _, fields in service.checked_best_matches(text, limit, searcher)]

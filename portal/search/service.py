@@ -31,7 +31,7 @@ from flask import has_app_context
 from flask_babel import force_locale, get_locale
 
 from portal.reference import DISTRICTS, ORG_TYPES, PUBLISHED_GRADES
-from portal.search import docsets
+from portal.search import docsets, publication_check
 from portal.search.analysis import former, normalise_name
 from portal.search.highlight import initials_spans, mark, opening, snippet, syllable_spans, term_spans
 from portal.search.query import USCC_PREFIX_MAXIMUM, han_runs, pinyin_corrections, plan_query
@@ -188,6 +188,9 @@ class SearchResults:
     suggestion_total: int = 0
     tiers: dict = field(default_factory=dict)  # matches per tier, without filters
     milliseconds: float = 0.0
+    # The index reflects an older publication than the database's: departed
+    # organisations are left out, but new ones may be missing and facet counts be off.
+    index_behind: bool = False
 
     @property
     def pages(self):
@@ -232,6 +235,13 @@ class _Matcher:
         self.state = docsets.index_state(self.reader)
         self.plan = plan
         self.free_text = free_text
+        # Documents of organisations that are no longer published (see publication_check).
+        self.hidden = 0
+
+    @property
+    def live(self):
+        """The documents that may be found: live in the index, and not hidden."""
+        return self.state.live & ~self.hidden if self.hidden else self.state.live
 
     def terms(self, fieldname, texts, within=None):
         if not texts:
@@ -273,7 +283,7 @@ class _Matcher:
             found["business_scope"] = self.terms("business_scope", plan.text_words)
             found["address"] = self.terms("address", plan.text_words)
         tiers = []
-        seen = 0
+        seen = self.hidden
         for tier in TIERS:
             bitmap = found.get(tier, 0) & ~seen
             if bitmap:
@@ -364,12 +374,23 @@ def _tier_of(docnum, tiers):
 # -- search -------------------------------------------------------------------------
 
 
-def search(text, filters=None, sort=DEFAULT_SORT, page=1, per_page=DEFAULT_PER_PAGE, locale=None, searcher=None):
+def search(
+    text,
+    filters=None,
+    sort=DEFAULT_SORT,
+    page=1,
+    per_page=DEFAULT_PER_PAGE,
+    locale=None,
+    searcher=None,
+    publication_version=None,
+):
     """Return a page of published organisations matching what a visitor typed, with facets.
 
     ``filters`` maps facet names (``FACETS``) to options; ``sort`` is one of
     ``SORTS``; ``locale`` (e.g. "zh", "en") is the language of the facet
-    labels. Raises ``InvalidSearch`` for an unknown filter, sort or page, and
+    labels. Hits are checked against the portal DB (``publication_check``);
+    pass ``publication_version`` if the caller has read it. Raises
+    ``InvalidSearch`` for an unknown filter, sort or page, and
     ``portal.search.index.SearchIndexMissing`` if there is no index.
     """
     started = time.perf_counter()
@@ -390,19 +411,34 @@ def search(text, filters=None, sort=DEFAULT_SORT, page=1, per_page=DEFAULT_PER_P
         return SearchResults(total=0, unfiltered_total=0, **results)
 
     matcher = _Matcher(searcher, plan)
-    tiers = matcher.tiers()
-    matched = docsets.any_of(bitmap for _, bitmap in tiers)
+    visibility = publication_check.visibility(searcher, matcher.state, publication_version)
     facet_bitmaps = {name: matcher.state.facet(matcher.reader, FACETS[name][0]) for name in FACETS}
-    chosen = {name: _chosen_bitmap(facet_bitmaps[name], name, values) for name, values in filters.items()}
-    filtered = docsets.all_of(chosen.values(), matched)
-    total = filtered.bit_count()
-    if filters:
-        tiers = [(tier, bitmap & filtered) for tier, bitmap in tiers]
-        tiers = [(tier, bitmap) for tier, bitmap in tiers if bitmap]
-
     offset = (page - 1) * per_page
-    page_docnums = matcher.page(tiers, filtered, sort, offset, per_page)
-    hits = tuple(_hit(searcher.stored_fields(docnum), tier, plan) for docnum, tier in page_docnums)
+    for attempt in range(1, publication_check.PAGE_ATTEMPTS + 1):
+        matcher.hidden = visibility.hidden
+        tiers = matcher.tiers()
+        matched = docsets.any_of(bitmap for _, bitmap in tiers)
+        chosen = {name: _chosen_bitmap(facet_bitmaps[name], name, values) for name, values in filters.items()}
+        filtered = docsets.all_of(chosen.values(), matched)
+        if filters:
+            tiers = [(tier, bitmap & filtered) for tier, bitmap in tiers]
+            tiers = [(tier, bitmap) for tier, bitmap in tiers if bitmap]
+        page_docnums = matcher.page(tiers, filtered, sort, offset, per_page)
+        page_fields = [searcher.stored_fields(docnum) for docnum, _ in page_docnums]
+        published = publication_check.published_rows([fields.get("uscc") for fields in page_fields])
+        departed = [
+            docnum for (docnum, _), fields in zip(page_docnums, page_fields) if fields.get("uscc") not in published
+        ]
+        if not departed or attempt == publication_check.PAGE_ATTEMPTS:
+            break
+        # Left the list after the index was written: hidden from now on, and the page made again.
+        visibility.hide(departed)
+    total = filtered.bit_count()
+    hits = tuple(
+        _hit(publication_check.with_database_values(fields, published[fields["uscc"]]), tier, plan)
+        for (_, tier), fields in zip(page_docnums, page_fields)
+        if fields.get("uscc") in published
+    )
 
     suggestion, suggestion_total = (None, 0)
     if not matched:
@@ -417,6 +453,7 @@ def search(text, filters=None, sort=DEFAULT_SORT, page=1, per_page=DEFAULT_PER_P
         suggestion_total=suggestion_total,
         tiers={tier: bitmap.bit_count() for tier, bitmap in tiers},
         milliseconds=(time.perf_counter() - started) * 1000,
+        index_behind=visibility.behind,
         **results,
     )
 
@@ -582,9 +619,9 @@ def _did_you_mean(matcher):
     for length in range(len(code) - 1, 3, -1):
         prefix = code[:length]
         if length <= USCC_PREFIX_MAXIMUM:
-            found = (matcher.state.term(matcher.reader, "uscc_prefix", prefix.lower()) & matcher.state.live).bit_count()
+            found = (matcher.state.term(matcher.reader, "uscc_prefix", prefix.lower()) & matcher.live).bit_count()
         else:
-            found = matcher.state.prefixed_terms(matcher.reader, "uscc", prefix).bit_count()
+            found = (matcher.state.prefixed_terms(matcher.reader, "uscc", prefix) & matcher.live).bit_count()
         if found:
             return prefix, found
     return None, 0
@@ -593,7 +630,7 @@ def _did_you_mean(matcher):
 def _count_for(matcher, text):
     other = _Matcher.__new__(_Matcher)
     other.searcher, other.reader, other.state = matcher.searcher, matcher.reader, matcher.state
-    other.free_text = matcher.free_text
+    other.free_text, other.hidden = matcher.free_text, matcher.hidden
     other.plan = plan_query(text, _word_terms(matcher.searcher.schema))
     if other.plan.too_short or other.plan.empty:
         return 0
@@ -602,11 +639,11 @@ def _count_for(matcher, text):
 
 def _longest_matching_part(matcher, text):
     """Return (part, matches) for the longest run of characters in ``text`` whose bigrams all occur in one name."""
-    state, reader = matcher.state, matcher.reader
+    state, reader, live = matcher.state, matcher.reader, matcher.live
     best = None
     for run in han_runs(text):
         bigrams = [run[i : i + 2] for i in range(len(run) - 1)]
-        bitmaps = [state.term(reader, "name_bigrams", bigram) & state.live for bigram in bigrams]
+        bitmaps = [state.term(reader, "name_bigrams", bigram) & live for bigram in bigrams]
         # windows[i]: documents with bigrams i .. i+width-1, for the current width.
         windows = list(bitmaps)
         width = 1
@@ -626,21 +663,44 @@ def _longest_matching_part(matcher, text):
 # -- autocomplete ------------------------------------------------------------------
 
 
-def best_matches(text, limit, searcher=None):
-    """Return the document numbers of the ``limit`` best matches of ``text`` (no filters, no facets)."""
+def checked_best_matches(text, limit, searcher=None, publication_version=None):
+    """Return [(document number, fields)] of the ``limit`` best matches of ``text`` (no filters, no facets).
+
+    Only published organisations, checked against the portal DB, with the
+    DB's name, grade and score in ``fields`` (see ``publication_check``).
+    """
     searcher = _searcher(searcher)
     plan = plan_query(text, _word_terms(searcher.schema))
     if plan.empty or plan.too_short or limit <= 0:
         return []
     matcher = _Matcher(searcher, plan, free_text=False)
-    return [docnum for docnum, _ in matcher.page(matcher.tiers(), 0, "relevance", 0, limit)]
+    visibility = publication_check.visibility(searcher, matcher.state, publication_version)
+    for attempt in range(1, publication_check.PAGE_ATTEMPTS + 1):
+        matcher.hidden = visibility.hidden
+        docnums = [docnum for docnum, _ in matcher.page(matcher.tiers(), 0, "relevance", 0, limit)]
+        page_fields = [searcher.stored_fields(docnum) for docnum in docnums]
+        published = publication_check.published_rows([fields.get("uscc") for fields in page_fields])
+        departed = [docnum for docnum, fields in zip(docnums, page_fields) if fields.get("uscc") not in published]
+        if not departed or attempt == publication_check.PAGE_ATTEMPTS:
+            break
+        visibility.hide(departed)
+    return [
+        (docnum, publication_check.with_database_values(fields, published[fields["uscc"]]))
+        for docnum, fields in zip(docnums, page_fields)
+        if fields.get("uscc") in published
+    ]
 
 
-def suggest(text, limit=SUGGESTIONS_MAXIMUM, searcher=None):
+def best_matches(text, limit, searcher=None, publication_version=None):
+    """Return the document numbers of the ``limit`` best published matches of ``text``."""
+    return [docnum for docnum, _ in checked_best_matches(text, limit, searcher, publication_version)]
+
+
+def suggest(text, limit=SUGGESTIONS_MAXIMUM, searcher=None, publication_version=None):
     """Return up to ``limit`` Suggestions (best first) for what a visitor is typing."""
-    searcher = _searcher(searcher)
-    suggestions = []
-    for docnum in best_matches(text, max(0, min(limit, SUGGESTIONS_MAXIMUM)), searcher):
-        fields = searcher.stored_fields(docnum)
-        suggestions.append(Suggestion(fields["uscc"], fields["name"], fields.get("grade", "")))
-    return suggestions
+    return [
+        Suggestion(fields["uscc"], fields["name"], fields.get("grade") or "")
+        for _, fields in checked_best_matches(
+            text, max(0, min(limit, SUGGESTIONS_MAXIMUM)), searcher, publication_version
+        )
+    ]

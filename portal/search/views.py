@@ -15,7 +15,7 @@ from portal.extensions import limiter
 from portal.i18n import current_language
 from portal.pagecache import cached_page
 from portal.reference import DISTRICTS, ORG_TYPES
-from portal.web import abort_with_message
+from portal.web import abort_with_message, current_publication
 
 bp = Blueprint("search", __name__)
 
@@ -80,6 +80,12 @@ def _unavailable():
     return response
 
 
+def _publication_version():
+    """The version this request reads (once per request); the search checks its hits against it."""
+    publication = current_publication()
+    return publication.version if publication is not None else None
+
+
 def _index_caught_up(publication):
     from portal.search.index import index_version
 
@@ -99,7 +105,9 @@ def results():
     page = _requested_page()
     per_page = current_app.config.get("SEARCH_PAGE_SIZE", service.DEFAULT_PER_PAGE)
     try:
-        found = service.search(text, filters, sort, page, per_page, locale=current_language())
+        found = service.search(
+            text, filters, sort, page, per_page, locale=current_language(), publication_version=_publication_version()
+        )
     except service.InvalidSearch as error:
         abort_with_message(400, _invalid_search_message(error, service))
     except SearchIndexMissing:
@@ -138,7 +146,7 @@ def suggest():
 
     text = _requested_text()
     try:
-        suggestions = service.suggest(text)
+        suggestions = service.suggest(text, publication_version=_publication_version())
     except SearchIndexMissing:
         response = jsonify(query=clean_query(text)[0], results=[], error="search_unavailable")
         response.status_code = 503

@@ -1,6 +1,5 @@
 """The statistics page (/stats) and its tables as CSV files (/stats/<name>.csv)."""
 
-import csv
 import hashlib
 import io
 
@@ -8,6 +7,7 @@ from flask import Blueprint, make_response, render_template, request
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 
+from portal import spreadsheets
 from portal.pagecache import cached_page
 from portal.stats import charts, service
 from portal.web import abort_with_message
@@ -84,7 +84,8 @@ def csv_download(name):
     header, rows = _csv_rows(name, statistics)
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    # Codes and labels come from the published data: formula-like text is neutralised.
+    writer = spreadsheets.csv_writer(buffer, lineterminator="\r\n")
     # Every row says which publication it counts, so a copy of the file still tells its date.
     writer.writerow([*header, _("Data as of (UTC)"), _("Publication version")])
     for row in rows:

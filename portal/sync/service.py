@@ -28,7 +28,7 @@ from portal.orgs.models import CreditEvent, ListEntry, Organisation, ScoreSnapsh
 from portal.reference import PUBLISHED_GRADES
 from portal.rules.models import Dimension, GradeBand, RuleItem, RuleSet
 from portal.scoring import ScoringUnavailable, get_scoring_engine
-from portal.scoring.reader import ScoringReader
+from portal.scoring.reader import CLEANED_COLUMNS, ScoringReader
 from portal.pinyin import syllables
 from portal.scoring.schema import EVENT_STATUSES, GRADES, LIST_TYPES, ORG_TYPES, REGISTRATION_STATUSES
 from portal.sync.models import (
@@ -305,10 +305,16 @@ class _Run:
             if current is None or value > current:
                 self.new_watermarks[table] = value
 
-    def reject(self, table, key, reason):
+    def reject(self, table, key, reason, **details):
         self.rejected += 1
         if len(self.rejections) < MAX_REJECTIONS_LISTED:
-            self.rejections.append({"table": table, "key": key, "reason": reason})
+            self.rejections.append({"table": table, "key": key, "reason": reason, **details})
+
+    def record_cleaned(self, table, key, row):
+        """Record a row the reader removed characters from; it is applied all the same."""
+        columns = row.get(CLEANED_COLUMNS)
+        if columns:
+            self.reject(table, key, "invalid_characters", columns=columns)
 
     # -- rule sets -------------------------------------------------------
 
@@ -316,6 +322,12 @@ class _Run:
         """Copy changed rule sets; return grade bands by version."""
         bands = {}
         for source in self.reader.rule_sets():
+            cleaned = [
+                column
+                for row in (source, *source["grade_bands"], *source["dimensions"], *source["items"])
+                for column in row.get(CLEANED_COLUMNS, ())
+            ]
+            self.record_cleaned("rule_sets", source["version"], {CLEANED_COLUMNS: sorted(set(cleaned))})
             bands[source["version"]] = {
                 band["grade"]: (band["min_score"], band["max_score"]) for band in source["grade_bands"]
             }
@@ -335,9 +347,9 @@ class _Run:
                     base_score=source["base_score"],
                     description=source["description"],
                     source_updated_at=source["updated_at"],
-                    grade_bands=[GradeBand(**_without(b, "rule_set_version")) for b in source["grade_bands"]],
-                    dimensions=[Dimension(**_without(d, "rule_set_version")) for d in source["dimensions"]],
-                    items=[RuleItem(**_without(i, "rule_set_version")) for i in source["items"]],
+                    grade_bands=[GradeBand(**_rule_set_child(b)) for b in source["grade_bands"]],
+                    dimensions=[Dimension(**_rule_set_child(d)) for d in source["dimensions"]],
+                    items=[RuleItem(**_rule_set_child(i)) for i in source["items"]],
                 )
             )
         self.session.flush()
@@ -363,6 +375,7 @@ class _Run:
                 if reason is not None:
                     self.reject("organisations", row.get("uscc"), reason)
                     continue
+                self.record_cleaned("organisations", row["uscc"], row)
                 valid.append(row)
             self._apply_organisation_chunk(valid, grade_bands)
             if self.full and chunk:
@@ -490,6 +503,7 @@ class _Run:
                 if reason is not None:
                     self.reject(table, row.get(key), reason)
                     continue
+                self.record_cleaned(table, row[key], row)
                 valid.append(row)
             self._apply_child_chunk(valid, model, key, columns)
             if self.full and chunk:
@@ -621,6 +635,10 @@ def binary_order(column, session):
 
 def _without(row, *keys):
     return {key: value for key, value in row.items() if key not in keys}
+
+
+def _rule_set_child(row):
+    return _without(row, "rule_set_version", CLEANED_COLUMNS)
 
 
 def _snapshot_values(org):
