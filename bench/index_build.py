@@ -74,9 +74,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
-from portal.orgs.models import Organisation  # noqa: E402
+from portal.publication.models import Organisation, PublicationState  # noqa: E402
 from portal.reference import DISTRICT_NAMES_ZH, ORG_TYPE_USCC_PREFIX  # noqa: E402
-from portal.sync.models import PublicationState  # noqa: E402
 
 PLACES = (
     "望京 中关村 大栅栏 什刹海 五道口 亚运村 双井 劲松 方庄 回龙观 天通苑 亦庄 燕园 牛街 三里屯 "

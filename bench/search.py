@@ -117,7 +117,7 @@ def homophones(rows):
 
 def draw_queries(rows, count, seed, homophone_map):
     """Return {class: [queries]} drawn from published rows."""
-    from portal.search.analysis import name_readings
+    from portal.chinese import name_readings
 
     rng = random.Random(seed)
     queries = {name: [] for name in CLASSES}
@@ -158,7 +158,7 @@ def draw_queries(rows, count, seed, homophone_map):
 
 def build_fts(portal_db):
     """Create the FTS5 trigram table beside the organisations; return seconds."""
-    from portal.search.analysis import name_readings
+    from portal.chinese import name_readings
 
     started = time.perf_counter()
     connection = sqlite3.connect(portal_db)
@@ -196,7 +196,8 @@ def _quoted(text):
 
 def fts_condition(query_class, text):
     """Return (SQL condition on f = search_fts and o = organisations, parameters, uses MATCH)."""
-    from portal.search.analysis import name_readings, normalise_uscc
+    from portal.chinese import name_readings
+    from portal.search.analysis import normalise_uscc
     from portal.search.query import clean_query
 
     text = clean_query(text)[0]

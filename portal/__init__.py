@@ -46,7 +46,6 @@ def create_app(test_config=None):
         reports,
         rules,
         scheduler,
-        scoring,
         search,
         staff,
         stats,
@@ -56,7 +55,6 @@ def create_app(test_config=None):
 
     web.init_app(app)
     i18n.init_app(app)
-    scoring.init_app(app)
     search.init_app(app)
     sync.init_app(app)
     orgs.init_app(app)

@@ -82,9 +82,6 @@ LIST_TYPES = {
     "serious_violation": _l("List of seriously illegal and dishonest organisations"),
 }
 
-GRADES = ("A", "B", "C", "D")
-PUBLISHED_GRADES = ("A", "B")
-
 
 def evaluation_label(level):
     """Return the label of a 评估等级 (1..5 -> '1A'..'5A'), or None."""

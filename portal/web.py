@@ -7,7 +7,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from werkzeug.exceptions import default_exceptions
 
 from portal.extensions import db, limiter
-from portal.orgs.service import read_publication
+from portal.publication.state import read_publication
 from portal.search import folder as search_folder
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.orgs.models import Organisation
+from portal.publication.models import Organisation
 from portal.sync import service as sync_service
 from tests.scoring_builder import make_uscc
 from tests.upload_bombs import StreamedBody

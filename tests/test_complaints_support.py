@@ -15,7 +15,7 @@ from PIL import Image
 from portal import create_app
 from portal.complaints import service
 from portal.extensions import db
-from portal.orgs.models import Organisation
+from portal.publication.models import Organisation
 from portal.scoring import dispose_engines
 from tests.scoring_builder import make_uscc
 

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from portal.characters import clean_text, xml_text
 from portal.extensions import db
 from portal.opendata import feeds, sitemap
-from portal.orgs.models import CreditEvent, ListEntry, Organisation
+from portal.publication.models import CreditEvent, ListEntry, Organisation
 from portal.scoring import schema
 from portal.scoring.schema import scoring_metadata
 from portal.sync.models import SyncRun
@@ -197,7 +197,7 @@ def test_feeds_stay_well_formed_for_text_stored_before_the_cleaning(app, scoring
     dirty = "北京市\x01旧\x1b数据\x0b协会\ufffe"
     with app.app_context():
         db.session.execute(sa.update(Organisation).values(name=dirty))
-        from portal.sync.models import ListChange
+        from portal.publication.models import ListChange
 
         db.session.execute(sa.update(ListChange).values(name=dirty))
         db.session.commit()

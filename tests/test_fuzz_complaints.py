@@ -303,7 +303,7 @@ def test_a_nul_character_in_the_organisation_name_is_refused_or_ignored(request,
 @FUZZ
 @given(text=st.one_of(st.none(), st.text(max_size=40), st.text(alphabet=USCC_ALPHABET, max_size=30)))
 def test_uscc_parsing_never_raises(text):
-    from portal.orgs.service import check_uscc
+    from portal.uscc import check_uscc
 
     check = check_uscc(text)
     assert check.problem in (None, "length", "characters", "check_character")
@@ -322,7 +322,7 @@ def _full_width(text):
        prefix=st.sampled_from(["51", "52", "53", "N1", "11"]),
        dress=st.sampled_from(["lower", "spaces", "hyphens", "full-width", "ideographic-space", "as-is"]))
 def test_a_valid_uscc_survives_how_people_type_it(number, prefix, dress):
-    from portal.orgs.service import check_uscc
+    from portal.uscc import check_uscc
 
     if not prefix.isdigit():
         prefix = "51"

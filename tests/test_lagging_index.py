@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from portal.extensions import db
-from portal.orgs.models import Organisation
+from portal.publication.models import Organisation
 from portal.scheduler import IndexCatchUp, build_scheduler, sync_job
 from portal.search import folder as search_folder
 from portal.search import service as search_service
@@ -150,7 +150,7 @@ def test_counts_pages_and_values_leave_the_departed_out(lagging, client):
 
 
 def search_service_names(text):
-    from portal.search.index import search_names
+    from portal.search.service import search_names
 
     return search_names(text)
 

@@ -20,8 +20,8 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.opendata import batch, downloads
-from portal.orgs.models import Organisation
-from portal.sync import service as sync_service
+from portal.publication.models import Organisation
+from portal.publication.state import publication_state
 from tests.scoring_builder import make_uscc
 from tests.synced_portal import ScoringOrganisation, sync_at, sync_three_nights
 
@@ -92,7 +92,7 @@ def test_export_after_sync_writes_csv_jsonl_and_manifest(portal):
     expected = published_codes(portal)
     assert len(expected) == 5  # 1, 2, 3, 4 and 6; 5 was cancelled
     with portal.app_context():
-        state = sync_service.publication_state()
+        state = publication_state()
         assert manifest["publication_version"] == state.version
         assert manifest["data_as_of"] == state.data_as_of.isoformat(timespec="seconds") + "Z"
         assert manifest["sync_run_id"] == state.last_run_id

@@ -10,8 +10,8 @@ from sqlalchemy.exc import OperationalError
 
 from portal import web
 from portal.extensions import db
-from portal.orgs.models import Organisation
-from portal.sync.models import PublicationState, SyncRun
+from portal.publication.models import Organisation, PublicationState
+from portal.sync.models import SyncRun
 
 DATA_AS_OF = datetime(2024, 5, 1, 18, 30)  # naive UTC: 2024-05-02 02:30 in Beijing
 

@@ -12,9 +12,8 @@ from sqlalchemy import select
 
 from portal.demo.generator import advance_night, generate_scoring_db
 from portal.extensions import db
-from portal.orgs.models import Organisation
+from portal.publication.models import ListChange, Organisation
 from portal.sync import service as sync_service
-from portal.sync.models import ListChange
 from tests.scoring_builder import make_uscc
 from tests.synced_portal import ScoringOrganisation, sync_three_nights, uscc_lookup
 

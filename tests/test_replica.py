@@ -8,8 +8,9 @@ from flask import jsonify
 
 from portal import create_app
 from portal.extensions import REPLICA_ENGINE, db
-from portal.orgs.service import read_publication
-from portal.sync.models import PublicationState, SyncRun
+from portal.publication.models import PublicationState
+from portal.publication.state import read_publication
+from portal.sync.models import SyncRun
 from tests.conftest import PostgresSchema, require_postgresql
 
 

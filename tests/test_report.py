@@ -13,6 +13,7 @@ from portal import charts
 from portal.extensions import db
 from portal.orgs import display, service
 from portal.scoring import schema
+from portal.uscc import check_uscc
 from tests.scoring_builder import BANDS, ScoringBuilder, make_uscc
 from tests.synced_portal import sync_at
 
@@ -465,14 +466,14 @@ def test_single_score_is_centred():
     ],
 )
 def test_check_uscc(text, code, problem):
-    check = service.check_uscc(text)
+    check = check_uscc(text)
     assert check.problem == problem
     if code is not None:
         assert check.code == code
 
 
 def test_characters_problem_lists_the_positions():
-    assert service.check_uscc("5111000050000000IO").bad_positions == (17, 18)
+    assert check_uscc("5111000050000000IO").bad_positions == (17, 18)
     assert re.fullmatch(r"[0-9A-Z]{18}", make_uscc(1))
 
 

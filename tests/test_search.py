@@ -290,7 +290,7 @@ def test_sorts(indexed_app, sort, expected):
 
 
 def test_sort_by_name_is_pinyin_order(indexed_app):
-    from portal.search.analysis import name_sort_key
+    from portal.chinese import name_sort_key
 
     results = found(indexed_app, "北京市", sort="name")
     names = [hit.name for hit in results.hits]

@@ -16,10 +16,11 @@ import pytest
 import sqlalchemy as sa
 
 from portal.extensions import db
-from portal.orgs.models import Organisation
+from portal.publication.models import CHANGE_EXIT, ListChange, Organisation, PublicationState
 from portal.search import index as search_index
+from portal.search import service as search_service
 from portal.sync import service
-from portal.sync.models import ListChange, PublicationState, SyncRun
+from portal.sync.models import ERROR_INTERRUPTED, ERROR_SCORING_UNAVAILABLE, SyncRun
 from tests.conftest import require_postgresql
 from tests.netfaults import LoopbackProxy
 
@@ -80,7 +81,7 @@ def test_a_slow_scoring_database_hits_the_statement_timeout_and_keeps_the_previo
     assert elapsed < 20
     assert published(app) == before
     with app.app_context():
-        assert db.session.get(SyncRun, result.run_id).error_code == service.ERROR_SCORING_UNAVAILABLE
+        assert db.session.get(SyncRun, result.run_id).error_code == ERROR_SCORING_UNAVAILABLE
     dispose_engines()
 
 
@@ -181,13 +182,13 @@ def test_sync_killed_with_sigkill_leaves_a_consistent_database(app, scoring, dat
         db.session.remove()
         if point != "after-commit":
             dead = db.session.get(SyncRun, killed.id)
-            assert dead.status == "failed" and dead.error_code == service.ERROR_INTERRUPTED
+            assert dead.status == "failed" and dead.error_code == ERROR_INTERRUPTED
         exits = db.session.scalar(
-            sa.select(sa.func.count()).select_from(ListChange).where(ListChange.change_type == service.CHANGE_EXIT)
+            sa.select(sa.func.count()).select_from(ListChange).where(ListChange.change_type == CHANGE_EXIT)
         )
         assert exits == len(before - after)
         version = db.session.get(PublicationState, 1).version
     assert search_index.index_version(index_dir) == version
     with app.app_context():
-        hits = {hit["uscc"] for hit in search_index.search_names("测试")}
+        hits = {hit["uscc"] for hit in search_service.search_names("测试")}
     assert hits <= after

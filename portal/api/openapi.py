@@ -8,10 +8,12 @@ described here fails the tests (objects are closed: additionalProperties false).
 import copy
 
 from portal.opendata.batch import RESULTS as BATCH_RESULTS
-from portal.orgs.service import CHANGE_TYPES, LIST_FILTERS
-from portal.reference import DISTRICTS, ORG_TYPES, PUBLISHED_GRADES
+from portal.grades import PUBLISHED_GRADES
+from portal.orgs.service import LIST_FILTERS
+from portal.publication.models import CHANGE_TYPES
+from portal.reference import DISTRICTS, ORG_TYPES
+from portal.uscc import PATTERN as USCC_PATTERN
 
-USCC_PATTERN = "^[0-9]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 
 
 def _nullable(schema):

@@ -12,16 +12,16 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import and_, false, func, or_, select, true
+from sqlalchemy import and_, false, func, or_, select
 
+from portal.clock import day_end_utc, day_start_utc, local_date
 from portal.extensions import db
 from portal.orgs import service as orgs_service
-from portal.orgs.models import Organisation
+from portal.publication.models import CHANGE_EXIT, ListChange, Organisation
+from portal.publication.state import PUBLISHED
 from portal.reference import DISTRICTS, EVENT_STATUSES, LIST_TYPES, ORG_TYPES, REGISTRATION_STATUSES
 from portal.rules import service as rules_service
-from portal.sync.models import CHANGE_EXIT, ListChange
 
-_PUBLISHED = Organisation.is_published == true()
 
 #: Sorts of the organisation list: name -> ((column, descending), ...), each
 #: ending with the name and the code, so that every row has its own place.
@@ -246,7 +246,7 @@ def published_organisations(filters, sort, limit, after=None):
     last row (from a cursor), or None for the first page.
     """
     columns = ORGANISATION_SORTS[sort]
-    conditions = [_PUBLISHED] + [_filter_condition(name, value) for name, value in filters.items() if value is not None]
+    conditions = [PUBLISHED] + [_filter_condition(name, value) for name, value in filters.items() if value is not None]
     total = db.session.scalar(select(func.count()).select_from(Organisation).where(*conditions))
     statement = select(*_SUMMARY_COLUMNS).where(*conditions)
     if after is not None:
@@ -377,9 +377,9 @@ def list_changes(since, until, change_type, limit, timezone_name, after=None):
     (``until`` may be None); ``change_type`` is one of CHANGE_TYPES or None.
     An exit carries no grade, and no link unless the organisation is published again.
     """
-    conditions = [ListChange.changed_at >= orgs_service.day_start_utc(since, timezone_name)]
+    conditions = [ListChange.changed_at >= day_start_utc(since, timezone_name)]
     if until is not None:
-        conditions.append(ListChange.changed_at < orgs_service.day_end_utc(until, timezone_name))
+        conditions.append(ListChange.changed_at < day_end_utc(until, timezone_name))
     if change_type is not None:
         conditions.append(ListChange.change_type == change_type)
     total = db.session.scalar(select(func.count()).select_from(ListChange).where(*conditions))
@@ -408,7 +408,7 @@ def list_changes(since, until, change_type, limit, timezone_name, after=None):
     lines = [
         {
             "changed_at": iso_time(row.changed_at),
-            "date": iso_date(orgs_service.local_date(row.changed_at, timezone_name)),
+            "date": iso_date(local_date(row.changed_at, timezone_name)),
             "publication_version": row.publication_version,
             "uscc": row.uscc,
             "name": row.name,

@@ -26,11 +26,14 @@ from portal.api.http import (
     published_json,
 )
 from portal.api.openapi import openapi_document
+from portal.clock import local_today
 from portal.extensions import limiter
 from portal.opendata import batch
 from portal.orgs import service as orgs_service
 from portal.origin import public_path_url, public_url
 from portal.pagecache import cached_page
+from portal.publication.models import CHANGE_TYPES
+from portal.uscc import check_uscc
 from portal.web import current_publication, limit_request_body
 
 API_PREFIX = "/api/v1"
@@ -273,7 +276,7 @@ def organisations():
         page = service.published_organisations(filters, query["sort"], limit, key)
     except service.InvalidCursor:
         raise _invalid_cursor() from None
-    today = orgs_service.local_today(_timezone())
+    today = local_today(_timezone())
     cursor, next_url = _next_link("organisations", query, page.next_key, limit)
     return {
         "total": page.total,
@@ -320,12 +323,12 @@ def _invalid_uscc(check):
 def organisation(uscc):
     """Return a published organisation's report data; the same 404 for every code the public may not see."""
     _check_arguments(())
-    check = orgs_service.check_uscc(uscc)
+    check = check_uscc(uscc)
     if check.problem is not None:
         raise _invalid_uscc(check)
     timezone_name = _timezone()
     report = service.organisation_report(
-        check.code, orgs_service.local_today(timezone_name), timezone_name, api_language()
+        check.code, local_today(timezone_name), timezone_name, api_language()
     )
     if report is None:
         # One answer for unpublished, cancelled and unknown codes alike.
@@ -444,7 +447,7 @@ def changes():
     _check_arguments(("since", "until", "type", "limit", "cursor"))
     change_type = _choice(
         "type",
-        orgs_service.CHANGE_TYPES,
+        CHANGE_TYPES,
         lambda value: _("“%(value)s” is not a kind of change. Choose entry, exit or grade_change.", value=value),
     )
     limit = _integer("limit", current_app.config["API_PAGE_SIZE"], current_app.config["API_PAGE_SIZE_MAXIMUM"])

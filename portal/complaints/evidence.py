@@ -18,12 +18,13 @@ import secrets
 import unicodedata
 import warnings
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 
 from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from portal.clock import utcnow
 from portal.extensions import db
 
 log = logging.getLogger(__name__)
@@ -64,10 +65,6 @@ class PreparedFile:
     @property
     def extension(self):
         return EXTENSIONS[self.content_type]
-
-
-def _utcnow():
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def sanitise_filename(name):
@@ -360,7 +357,7 @@ def cleanup_orphans(now=None, max_age_seconds=None):
 
     if max_age_seconds is None:
         max_age_seconds = current_app.config["COMPLAINT_ORPHAN_MAX_AGE_SECONDS"]
-    now = now or _utcnow()
+    now = now or utcnow()
     cutoff = now.replace(tzinfo=UTC).timestamp() - max_age_seconds
     root = evidence_dir()
     counts = {"finished": 0, "deleted": 0}

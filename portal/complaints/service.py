@@ -12,7 +12,6 @@ import secrets
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -21,6 +20,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from portal import clock
+from portal.clock import utcnow
 from portal.complaints import crypto, evidence
 from portal.complaints.deadlines import due_after_working_days
 from portal.complaints.models import (
@@ -32,8 +33,8 @@ from portal.complaints.models import (
     Evidence,
 )
 from portal.extensions import db
-from portal.orgs.models import Organisation
-from portal.orgs.service import check_uscc
+from portal.publication.models import Organisation
+from portal.uscc import check_uscc
 
 log = logging.getLogger(__name__)
 
@@ -80,17 +81,13 @@ class FormTokenError(ValueError):
         self.message = message
 
 
-def utcnow():
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def _timezone_name():
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
 
 
 def local_date(utc_naive):
     """Return the Beijing date of a naive UTC time."""
-    return utc_naive.replace(tzinfo=UTC).astimezone(ZoneInfo(_timezone_name())).date()
+    return clock.local_date(utc_naive, _timezone_name())
 
 
 def _add_error(errors, name, message):

@@ -6,7 +6,7 @@ import os
 def init_app(app):
     from portal.opendata import downloads, views
     from portal.opendata.cli import opendata_cli
-    from portal.sync.service import after_publication
+    from portal.publication.state import after_publication
 
     # Where the CSV/JSONL exports and cached sitemaps are written; nginx may serve DOWNLOADS_DIR/current/.
     app.config.setdefault(

@@ -16,15 +16,16 @@ import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import select, true
+from sqlalchemy import select
 
 from portal import spreadsheets
+from portal.chinese import name_pinyin
 from portal.extensions import db
 from portal.opendata import uploads
 from portal.opendata.uploads import BatchFileError
-from portal.orgs.models import Organisation
-from portal.orgs.service import check_uscc
-from portal.sync.service import name_pinyin
+from portal.publication.models import Organisation
+from portal.publication.state import PUBLISHED
+from portal.uscc import check_uscc, valid_uscc
 
 MAX_ROWS = 5000
 #: Values per query: one query per chunk, never one per row.
@@ -67,25 +68,6 @@ def _is_code_like(text):
     return bool(_CODE_LIKE.fullmatch(folded)) and sum(character.isdigit() for character in folded) >= 6
 
 
-_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_USCC_SHAPE = re.compile(r"[0-9]{8}[0-9A-HJ-NPQRTUWXY]{10}")
-_SEPARATORS = re.compile(r"[\s\-]+")
-
-
-def _valid_code(text):
-    """Return the normalised code if ``text`` is a valid USCC, else None (GB 32100-2015 check character).
-
-    The fast path for 5,000 values: python-stdnum's validate() (which
-    ``check_uscc`` uses to say what is wrong) costs 0.5 ms a code.
-    """
-    code = _SEPARATORS.sub("", unicodedata.normalize("NFKC", text)).upper()
-    if not _USCC_SHAPE.fullmatch(code):
-        return None
-    total = sum(_USCC_ALPHABET.index(character) * weight for character, weight in zip(code, _USCC_WEIGHTS))
-    return code if _USCC_ALPHABET[(31 - total % 31) % 31] == code[17] else None
-
-
 def _name_keys(text):
     """Return the ``name_pinyin`` values a stored name equal to ``text`` (normalised) may have."""
     half = _SPACES.sub("", unicodedata.normalize("NFKC", text))
@@ -118,7 +100,7 @@ def check_values(values):
         if not text:
             results.append({"input": value, "kind": "empty", "result": RESULT_EMPTY})
         elif _is_code_like(text):
-            code = _valid_code(text)
+            code = valid_uscc(text)
             if code is not None:
                 item = {"input": value, "kind": "uscc", "uscc": code}
                 codes.setdefault(code, []).append(item)
@@ -179,7 +161,7 @@ def _check_names(names):
     for chunk in _chunks(keys, CHUNK_SIZE):
         rows = db.session.execute(
             _columns()
-            .where(Organisation.is_published == true(), Organisation.name_pinyin.in_(chunk))
+            .where(PUBLISHED, Organisation.name_pinyin.in_(chunk))
             .order_by(Organisation.uscc)
         )
         for row in rows:

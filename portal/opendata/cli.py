@@ -4,7 +4,7 @@ import click
 from flask.cli import AppGroup
 
 from portal.opendata import downloads
-from portal.sync import service as sync_service
+from portal.publication.state import publication_state
 
 opendata_cli = AppGroup("opendata", help="Bulk downloads of the public list.")
 
@@ -12,7 +12,7 @@ opendata_cli = AppGroup("opendata", help="Bulk downloads of the public list.")
 @opendata_cli.command("export")
 def export_command():
     """Write the public list as CSV and JSON Lines, as after each sync."""
-    state = sync_service.publication_state()
+    state = publication_state()
     total = state.published_count if state is not None else 0
     with click.progressbar(length=total, label="Exporting published organisations", show_pos=True) as bar:
         result = downloads.export_downloads(progress=bar.update)
@@ -29,7 +29,7 @@ def status_command():
     except downloads.ExportUnavailable:
         click.echo("No downloads have been generated yet.")
         raise SystemExit(1)
-    state = sync_service.publication_state()
+    state = publication_state()
     version = state.version if state is not None else 0
     lag = "" if manifest["publication_version"] == version else f" (publication is at version {version}: run export)"
     click.echo(

@@ -27,16 +27,16 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import String, select, true, type_coerce
+from sqlalchemy import String, select, type_coerce
 
-from portal import spreadsheets
+from portal import clock, spreadsheets
 from portal.extensions import db
-from portal.orgs.models import Organisation
+from portal.publication.models import Organisation, PublicationState
+from portal.publication.state import PUBLISHED
 from portal.reference import DISTRICT_NAMES_ZH, ORG_TYPE_NAMES_ZH
-from portal.sync.models import PublicationState
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ def publication_snapshot(chunk_size):
                 )
             ).first()
             result = connection.execution_options(stream_results=True, yield_per=chunk_size).execute(
-                select(*_SELECTED).where(Organisation.is_published == true()).order_by(Organisation.uscc)
+                select(*_SELECTED).where(PUBLISHED).order_by(Organisation.uscc)
             )
             try:
                 yield (tuple(state) if state else None), result
@@ -323,7 +323,7 @@ def export_downloads(progress=None, formats=("csv", "jsonl"), chunk_size=None, f
     started = time.monotonic()
     with _export_lock(folder):
         generation = os.path.join(
-            folder, f"{GENERATION_PREFIX}{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+            folder, f"{GENERATION_PREFIX}{clock.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         )
         os.makedirs(generation + ".tmp")
         try:
@@ -360,7 +360,7 @@ def export_downloads(progress=None, formats=("csv", "jsonl"), chunk_size=None, f
                 "publication_version": version,
                 "data_as_of": iso_utc(data_as_of) or None,
                 "sync_run_id": run_id,
-                "generated_at": iso_utc(datetime.now(UTC).replace(tzinfo=None)),
+                "generated_at": iso_utc(clock.utcnow()),
                 "columns": list(COLUMNS),
                 "files": files,
             }
@@ -462,7 +462,7 @@ def catch_up():
 
     Return the ExportResult, or None if the downloads are current.
     """
-    from portal.sync.service import publication_state
+    from portal.publication.state import publication_state
 
     state = publication_state()
     version = state.version if state is not None else 0

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from xml.etree import ElementTree
 
-from sqlalchemy import select, true
+from sqlalchemy import select
 
 from portal.characters import xml_text
 from portal.extensions import db
 from portal.orgs import service as orgs_service
-from portal.orgs.models import Organisation, ScoreSnapshot
-from portal.sync.models import CHANGE_ENTRY, CHANGE_EXIT, CHANGE_GRADE, ListChange
+from portal.publication.models import CHANGE_ENTRY, CHANGE_EXIT, CHANGE_GRADE, ListChange, Organisation, ScoreSnapshot
+from portal.publication.state import PUBLISHED
 
 ATOM = "http://www.w3.org/2005/Atom"
 #: Our own namespace for the data-as-of time, which Atom has no element for.
@@ -92,7 +92,7 @@ def published_organisation(uscc):
     """Return (uscc, name, grade, score) of a published organisation, or None."""
     return db.session.execute(
         select(Organisation.uscc, Organisation.name, Organisation.grade, Organisation.score).where(
-            Organisation.uscc == uscc, Organisation.is_published == true()
+            Organisation.uscc == uscc, PUBLISHED
         )
     ).first()
 

@@ -13,12 +13,13 @@ import uuid
 from xml.sax.saxutils import escape
 
 from flask import current_app
-from sqlalchemy import func, select, true
+from sqlalchemy import func, select
 
 from portal.characters import xml_text
 from portal.extensions import db
 from portal.opendata.downloads import SITEMAPS_FOLDER
-from portal.orgs.models import Organisation
+from portal.publication.models import Organisation
+from portal.publication.state import PUBLISHED
 from portal.sync.models import RUN_SUCCEEDED, SyncRun
 
 #: The most URLs one sitemap may list (sitemaps.org).
@@ -97,7 +98,7 @@ def write_organisations(handle, report_url_prefix, number):
     times = {version: w3c_time(moment) for version, moment in version_times().items()}
     statement = (
         select(Organisation.uscc, Organisation.changed_in_version, Organisation.published_since)
-        .where(Organisation.is_published == true())
+        .where(PUBLISHED)
         .order_by(Organisation.uscc)
         .limit(size)
         .offset((number - 1) * size)

@@ -20,13 +20,14 @@ from flask_babel import format_datetime, format_number, get_locale
 from flask_babel import gettext as _
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge, abort
 
+from portal.clock import day_start_utc, local_today
 from portal.extensions import limiter
 from portal.i18n import HTML_LANG
 from portal.opendata import batch as batch_service
 from portal.opendata import downloads, feeds, sitemap
-from portal.orgs import service as orgs_service
 from portal.origin import public_base_url, public_url
 from portal.pagecache import cached_page
+from portal.uscc import check_uscc
 from portal.web import abort_with_message, current_publication, limit_request_body
 
 bp = Blueprint("opendata", __name__)
@@ -183,7 +184,7 @@ def _feed_updated(publication, entries):
     moments = [entry.updated for entry in entries]
     if publication is not None and publication.data_as_of is not None:
         moments.append(publication.data_as_of)
-    return max(moments) if moments else orgs_service.day_start_utc(orgs_service.local_today(_timezone()), _timezone())
+    return max(moments) if moments else day_start_utc(local_today(_timezone()), _timezone())
 
 
 @bp.get("/feeds/changes.atom", endpoint="changes_feed")
@@ -244,7 +245,7 @@ def _subtitle(publication):
 @bp.get("/org/<uscc>/feed.atom", endpoint="org_feed")
 @cached_page
 def org_feed(uscc):
-    check = orgs_service.check_uscc(uscc)
+    check = check_uscc(uscc)
     if check.problem is not None:
         abort_with_message(400, _("“%(code)s” is not a valid unified social credit code.", code=check.code[:40]))
     if check.code != uscc:

@@ -13,13 +13,12 @@ from flask import current_app, has_app_context, request
 from flask_babel import format_decimal, get_locale
 from markupsafe import Markup
 
-from portal.pinyin import syllables
+from portal.chinese import HAN, HAN_RANGES, syllables
 
 log = logging.getLogger(__name__)
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_TOKENS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_TOKENS = re.compile(f"[{HAN_RANGES}]+|[^{HAN_RANGES}]+")
+_HAN_RUN = re.compile(f"[{HAN_RANGES}]+")
 #: Administrative suffixes written as a word of their own: 北京市 -> Beijing Shi.
 _PLACE_SUFFIXES = "省市区县镇乡"
 
@@ -78,7 +77,7 @@ def pinyin_name(name):
     """Return a Chinese name in pinyin, title-cased by word: 北京市青少年发展基金会 -> Beijing Shi Qingshaonian Fazhan Jijinhui.
 
     Words come from jieba's dictionary; the syllables are those the portal
-    sorts and searches by (``portal.pinyin``). Latin letters and digits are
+    sorts and searches by (``portal.chinese``). Latin letters and digits are
     kept; full-width punctuation becomes its ASCII form.
     """
     text = unicodedata.normalize("NFKC", name or "")
@@ -93,7 +92,7 @@ def pinyin_name(name):
     position = 0
     for token in tokens:
         start, position = position, position + len(token)
-        if not _HAN.search(token):
+        if not HAN.search(token):
             if token.strip():
                 words.append(token.strip())
             continue

@@ -1,156 +1,32 @@
 """What the public may see of the organisations: published rows only.
 
-Every query of an organisation's data here starts from ``_PUBLISHED``:
-publication is decided by the sync, never by a page.
+Every query of an organisation's data here starts from ``PUBLISHED``
+(``portal.publication.state``): publication is decided by the sync, never by
+a page.
 """
 
-import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 from sqlalchemy import and_, func, select, true
 from sqlalchemy.orm import selectinload
-from stdnum import exceptions as stdnum_errors
-from stdnum.cn import uscc as uscc_number
 
+from portal.clock import day_end_utc, day_start_utc, local_date
 from portal.extensions import db
-from portal.orgs.models import CreditEvent, ListEntry, Organisation, ScoreSnapshot
-from portal.reference import DISTRICTS, ORG_TYPES, PUBLISHED_GRADES
+from portal.grades import PUBLISHED_GRADES
+from portal.publication.models import CHANGE_EXIT, CreditEvent, ListChange, ListEntry, Organisation, ScoreSnapshot
+from portal.publication.state import PUBLISHED
+from portal.reference import DISTRICTS, ORG_TYPES
 from portal.rules.models import RuleItem, RuleSet
-from portal.sync.models import CHANGE_ENTRY, CHANGE_EXIT, CHANGE_GRADE, RUN_SUCCEEDED, ListChange, PublicationState, SyncRun
-
-# Every public query starts from this condition; publication is decided by the sync.
-_PUBLISHED = Organisation.is_published == true()
-
-#: Characters a USCC may have in positions 9 to 18 (GB 32100-2015: no I, O, S, V, Z).
-USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-USCC_LENGTH = 18
+from portal.sync.models import RUN_SUCCEEDED, SyncRun
 
 #: Credit-event statuses that still count towards the score.
 CURRENT_EVENT_STATUSES = ("active", "objection")
-
-CHANGE_TYPES = (CHANGE_ENTRY, CHANGE_EXIT, CHANGE_GRADE)
-
-
-@dataclass(frozen=True)
-class Publication:
-    """What the public currently sees: the publication version, when the data was read, how many."""
-
-    version: int = 0
-    data_as_of: datetime | None = None
-    published_count: int = 0
-
-
-@dataclass(frozen=True)
-class PublicationSummary:
-    """The publication, and how many organisations it shows: in all, and by grade."""
-
-    publication: Publication
-    total: int
-    by_grade: dict
-
-
-_PUBLICATION_QUERY = select(
-    PublicationState.version, PublicationState.data_as_of, PublicationState.published_count
-).where(PublicationState.id == 1)
-
-
-def read_publication():
-    """Return the current Publication, as plain data (an empty one before the first sync)."""
-    # Every public request asks this (the page cache is keyed by it): a Core
-    # statement on the session's connection, without the ORM, is half the cost.
-    # The clause routes it as the page's own reads are (to the replica, on a
-    # GET), so a page is never cached under a state its data has not reached.
-    connection = db.session.connection(bind_arguments={"clause": _PUBLICATION_QUERY})
-    state = connection.execute(_PUBLICATION_QUERY).first()
-    if state is None:
-        return Publication()
-    return Publication(*state)
-
-
-def publication_summary(publication=None):
-    """Return the publication with the number of published organisations, in all and by grade.
-
-    Pass ``publication`` if the caller has already read it.
-    """
-    rows = db.session.execute(
-        select(Organisation.grade, func.count()).where(_PUBLISHED).group_by(Organisation.grade)
-    ).all()
-    by_grade = {grade: 0 for grade in PUBLISHED_GRADES}
-    by_grade.update({grade: count for grade, count in rows})
-    return PublicationSummary(publication or read_publication(), sum(by_grade.values()), by_grade)
 
 
 def page_count(total, per_page):
     """Return the number of pages of ``total`` rows (at least one, which may be empty)."""
     return max(1, -(-total // per_page))
-
-
-def local_today(timezone_name):
-    """Return today's date in ``timezone_name`` (the portal shows Beijing dates)."""
-    return datetime.now(ZoneInfo(timezone_name)).date()
-
-
-def local_date(utc_naive, timezone_name):
-    """Return the date in ``timezone_name`` of a naive UTC timestamp."""
-    return utc_naive.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(timezone_name)).date()
-
-
-def day_start_utc(day, timezone_name):
-    """Return the naive UTC timestamp at which ``day`` begins in ``timezone_name``.
-
-    The first and last days of the calendar (0001-01-01 begins before the
-    year 1 in UTC) give datetime.min and datetime.max rather than an error.
-    """
-    try:
-        start = datetime.combine(day, time.min, tzinfo=ZoneInfo(timezone_name))
-        return start.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
-    except OverflowError:
-        return datetime.min if day.year == 1 else datetime.max
-
-
-def day_end_utc(day, timezone_name):
-    """Return the naive UTC timestamp at which the day after ``day`` begins in ``timezone_name``."""
-    if day >= date.max:
-        return datetime.max
-    return day_start_utc(day + timedelta(days=1), timezone_name)
-
-
-# -- unified social credit codes -----------------------------------------------
-
-
-@dataclass(frozen=True)
-class UsccCheck:
-    """The result of checking a code typed by a visitor.
-
-    ``code`` is the input normalised (full-width forms folded, spaces and
-    hyphens removed, upper case); ``problem`` is None for a valid code, or
-    ``"length"``, ``"characters"`` or ``"check_character"``.
-    """
-
-    code: str
-    problem: str | None = None
-    bad_positions: tuple = ()
-
-
-def check_uscc(text):
-    """Normalise a unified social credit code and say what, if anything, is wrong with it."""
-    code = uscc_number.compact(unicodedata.normalize("NFKC", text or ""))
-    try:
-        uscc_number.validate(code)
-    except stdnum_errors.InvalidLength:
-        return UsccCheck(code, "length")
-    except stdnum_errors.InvalidFormat:
-        bad = tuple(
-            position
-            for position, character in enumerate(code, start=1)
-            if not (character in "0123456789" if position <= 8 else character in USCC_ALPHABET)
-        )
-        return UsccCheck(code, "characters", bad)
-    except stdnum_errors.ValidationError:
-        return UsccCheck(code, "check_character")
-    return UsccCheck(code)
 
 
 # -- the published list --------------------------------------------------------
@@ -191,7 +67,7 @@ def _filter_condition(name, value):
 
 
 def _conditions(filters):
-    return [_PUBLISHED] + [_filter_condition(name, value) for name, value in filters.items() if value is not None]
+    return [PUBLISHED] + [_filter_condition(name, value) for name, value in filters.items() if value is not None]
 
 
 def published_organisations(filters, sort, page, per_page):
@@ -242,7 +118,7 @@ def filter_counts(filters):
     """
     names = list(_FILTER_COLUMNS)
     combinations = db.session.execute(
-        select(*_FILTER_COLUMNS.values(), func.count()).where(_PUBLISHED).group_by(*_FILTER_COLUMNS.values())
+        select(*_FILTER_COLUMNS.values(), func.count()).where(PUBLISHED).group_by(*_FILTER_COLUMNS.values())
     ).all()
     counts = {name: dict.fromkeys(LIST_FILTERS[name], 0) for name in names}
     for *values, count in combinations:
@@ -379,7 +255,7 @@ def credit_report(uscc, today, timezone_name):
     None for every organisation the public may not see, whatever the reason,
     and for codes the portal has never seen: callers must not tell them apart.
     """
-    organisation = db.session.scalar(select(Organisation).where(Organisation.uscc == uscc, _PUBLISHED))
+    organisation = db.session.scalar(select(Organisation).where(Organisation.uscc == uscc, PUBLISHED))
     if organisation is None:
         return None
     rule_set = None

@@ -10,9 +10,13 @@ from flask_babel import ngettext
 
 from portal import charts
 from portal.orgs import service
-from portal.reference import DISTRICTS, EVENT_STATUSES, LIST_TYPES, ORG_TYPES, PUBLISHED_GRADES, REGISTRATION_STATUSES
-from portal.sync.models import CHANGE_ENTRY, CHANGE_EXIT
+from portal.clock import local_today
+from portal.grades import PUBLISHED_GRADES
 from portal.pagecache import cached_page
+from portal.publication.models import CHANGE_ENTRY, CHANGE_EXIT, CHANGE_TYPES
+from portal.publication.state import publication_summary
+from portal.reference import DISTRICTS, EVENT_STATUSES, LIST_TYPES, ORG_TYPES, REGISTRATION_STATUSES
+from portal.uscc import check_uscc
 from portal.web import abort_with_message, current_publication
 
 bp = Blueprint("orgs", __name__)
@@ -106,7 +110,7 @@ def _requested_date(name):
 @bp.get("/")
 @cached_page
 def home():
-    summary = service.publication_summary(current_publication())
+    summary = publication_summary(current_publication())
     timezone = _timezone()
     return render_template(
         "orgs/home.html",
@@ -181,7 +185,7 @@ def list_organisations():
         options=service.LIST_FILTERS,
         org_types=_translated(ORG_TYPES),
         districts=_translated(DISTRICTS),
-        today=service.local_today(_timezone()),
+        today=local_today(_timezone()),
     )
 
 
@@ -191,7 +195,7 @@ def list_organisations():
 @bp.get("/org/<uscc>", endpoint="report")
 @cached_page
 def report(uscc):
-    check = service.check_uscc(uscc)
+    check = check_uscc(uscc)
     if check.problem is not None:
         return render_template("orgs/invalid_uscc.html", check=check, shown_code=_echo(check.code)), 400
     if check.code != uscc:
@@ -199,7 +203,7 @@ def report(uscc):
     timezone = _timezone()
     if request.args.get("as_of", "").strip():
         return _report_as_of(check.code, timezone)
-    credit_report = service.credit_report(check.code, service.local_today(timezone), timezone)
+    credit_report = service.credit_report(check.code, local_today(timezone), timezone)
     if credit_report is None:
         # The same page for every code the public may not see: it must not
         # tell a C-graded, cancelled or unknown organisation apart.
@@ -222,7 +226,7 @@ def report(uscc):
 def _report_as_of(uscc, timezone):
     """Show what the public list showed of ``uscc`` at the end of ?as_of= (a Beijing date)."""
     day = _requested_date("as_of")
-    today = service.local_today(timezone)
+    today = local_today(timezone)
     if day > today:
         abort_with_message(
             400,
@@ -259,7 +263,7 @@ def _report_as_of(uscc, timezone):
 def changes():
     change_type = _requested_choice(
         "type",
-        service.CHANGE_TYPES,
+        CHANGE_TYPES,
         lambda value: _("“%(value)s” is not a kind of change. Choose entries, exits or grade changes.", value=value),
     )
     date_from = _requested_date("from")
@@ -281,7 +285,7 @@ def changes():
         date_from=date_from,
         date_to=date_to,
         filtered=bool(change_type or date_from or date_to),
-        change_types=service.CHANGE_TYPES,
+        change_types=CHANGE_TYPES,
     )
 
 

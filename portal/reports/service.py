@@ -13,15 +13,18 @@ import json
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from portal.clock import local_date
+from portal.clock import utcnow
 from portal.extensions import db
 from portal.orgs import service as orgs_service
-from portal.orgs.models import Organisation
+from portal.publication.models import Organisation
+from portal.publication.state import read_publication
 from portal.reports.models import IssuedReport
 
 #: Names the kind and version of the content document; part of what is hashed.
@@ -37,11 +40,6 @@ SHA256_LENGTH = 64
 
 #: How many times issuing retries when a sync commits while a report is being written.
 _ISSUE_ATTEMPTS = 3
-
-
-def utcnow():
-    """Return the current time as naive UTC (tests replace this)."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 # -- report numbers and hashes --------------------------------------------------------
@@ -255,22 +253,22 @@ def issue_report(uscc, language, timezone_name):
     language is returned as it is, so that repeated downloads add no rows.
     """
     for _attempt in range(_ISSUE_ATTEMPTS):
-        publication = orgs_service.read_publication()
+        publication = read_publication()
         existing = _issued_for(uscc, publication.version, language)
         if existing is not None:
             # Reused only while the organisation is still published (it is, if the version has not moved).
             return existing if _still_published(uscc) else None
         issued_at = utcnow()
         credit_report = orgs_service.credit_report(
-            uscc, orgs_service.local_date(issued_at, timezone_name), timezone_name
+            uscc, local_date(issued_at, timezone_name), timezone_name
         )
         if credit_report is None:
             return None
-        if orgs_service.read_publication().version != publication.version:
+        if read_publication().version != publication.version:
             # A sync committed while the report was read: read it again at the new version.
             db.session.rollback()
             continue
-        number = new_report_number(orgs_service.local_date(issued_at, timezone_name))
+        number = new_report_number(local_date(issued_at, timezone_name))
         text = canonical_json(report_content(credit_report, publication, number, issued_at, language))
         report = IssuedReport(
             report_number=number,
@@ -362,7 +360,7 @@ def current_standing(uscc):
     ).first()
     if org is None or not org.is_published:
         return CurrentStanding(published=False)
-    return CurrentStanding(True, org.grade, org.score, org.name, orgs_service.read_publication().version)
+    return CurrentStanding(True, org.grade, org.score, org.name, read_publication().version)
 
 
 def verify(number, given_sha256=None):
@@ -443,7 +441,7 @@ def displayed(content, timezone_name):
         valid_from=_parse_date(content["evaluation"]["valid_from"]),
         valid_until=_parse_date(content["evaluation"]["valid_until"]),
     )
-    issued_on = orgs_service.local_date(issued_at, timezone_name)
+    issued_on = local_date(issued_at, timezone_name)
     evaluation["expired"] = bool(
         evaluation.level and evaluation.valid_until and issued_on and evaluation.valid_until < issued_on
     )

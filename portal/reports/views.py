@@ -9,10 +9,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from portal.extensions import limiter
-from portal.orgs import service as orgs_service
 from portal.origin import public_base_url, public_url
 from portal.reference import DISTRICTS, EVENT_STATUSES, LIST_TYPES, ORG_TYPES, REGISTRATION_STATUSES
 from portal.reports import pdf, service
+from portal.uscc import check_uscc
 from portal.web import abort_with_message
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def _not_for_search_engines(response, cache_control="no-cache"):
 
 def _checked_code(uscc, endpoint):
     """Return (code, None) for a valid, normalised code; (None, response) for a redirect or a 400."""
-    check = orgs_service.check_uscc(uscc)
+    check = check_uscc(uscc)
     if check.problem is not None:
         shown = check.code if len(check.code) <= 40 else check.code[:40] + "…"
         return None, (render_template("orgs/invalid_uscc.html", check=check, shown_code=shown), 400)

@@ -2,11 +2,12 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, true
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
-from portal.orgs.models import Organisation
+from portal.publication.models import Organisation
+from portal.publication.state import PUBLISHED
 from portal.rules.models import RuleSet
 
 
@@ -43,7 +44,7 @@ def rule_sets_for_display():
     counts = dict(
         db.session.execute(
             select(Organisation.rule_set_version, func.count())
-            .where(Organisation.is_published == true())
+            .where(PUBLISHED)
             .group_by(Organisation.rule_set_version)
         ).all()
     )

@@ -3,7 +3,7 @@
 from flask import Blueprint, render_template
 
 from portal.pagecache import cached_page
-from portal.reference import PUBLISHED_GRADES
+from portal.grades import PUBLISHED_GRADES
 from portal.rules import service
 
 bp = Blueprint("rules", __name__)

@@ -70,6 +70,3 @@ def dispose_engines():
         engine.dispose()
     _engines.clear()
 
-
-def init_app(app):
-    pass

@@ -22,6 +22,8 @@ from sqlalchemy import (
     Text,
 )
 
+from portal.grades import GRADES  # noqa: F401 (the grades the contract allows)
+
 scoring_metadata = MetaData()
 
 #: Registration status codes (登记状态).
@@ -39,7 +41,6 @@ EVENT_STATUSES = ("active", "expired", "repaired", "objection", "withdrawn")
 #: List types: 活动异常名录 and 严重违法失信名单.
 LIST_TYPES = ("abnormal_activity", "serious_violation")
 
-GRADES = ("A", "B", "C", "D")
 
 rule_sets = Table(
     "rule_sets",

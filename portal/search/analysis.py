@@ -6,7 +6,7 @@ existing indexes unreadable until they are rebuilt; bump
 ``portal.search.schema.SCHEMA_VERSION`` when their output changes.
 
 The query side must analyse user input with the same functions
-(``cjk_bigrams``, ``name_readings``, ``normalise_name``, ``normalise_uscc``),
+(``cjk_bigrams``, ``portal.chinese.name_readings``, ``normalise_name``, ``normalise_uscc``),
 so that what is searched for is spelled the way it was indexed.
 """
 
@@ -17,13 +17,12 @@ import threading
 import time
 import unicodedata
 from functools import lru_cache
-from typing import NamedTuple
 
 import jieba
-from pypinyin import lazy_pinyin
-from pypinyin.seg.simpleseg import seg as pinyin_segments
 from whoosh.analysis import LowercaseFilter, StemFilter, StopFilter, Token, Tokenizer
 from whoosh.lang.porter import stem
+
+from portal.chinese import HAN, HAN_RANGES
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +30,7 @@ _jieba_lock = threading.Lock()
 
 # Han ideographs (basic block, extension A and compatibility ideographs), or
 # runs of ASCII letters and digits. Everything else separates tokens.
-_RUNS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[A-Za-z0-9]+")
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_ASCII_WORDS = re.compile(r"[a-z0-9]+")
+_RUNS = re.compile(f"[{HAN_RANGES}]+|[A-Za-z0-9]+")
 _USCC_CHARACTERS = re.compile(r"[^0-9A-Z]")
 
 
@@ -122,7 +119,7 @@ class CjkBigramTokenizer(_PieceTokenizer):
         for match in _RUNS.finditer(value):
             run = match.group()
             start = match.start()
-            if len(run) > 1 and _HAN.match(run):
+            if len(run) > 1 and HAN.match(run):
                 for i in range(len(run) - 1):
                     bigram = run[i : i + 2]
                     yield bigram, bigram, start + i, start + i + 2
@@ -265,53 +262,6 @@ def cjk_bigrams(text):
     return [token.text for token in CjkBigramAnalyzer()(text or "")]
 
 
-class NameReadings(NamedTuple):
-    """The pinyin of one name, computed once and used by three fields."""
-
-    syllables: tuple  # toneless syllables and lowercase ASCII words: ("bei", "jing", "it", ...)
-    initials: str  # first letter of each syllable, ASCII words whole: "bjitxh"
-    sort_key: str  # syllables joined by spaces, then the name: sorts by pinyin, then by character
-
-
-@lru_cache(maxsize=65536)
-def _segment_readings(segment):
-    # pypinyin converts a name word by word (its own segmentation picks the
-    # reading of polyphones such as 银行 / 行长 from the word). Caching per word
-    # gives the same result as converting the whole name, and organisation
-    # names share most of their words (北京市, 协会, 基金会...), which makes
-    # this several times faster than calling lazy_pinyin per name.
-    is_han = bool(_HAN.match(segment))
-    syllables = []
-    initials = []
-    for piece in lazy_pinyin(segment):
-        piece = piece.lower()
-        if _HAN.match(piece):
-            continue  # a character pypinyin has no reading for
-        for word in _ASCII_WORDS.findall(piece):
-            syllables.append(word)
-            # A pinyin syllable contributes its initial; a Latin word or a
-            # number is typed whole ("北京IT协会" -> "bjitxh").
-            initials.append(word[0] if is_han else word)
-    return tuple(syllables), "".join(initials)
-
-
-@lru_cache(maxsize=8192)
-def name_readings(name):
-    """Return the pinyin syllables, initials and sort key of a name."""
-    syllables = []
-    initials = []
-    for segment in pinyin_segments(unicodedata.normalize("NFKC", name or "")):
-        segment_syllables, segment_initials = _segment_readings(segment)
-        syllables.extend(segment_syllables)
-        initials.append(segment_initials)
-    return NameReadings(tuple(syllables), "".join(initials), " ".join(syllables) + "\x1f" + (name or ""))
-
-
-def name_sort_key(name):
-    """Return the key that sorts names by pinyin (the sync may reuse it for ``name_pinyin``)."""
-    return name_readings(name).sort_key
-
-
 def normalise_name(text):
     """Return a name in the form used for whole-name matches."""
     text = unicodedata.normalize("NFKC", text or "").lower().replace(",", " ")
@@ -355,7 +305,7 @@ def _text_words(text, search_mode):
     words = {}
     for match in _RUNS.finditer(unicodedata.normalize("NFKC", text or "")):
         run = match.group()
-        if _HAN.match(run):
+        if HAN.match(run):
             words.update(dict.fromkeys(_run_words(run, search_mode)))
         elif len(run) >= TEXT_WORD_MINIMUM:
             words[run.lower()] = None

@@ -24,7 +24,6 @@ import shutil
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
 
 import whoosh.index
 from flask import current_app, g, has_app_context
@@ -35,9 +34,12 @@ from whoosh.codec.whoosh3 import _lenfield as _lengths_field
 from whoosh.filedb.filestore import FileStorage
 from whoosh.searching import Searcher
 
-from portal.orgs.models import Organisation
+from portal import clock
+from portal.chinese import name_readings, name_sort_key
+from portal.publication.models import Organisation, PublicationState
+from portal.publication.state import PUBLISHED
 from portal.search import SEARCHER_KEY
-from portal.search.analysis import former, initialize_jieba, name_readings
+from portal.search.analysis import former, initialize_jieba
 from portal.search.folder import (  # noqa: F401 (index_metadata and index_version: read here by callers)
     CURRENT_LINK,
     METADATA_FILE,
@@ -52,7 +54,6 @@ from portal.search.schema import (
     SCHEMA_VERSION,
     build_schema,
 )
-from portal.sync.models import PublicationState
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +124,7 @@ def publication_version(session):
 
 def published_usccs(session):
     """Return the USCCs of all published organisations, sorted."""
-    statement = select(Organisation.uscc).where(Organisation.is_published).order_by(Organisation.uscc)
+    statement = select(Organisation.uscc).where(PUBLISHED).order_by(Organisation.uscc)
     return list(session.execute(statement).scalars())
 
 
@@ -181,7 +182,7 @@ def document_for(org):
         "registered_on": org.registered_on,
         "score_sort": int(org.score * 100) if org.score is not None else None,
         "registered_sort": int(org.registered_on.strftime("%Y%m%d")) if org.registered_on else None,
-        "name_sort": readings[0].sort_key.encode("utf-8"),
+        "name_sort": name_sort_key(org.name).encode("utf-8"),
     }
     return {field: value for field, value in document.items() if value is not None and value != ""}
 
@@ -215,7 +216,7 @@ def _fsync_directory(path):
 
 
 def _now():
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return clock.now().isoformat(timespec="seconds")
 
 
 def _folder_size(path):
@@ -292,7 +293,7 @@ def _storage(generation_path):
 
 
 def _new_generation_path(index_dir):
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    stamp = clock.now().strftime("%Y%m%dT%H%M%S")
     path = os.path.join(_generations_path(index_dir), f"{stamp}-{uuid.uuid4().hex[:6]}")
     os.makedirs(path)
     return path
@@ -664,17 +665,3 @@ def names_query(text, schema):
     if plan.person:
         subqueries.append(all_of("legal_representative", plan.person, boost=0.5))
     return wq.Or(subqueries) if subqueries else wq.NullQuery
-
-
-def search_names(text, limit=20, searcher=None):
-    """Return up to ``limit`` published organisations matching a name, USCC prefix, pinyin or initials.
-
-    Each result is the document's stored fields (uscc, name, grade, ...), in
-    the search page's order of relevance: an organisation whose whole name
-    is the text comes first. Uses the request's searcher unless one is given.
-    """
-    from portal.search import service
-
-    searcher = searcher or get_searcher()
-    # Checked against the portal DB: never an organisation that left the list, even if the index lags.
-    return [fields for _, fields in service.checked_best_matches(text, limit, searcher)]

@@ -34,10 +34,9 @@ from flask import current_app
 from sqlalchemy import false, select
 
 from portal.extensions import db
-from portal.orgs.models import Organisation
+from portal.publication.models import Organisation, PublicationState
 from portal.search import docsets, folder
 from portal.search.schema import EVALUATION_NONE
-from portal.sync.models import PublicationState
 
 #: Columns read for the organisations of a page: what a hit shows.
 PAGE_COLUMNS = (

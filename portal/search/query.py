@@ -16,9 +16,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from itertools import product
 
+from portal.chinese import name_readings
 from portal.search.analysis import (
     cjk_bigrams,
-    name_readings,
     normalise_name,
     normalise_uscc,
     query_text_words,

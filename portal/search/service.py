@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from flask import has_app_context
 from flask_babel import force_locale, get_locale
 
-from portal.reference import DISTRICTS, ORG_TYPES, PUBLISHED_GRADES
+from portal.grades import PUBLISHED_GRADES
+from portal.reference import DISTRICTS, ORG_TYPES
 from portal.search import docsets, publication_check
 from portal.search.analysis import former, normalise_name
 from portal.search.highlight import initials_spans, mark, opening, snippet, syllable_spans, term_spans
@@ -694,6 +695,17 @@ def checked_best_matches(text, limit, searcher=None, publication_version=None):
 def best_matches(text, limit, searcher=None, publication_version=None):
     """Return the document numbers of the ``limit`` best published matches of ``text``."""
     return [docnum for docnum, _ in checked_best_matches(text, limit, searcher, publication_version)]
+
+
+def search_names(text, limit=20, searcher=None):
+    """Return up to ``limit`` published organisations matching a name, USCC prefix, pinyin or initials.
+
+    Each result is the document's stored fields (uscc, name, grade, ...), in
+    the search page's order of relevance: an organisation whose whole name
+    is the text comes first. Uses the request's searcher unless one is given.
+    """
+    # Checked against the portal DB: never an organisation that left the list, even if the index lags.
+    return [fields for _, fields in checked_best_matches(text, limit, _searcher(searcher))]
 
 
 def suggest(text, limit=SUGGESTIONS_MAXIMUM, searcher=None, publication_version=None):

@@ -10,13 +10,13 @@ something cannot be done.
 """
 
 import re
-from datetime import UTC, datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from portal.clock import utcnow
 from portal.extensions import db
 from portal.staff import throttle
 from portal.staff.models import ROLES, StaffUser
@@ -34,10 +34,6 @@ DUMMY_HASH = (
     "scrypt:32768:8:1$Eh5TyrB5eoRxvupw$a9a106d1caba47ac9a0ce3211254aa8f522db6fa729aaa9ac00a5d6866984a38"
     "a01b5349e5f043cbacd4644f0e942a7f1c2d5f96608c779129f3467e1f39f7b9"
 )
-
-
-def utcnow():
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class AccountError(Exception):

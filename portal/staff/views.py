@@ -28,6 +28,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from portal.clock import utcnow
 from portal.complaints import evidence as evidence_store
 from portal.complaints import service as complaints_service
 from portal.complaints.models import CATEGORIES, OUTCOMES, STATE_LABELS, STATES, Complaint, Evidence
@@ -74,10 +75,6 @@ MOVE_FORMS = {
     "investigating": (NoteForm, "investigate"),
     "concluded": (ConcludeForm, "conclude"),
 }
-
-
-def utcnow():
-    return accounts.utcnow()
 
 
 def sign_in_address():

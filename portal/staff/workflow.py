@@ -13,13 +13,12 @@ The functions take plain arguments (ids, the acting StaffUser or its id) and
 raise a ``WorkflowError`` with a translated message when a move is refused.
 """
 
-from datetime import UTC, datetime
-
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
+from portal.clock import utcnow
 from portal.complaints.crypto import ContactKeyError, InvalidToken
 from portal.complaints.deadlines import due_after_days
 from portal.complaints.models import OUTCOMES, STATE_LABELS, Complaint, ComplaintEvent
@@ -43,10 +42,6 @@ REOPEN = {
 
 NOTE_MAX_LENGTH = 5000
 PUBLIC_TEXT_MAX_LENGTH = 5000
-
-
-def utcnow():
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class WorkflowError(Exception):

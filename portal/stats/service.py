@@ -13,15 +13,17 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import func, select, true
+from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.orgs.models import Organisation
-from portal.orgs.service import local_date, read_publication
-from portal.reference import DISTRICT_NAMES_ZH, DISTRICTS, ORG_TYPE_NAMES_ZH, ORG_TYPES, PUBLISHED_GRADES
-from portal.sync.models import CHANGE_ENTRY, CHANGE_EXIT, CHANGE_GRADE, RUN_SUCCEEDED, ListChange, SyncRun
+from portal.clock import local_date
+from portal.grades import PUBLISHED_GRADES
+from portal.publication.models import CHANGE_ENTRY, CHANGE_EXIT, CHANGE_GRADE, ListChange, Organisation
+from portal.publication.state import PUBLISHED
+from portal.publication.state import read_publication
+from portal.reference import DISTRICT_NAMES_ZH, DISTRICTS, ORG_TYPE_NAMES_ZH, ORG_TYPES
+from portal.sync.models import RUN_SUCCEEDED, SyncRun
 
-_PUBLISHED = Organisation.is_published == true()
 
 #: Width in points of each bar of the score distribution.
 SCORE_BIN_WIDTH = 5
@@ -34,7 +36,7 @@ _CHANGE_FIELDS = {CHANGE_ENTRY: "entries", CHANGE_EXIT: "exits", CHANGE_GRADE: "
 
 def _published_counts(column):
     """Return {value: count} of published organisations grouped by ``column``."""
-    return dict(db.session.execute(select(column, func.count()).where(_PUBLISHED).group_by(column)).all())
+    return dict(db.session.execute(select(column, func.count()).where(PUBLISHED).group_by(column)).all())
 
 
 def _english(label):

@@ -4,6 +4,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from portal.publication.state import publication_state
 from portal.sync import service
 from portal.sync.models import RUN_SUCCEEDED
 
@@ -30,7 +31,7 @@ def run_command(full, no_index):
 @sync_cli.command("status")
 def status_command():
     """Show the publication state and recent runs."""
-    state = service.publication_state()
+    state = publication_state()
     if state is None:
         click.echo("No successful sync yet.")
     else:

@@ -10,31 +10,38 @@ index catch up. The CLI (``flask sync run``) and the scheduler both call
 
 import logging
 import os
-import re
 import socket
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from datetime import datetime, timedelta
 from itertools import islice
 
 from flask import current_app
 from sqlalchemy import func, select, update
-from stdnum.cn import uscc as uscc_number
 
+from portal.chinese import name_pinyin
+from portal.clock import utcnow
 from portal.database import BulkInserter, LockNotAcquired, locked_session
 from portal.extensions import db
-from portal.orgs.models import CreditEvent, ListEntry, Organisation, ScoreSnapshot
-from portal.reference import PUBLISHED_GRADES
-from portal.rules.models import Dimension, GradeBand, RuleItem, RuleSet
-from portal.scoring import ScoringUnavailable, get_scoring_engine
-from portal.scoring.reader import CLEANED_COLUMNS, ScoringReader
-from portal.pinyin import syllables
-from portal.scoring.schema import EVENT_STATUSES, GRADES, LIST_TYPES, ORG_TYPES, REGISTRATION_STATUSES
-from portal.sync.models import (
+from portal.grades import GRADES
+from portal.publication.decision import decide_publication
+from portal.publication.models import (
     CHANGE_ENTRY,
     CHANGE_EXIT,
     CHANGE_GRADE,
+    CreditEvent,
+    ListChange,
+    ListEntry,
+    Organisation,
+    PublicationState,
+    ScoreSnapshot,
+)
+from portal.publication.state import PUBLISHED, run_after_publication
+from portal.rules.models import Dimension, GradeBand, RuleItem, RuleSet
+from portal.scoring import ScoringUnavailable, get_scoring_engine
+from portal.scoring.reader import CLEANED_COLUMNS, ScoringReader
+from portal.scoring.schema import EVENT_STATUSES, LIST_TYPES, ORG_TYPES, REGISTRATION_STATUSES
+from portal.sync.models import (
     ERROR_INTERNAL,
     ERROR_INTERRUPTED,
     ERROR_LOCK_HELD,
@@ -43,10 +50,9 @@ from portal.sync.models import (
     RUN_RUNNING,
     RUN_SKIPPED,
     RUN_SUCCEEDED,
-    ListChange,
-    PublicationState,
     SyncRun,
 )
+from portal.uscc import is_valid_uscc
 
 log = logging.getLogger(__name__)
 
@@ -157,32 +163,6 @@ class SyncResult:
         return line
 
 
-def utcnow():
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def decide_publication(row, grade_bands):
-    """Return (published, reason) for one organisation row.
-
-    An organisation is public if and only if its registration status is
-    normal, its grade is A or B, and its score lies inside the rule set's band
-    for that grade. ``grade_bands`` maps rule-set version -> grade -> (min, max).
-    """
-    if row["registration_status"] != "normal":
-        return False, row["registration_status"]
-    if row.get("grade") is None or row.get("score") is None:
-        return False, "no_score"
-    if row["grade"] not in PUBLISHED_GRADES:
-        return False, "grade_below_b"
-    band = grade_bands.get(row["rule_set_version"], {}).get(row["grade"])
-    if band is None:
-        return False, "unknown_rule_set"
-    low, high = band
-    if not low <= row["score"] <= high:
-        return False, "out_of_band"
-    return True, None
-
-
 def validate_organisation(row, future_limit):
     """Return why ``row`` cannot be applied at all, or None if it can."""
     for column in REQUIRED_ORGANISATION_COLUMNS:
@@ -223,29 +203,6 @@ def _validate_child(row, required, future_limit, allowed):
     if row["updated_at"] > future_limit:
         return "future_timestamp"
     return None
-
-
-def name_pinyin(name):
-    """Return the toneless pinyin of a name, for sorting and display."""
-    return " ".join(syllable.lower() for syllable in syllables(name))
-
-
-_USCC_SHAPE = re.compile(r"[0-9]{8}[0-9A-HJ-NPQRTUWXY]{10}")
-
-
-@lru_cache(maxsize=200_000)
-def is_valid_uscc(code):
-    """Return whether ``code`` is a USCC exactly as stored: upper case, valid check character.
-
-    The shape is checked first and python-stdnum computes the check
-    character; its full validate() (which normalises the input again) was a
-    tenth of a full sync. Cached: events and list entries repeat their codes.
-    """
-    return (
-        isinstance(code, str)
-        and _USCC_SHAPE.fullmatch(code) is not None
-        and uscc_number.calc_check_digit(code[:17]) == code[17]
-    )
 
 
 def _chunks(iterable, size):
@@ -607,7 +564,7 @@ class _Run:
         if self.full:
             self.state.last_full_at = self.read_at
         self.state.published_count = self.session.scalar(
-            select(func.count()).select_from(Organisation).where(Organisation.is_published.is_(True))
+            select(func.count()).select_from(Organisation).where(PUBLISHED)
         )
         self.version_after = self.state.version
         self.published_count = self.state.published_count
@@ -808,24 +765,6 @@ def run_sync(full=False, trigger="cli", progress=None, update_index=True):
     return result
 
 
-def after_publication(app, callback):
-    """Register ``callback(result)`` to run after each successful sync (downloads, caches...).
-
-    Callbacks run in the app context of the sync, after its commit and the
-    index catch-up. One that fails is logged and does not fail the sync:
-    the publication is already committed, and the next run calls it again.
-    """
-    app.extensions.setdefault("portal.after_publication", []).append(callback)
-
-
-def run_after_publication(result):
-    for callback in current_app.extensions.get("portal.after_publication", []):
-        try:
-            callback(result)
-        except Exception:
-            log.exception("after-publication step %s failed; it runs again after the next sync", callback.__name__)
-
-
 def catch_up_index():
     """Bring this node's search index up to the publication version. Never raises."""
     try:
@@ -840,9 +779,3 @@ def catch_up_index():
 def recent_runs(limit=20):
     """Return the most recent sync runs, newest first."""
     return db.session.execute(select(SyncRun).order_by(SyncRun.id.desc()).limit(limit)).scalars().all()
-
-
-def publication_state():
-    """Return the current PublicationState, or None before the first successful sync."""
-    return db.session.get(PublicationState, 1)
-

@@ -1,8 +1,10 @@
-"""The portal's copy of every organisation it has synced, and its history.
+"""The published data model: every organisation the portal has synced, its history, the list changes and the publication state.
 
 Every organisation read from the scoring database is kept, published or not,
 because complaints may name any registered organisation. Only rows with
-``is_published`` are ever shown to the public.
+``is_published`` are ever shown to the public. The sync writes these tables
+in one transaction; search, pages, the API, open data, statistics and
+reports only read them.
 """
 
 from datetime import date, datetime
@@ -12,6 +14,12 @@ from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
+
+#: Kinds of ListChange.
+CHANGE_ENTRY = "entry"
+CHANGE_EXIT = "exit"
+CHANGE_GRADE = "grade_change"
+CHANGE_TYPES = (CHANGE_ENTRY, CHANGE_EXIT, CHANGE_GRADE)
 
 
 class Organisation(db.Model):
@@ -126,3 +134,46 @@ class ScoreSnapshot(db.Model):
     rule_set_version: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (Index("ix_score_snapshots_uscc_effective", "uscc", "effective_at"),)
+
+
+class PublicationState(db.Model):
+    """One row: what the public currently sees, and where the next incremental sync starts."""
+
+    __tablename__ = "publication_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    last_run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id"))
+    # Data as of: when the last successful sync read the scoring database.
+    data_as_of: Mapped[datetime | None] = mapped_column(DateTime)
+    last_full_at: Mapped[datetime | None] = mapped_column(DateTime)
+    published_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Per-table high-water marks of the source's updated_at, as ISO strings.
+    watermarks: Mapped[dict | None] = mapped_column(JSON)
+
+
+class ListChange(db.Model):
+    """An entry to or exit from the public list, or a grade change while listed."""
+
+    __tablename__ = "list_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sync_run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id"))
+    publication_version: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(DateTime)
+    uscc: Mapped[str] = mapped_column(String(18))
+    name: Mapped[str] = mapped_column(String(200))
+    change_type: Mapped[str] = mapped_column(String(16))
+    # Grades as published: old_grade is set for exits and grade changes,
+    # new_grade for entries and grade changes. An exit never records the
+    # grade that made the organisation leave, so nothing can reveal it.
+    old_grade: Mapped[str | None] = mapped_column(String(1))
+    new_grade: Mapped[str | None] = mapped_column(String(1))
+    # Internal reason code (never shown publicly for exits).
+    reason: Mapped[str] = mapped_column(String(32))
+
+    __table_args__ = (
+        Index("ix_list_changes_changed_at", "changed_at"),
+        Index("ix_list_changes_type_changed_at", "change_type", "changed_at"),
+        Index("ix_list_changes_uscc", "uscc"),
+    )
