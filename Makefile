@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app app
 DEMO_ORGS ?= 12000
 PYTEST_ARGS ?=
 
-.PHONY: run setup test bench bench-national security-scan babel-extract babel-update babel-compile clean
+.PHONY: run setup test lint-imports bench bench-national security-scan babel-extract babel-update babel-compile clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,9 +41,14 @@ $(AXE): tests/browser/axe/package.json tests/browser/axe/package-lock.json
 		cd tests/browser/axe && npm ci --no-audit --no-fund --ignore-scripts --silent; \
 	else echo "npm not found: the accessibility audit will skip (it is required in CI)"; fi
 
-## test: the whole suite (PostgreSQL and browser tests skip when unavailable, except in CI)
+## test: the import rules (.importlinter), then the whole suite (PostgreSQL and browser tests skip when unavailable, except in CI)
 test: $(VENV)/.installed-dev $(AXE)
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## lint-imports: only the import rules of .importlinter (layers, the scoring contract, no cycles)
+lint-imports: $(VENV)/.installed-dev
+	$(BIN)/lint-imports --no-cache
 
 ## bench: every benchmark under bench/ at Beijing scale (60,000 organisations), about 15 minutes; see docs/benchmarks.md
 bench: $(VENV)/.installed-dev
