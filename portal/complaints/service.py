@@ -34,6 +34,7 @@ from portal.complaints.models import (
 )
 from portal.extensions import db
 from portal.publication.models import Organisation
+from portal.publication.state import PUBLISHED
 from portal.uscc import check_uscc
 
 log = logging.getLogger(__name__)
@@ -182,11 +183,6 @@ class OrganisationChoice:
     published: bool
 
 
-#: The public side of complaints finds only organisations on the public list: nothing it says may
-#: tell a registered but unpublished organisation (graded C or D, cancelled) from an unknown code.
-_ON_THE_LIST = Organisation.is_published.is_(True)
-
-
 def _organisation_name(text):
     # Control characters first: a NUL cannot even reach PostgreSQL in a query.
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", _clean_text(text))).strip()
@@ -220,7 +216,9 @@ def resolve_organisation(uscc_text, name_text):
             message = None
         if message:
             raise ComplaintInvalid({"uscc": [message]})
-        organisation = db.session.scalar(select(Organisation).where(Organisation.uscc == checked.code, _ON_THE_LIST))
+        # The public list only: nothing said here may tell a registered but unpublished
+        # organisation (graded C or D, cancelled) from an unknown code.
+        organisation = db.session.scalar(select(Organisation).where(Organisation.uscc == checked.code, PUBLISHED))
         if organisation is not None:
             return OrganisationChoice(organisation.uscc, organisation.name, True)
         if not name:
@@ -234,7 +232,7 @@ def resolve_organisation(uscc_text, name_text):
         raise _invalid_name(_("Enter the organisation's name or its unified social credit code."))
     if len(name) > 200:
         raise _invalid_name(_("The organisation's name is too long (at most 200 characters)."))
-    matches = db.session.scalars(select(Organisation).where(Organisation.name == name, _ON_THE_LIST).limit(2)).all()
+    matches = db.session.scalars(select(Organisation).where(Organisation.name == name, PUBLISHED).limit(2)).all()
     if len(matches) == 1:
         return OrganisationChoice(matches[0].uscc, matches[0].name, True)
     return OrganisationChoice(None, name, False)
@@ -292,7 +290,7 @@ def suggest_organisations(query, limit=10):
     not_prefix = ~Organisation.name.like(f"{pattern}%", escape="\\")
     rows = db.session.execute(
         select(Organisation.name, Organisation.uscc)
-        .where(_ON_THE_LIST, or_(*conditions))
+        .where(PUBLISHED, or_(*conditions))
         .order_by(not_exact, not_prefix, func.length(Organisation.name), Organisation.name, Organisation.uscc)
         .limit(limit)
     ).all()
