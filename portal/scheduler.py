@@ -38,7 +38,7 @@ def sync_job(app, catch_up=None):
 
 def index_catch_up_job(app):
     """Bring this node's index up to the publication version if it lags; return the summary, or None if it did not."""
-    from portal.search.folder import index_version
+    from portal.index_folder import index_version
     from portal.publication.state import publication_state
     from portal.sync.service import catch_up_index
 

@@ -8,7 +8,7 @@ from werkzeug.exceptions import default_exceptions
 
 from portal.extensions import db, limiter
 from portal.publication.state import read_publication
-from portal.search import folder as search_folder
+from portal import index_folder
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +169,7 @@ def healthz():
         response.status_code = 503
     else:
         data_as_of = publication.data_as_of.isoformat() + "Z" if publication.data_as_of else None
-        index_version = search_folder.index_version(current_app.config["INDEX_DIR"])
+        index_version = index_folder.index_version(current_app.config["INDEX_DIR"])
         caught_up = index_version is not None and index_version >= publication.version
         response = jsonify(
             ok=True,

@@ -23,7 +23,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from portal.extensions import db
 from portal.publication.models import Organisation
 from portal.scheduler import IndexCatchUp, build_scheduler, sync_job
-from portal.search import folder as search_folder
+from portal import index_folder
 from portal.search import service as search_service
 from portal.sync import service as sync_service
 from tests.conftest import IN_CI
@@ -79,7 +79,7 @@ def sync(app, monkeypatch, night):
 
 
 def index_version(app):
-    return search_folder.index_version(app.config["INDEX_DIR"])
+    return index_folder.index_version(app.config["INDEX_DIR"])
 
 
 @pytest.fixture

@@ -40,14 +40,14 @@ from portal.publication.models import Organisation, PublicationState
 from portal.publication.state import PUBLISHED
 from portal.search import SEARCHER_KEY
 from portal.search.analysis import former, initialize_jieba
-from portal.search.folder import (  # noqa: F401 (index_metadata and index_version: read here by callers)
+from portal.index_folder import (  # noqa: F401 (index_metadata and index_version: read here by callers)
     CURRENT_LINK,
     METADATA_FILE,
     current_generation_path,
     index_metadata,
     index_version,
 )
-from portal.search.folder import read_metadata as _read_metadata
+from portal.index_folder import read_metadata as _read_metadata
 from portal.search.schema import (
     EVALUATION_NONE,
     NAME_SEPARATOR_TOKEN,

@@ -33,9 +33,10 @@ from collections import OrderedDict
 from flask import current_app
 from sqlalchemy import false, select
 
+from portal import index_folder
 from portal.extensions import db
 from portal.publication.models import Organisation, PublicationState
-from portal.search import docsets, folder
+from portal.search import docsets
 from portal.search.schema import EVALUATION_NONE
 
 #: Columns read for the organisations of a page: what a hit shows.
@@ -94,9 +95,9 @@ def index_version_of(searcher):
     storage = getattr(getattr(searcher, "_ix", None), "storage", None)
     generation = getattr(storage, "folder", None)
     if generation is None:
-        return folder.index_version(current_app.config["INDEX_DIR"])
+        return index_folder.index_version(current_app.config["INDEX_DIR"])
     # The record of the very generation the searcher reads (a rebuild may swap another in meanwhile).
-    path = os.path.join(generation, folder.METADATA_FILE)
+    path = os.path.join(generation, index_folder.METADATA_FILE)
     try:
         stamp = os.stat(path).st_mtime_ns
     except FileNotFoundError:
