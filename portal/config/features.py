@@ -1,6 +1,8 @@
 """The settings of the feature packages: complaints, staff, the API, open data and reports."""
 
-from portal.config.setting import InInstance, Setting
+import os
+
+from portal.config.setting import Computed, InInstance, Setting
 
 COMPLAINTS = (
     Setting(
@@ -138,5 +140,20 @@ REPORTS = (
         "REPORT_VERIFY_RATE_LIMIT", str, "60 per minute",
         help="verification pages per visitor: report numbers are unguessable, and this keeps them so",
     ),
-    Setting("REPORT_PDF_CACHE_SIZE", int, 32, help="rendered PDFs kept per process (about 200 KB each)"),
+    Setting(
+        "REPORT_PDF_DIR", str, "",
+        help="PDF reports, each rendered once per publication and kept as a file every worker of the node "
+        "serves (portal/reports/pdf_cache.py); empty: the folder reports in DOWNLOADS_DIR",
+    ),
+    Setting(
+        "REPORT_PDF_RENDER_SLOTS", int, Computed(lambda context: max(1, (os.cpu_count() or 2) // 2), "half the cores"),
+        help="PDFs rendered at once across the node's workers (WeasyPrint takes a core for about a second), "
+        "so that search and pages keep the rest",
+    ),
+    Setting(
+        "REPORT_PDF_WAIT_SECONDS", float, 3.0,
+        help="seconds a request waits for a render slot, or for another worker rendering the same PDF, "
+        "before it is answered 503 with Retry-After",
+    ),
+    Setting("REPORT_PDF_RETRY_AFTER_SECONDS", int, 10, help="the Retry-After of that 503"),
 )
