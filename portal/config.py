@@ -138,6 +138,16 @@ def defaults(instance_path):
         "STAFF_SIGN_IN_DELAY_SECONDS": _env_int("STAFF_SIGN_IN_DELAY_SECONDS", 30),
         "STAFF_SIGN_IN_MAX_DELAY_SECONDS": _env_int("STAFF_SIGN_IN_MAX_DELAY_SECONDS", 3600),
         "STAFF_SIGN_IN_FORGET_HOURS": _env_int("STAFF_SIGN_IN_FORGET_HOURS", 24),
+        # PDF reports (portal/reports/pdf_cache.py): each is rendered once per publication and kept as
+        # a file that every worker of the node serves. Empty: the folder "reports" in DOWNLOADS_DIR.
+        "REPORT_PDF_DIR": os.environ.get("REPORT_PDF_DIR", ""),
+        # PDFs rendered at once across all the node's workers (WeasyPrint takes a core for about a
+        # second): by default half the cores, so that search and pages keep the rest.
+        "REPORT_PDF_RENDER_SLOTS": _env_int("REPORT_PDF_RENDER_SLOTS", max(1, (os.cpu_count() or 2) // 2)),
+        # Seconds a request waits for a render slot, or for another worker rendering the same PDF,
+        # before it is answered 503 with Retry-After (a worker is never tied up longer than that).
+        "REPORT_PDF_WAIT_SECONDS": float(os.environ.get("REPORT_PDF_WAIT_SECONDS", "3")),
+        "REPORT_PDF_RETRY_AFTER_SECONDS": _env_int("REPORT_PDF_RETRY_AFTER_SECONDS", 10),
     }
 
 

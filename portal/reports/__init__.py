@@ -10,8 +10,6 @@ def init_app(app):
     app.config.setdefault("REPORT_RATE_LIMIT", "20 per minute;300 per day")
     # Verification pages per visitor: report numbers are unguessable, and this keeps them so.
     app.config.setdefault("REPORT_VERIFY_RATE_LIMIT", "60 per minute")
-    # Rendered PDFs of issued reports kept per process (about 200 KB each).
-    app.config.setdefault("REPORT_PDF_CACHE_SIZE", 32)
     app.add_template_global(has_endpoint)
     app.register_blueprint(views.bp)
 
