@@ -17,12 +17,10 @@ from portal.demo import catalogue, names
 from portal.demo.names import Weighted
 from portal.reference import ORG_TYPE_USCC_PREFIX
 from portal.rules.arithmetic import Item, RuleDimension, counts_on, score_from_items
-from portal.scoring.schema import STATUS_CANCELLED, STATUS_NORMAL, STATUS_REVOKED
+from portal.scoring.schema import SCORING_TIMEZONE, STATUS_CANCELLED, STATUS_NORMAL, STATUS_REVOKED
 
 #: The scoring system's nightly run: rows a night touches are stamped 01:00–02:00 UTC.
 NIGHT_HOUR = 1
-#: Calendar dates of the contract are Beijing dates.
-SCORING_TIMEZONE = "Asia/Shanghai"
 EVENTS_FROM = date(2019, 1, 1)
 #: At most this many events are added or repaired to bring a score into its intended grade.
 FITTING_STEPS = 30

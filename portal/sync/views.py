@@ -4,6 +4,7 @@ from flask import Blueprint, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from portal.rules.labels import PROBLEM_LABELS
 from portal.sync import record
 from portal.sync.models import (
     ERROR_INTERNAL,
@@ -61,4 +62,6 @@ def status():
         triggers=RUN_TRIGGERS,
         errors=RUN_ERRORS,
         duration_label=duration_label,
+        quality=record.data_quality(),
+        problem_labels=PROBLEM_LABELS,
     )
