@@ -16,6 +16,7 @@ from sqlalchemy import select
 from portal.characters import xml_text
 from portal.extensions import db
 from portal.orgs import service as orgs_service
+from portal.publication.changes import first_publication, public_exit_reason, without_first_publication
 from portal.publication.models import CHANGE_ENTRY, CHANGE_EXIT, CHANGE_GRADE, ListChange, Organisation, ScoreSnapshot
 from portal.publication.state import PUBLISHED
 
@@ -51,10 +52,14 @@ class FeedChange:
     old_grade: str | None
     new_grade: str | None
     currently_published: bool
+    exit_reason: str | None = None  # the public reason of an exit (portal.publication.changes)
 
 
 def recent_list_changes(change_type=None, limit=100):
-    """Return the ``limit`` most recent list changes (of one type, or all), newest first."""
+    """Return the ``limit`` most recent list changes (of one type, or all), newest first.
+
+    The first publication's entries are left out: ``first_publication`` tells them as one entry.
+    """
     statement = (
         select(
             ListChange.id,
@@ -64,9 +69,11 @@ def recent_list_changes(change_type=None, limit=100):
             ListChange.change_type,
             ListChange.old_grade,
             ListChange.new_grade,
+            ListChange.reason,
             Organisation.is_published,
         )
         .outerjoin(Organisation, Organisation.uscc == ListChange.uscc)
+        .where(without_first_publication(first_publication()))
         .order_by(ListChange.changed_at.desc(), ListChange.id.desc())
         .limit(limit)
     )
@@ -83,9 +90,20 @@ def recent_list_changes(change_type=None, limit=100):
             None if row.change_type == CHANGE_EXIT else row.old_grade,
             None if row.change_type == CHANGE_EXIT else row.new_grade,
             bool(row.is_published),
+            public_exit_reason(row.change_type, row.reason),
         )
         for row in db.session.execute(statement)
     ]
+
+
+def exit_reasons_of(uscc):
+    """Return {moment of exit: public reason} of one organisation's exits from the list."""
+    rows = db.session.execute(
+        select(ListChange.changed_at, ListChange.reason).where(
+            ListChange.uscc == uscc, ListChange.change_type == CHANGE_EXIT
+        )
+    )
+    return {changed_at: public_exit_reason(CHANGE_EXIT, reason) for changed_at, reason in rows}
 
 
 def published_organisation(uscc):

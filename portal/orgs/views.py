@@ -9,10 +9,12 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from portal import charts
+from portal.orgs import changes as changes_service
 from portal.orgs import service
 from portal.clock import local_today
 from portal.grades import PUBLISHED_GRADES
 from portal.pagecache import cached_page
+from portal.publication.changes import EXIT_REASON_LABELS
 from portal.publication.models import CHANGE_ENTRY, CHANGE_EXIT, CHANGE_TYPES
 from portal.publication.state import publication_summary
 from portal.reference import DISTRICTS, EVENT_STATUSES, LIST_TYPES, ORG_TYPES, REGISTRATION_STATUSES
@@ -116,8 +118,9 @@ def home():
         "orgs/home.html",
         summary=summary,
         grades=PUBLISHED_GRADES,
-        entries=service.recent_changes(CHANGE_ENTRY, RECENT_CHANGES, timezone),
-        exits=service.recent_changes(CHANGE_EXIT, RECENT_CHANGES, timezone),
+        entries=changes_service.recent_changes(CHANGE_ENTRY, RECENT_CHANGES, timezone),
+        exits=changes_service.recent_changes(CHANGE_EXIT, RECENT_CHANGES, timezone),
+        exit_reasons=EXIT_REASON_LABELS,
     )
 
 
@@ -272,12 +275,14 @@ def changes():
         abort_with_message(400, _("The start date (“from”) must not be later than the end date (“to”)."))
     page = _requested_page()
     per_page = current_app.config["LIST_PAGE_SIZE"]
-    lines, total = service.list_changes(change_type, date_from, date_to, page, per_page, _timezone())
+    lines, total = changes_service.list_changes(change_type, date_from, date_to, page, per_page, _timezone())
     pages = service.page_count(total, per_page)
     _check_page_exists(page, pages)
     return render_template(
         "orgs/changes.html",
-        days=service.group_by_day(lines),
+        days=changes_service.group_by_day(lines),
+        first_publication=changes_service.first_publication_line(change_type, date_from, date_to, _timezone()),
+        exit_reasons=EXIT_REASON_LABELS,
         total=total,
         page=page,
         pages=pages,

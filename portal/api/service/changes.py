@@ -5,9 +5,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from portal.api.service.paging import InvalidCursor, Page, rows_after
-from portal.api.service.values import iso_date, iso_time
+from portal.api.service.values import iso_date, iso_time, label
 from portal.clock import day_end_utc, day_start_utc, local_date
 from portal.extensions import db
+from portal.publication.changes import EXIT_REASON_LABELS, public_exit_reason
 from portal.publication.models import CHANGE_EXIT, ListChange, Organisation
 
 
@@ -37,6 +38,7 @@ def list_changes(since, until, change_type, limit, timezone_name, after=None):
             ListChange.change_type,
             ListChange.old_grade,
             ListChange.new_grade,
+            ListChange.reason,
             Organisation.is_published,
         )
         .outerjoin(Organisation, Organisation.uscc == ListChange.uscc)
@@ -61,6 +63,12 @@ def list_changes(since, until, change_type, limit, timezone_name, after=None):
             "old_grade": None if row.change_type == CHANGE_EXIT else row.old_grade,
             "new_grade": None if row.change_type == CHANGE_EXIT else row.new_grade,
             "currently_published": bool(row.is_published),
+            "exit_reason": public_exit_reason(row.change_type, row.reason),
+            "exit_reason_label": (
+                label(EXIT_REASON_LABELS, public_exit_reason(row.change_type, row.reason))
+                if row.change_type == CHANGE_EXIT
+                else None
+            ),
         }
         for row in rows[:limit]
     ]
