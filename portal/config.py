@@ -138,6 +138,10 @@ def defaults(instance_path):
         "STAFF_SIGN_IN_DELAY_SECONDS": _env_int("STAFF_SIGN_IN_DELAY_SECONDS", 30),
         "STAFF_SIGN_IN_MAX_DELAY_SECONDS": _env_int("STAFF_SIGN_IN_MAX_DELAY_SECONDS", 3600),
         "STAFF_SIGN_IN_FORGET_HOURS": _env_int("STAFF_SIGN_IN_FORGET_HOURS", 24),
+        # Issued reports (PDF and printable page together) per visitor: each can add a stored row.
+        "REPORT_RATE_LIMIT": os.environ.get("REPORT_RATE_LIMIT", "20 per minute;300 per day"),
+        # Verification pages per visitor: report numbers are unguessable, and this keeps them so.
+        "REPORT_VERIFY_RATE_LIMIT": os.environ.get("REPORT_VERIFY_RATE_LIMIT", "60 per minute"),
         # PDF reports (portal/reports/pdf_cache.py): each is rendered once per publication and kept as
         # a file that every worker of the node serves. Empty: the folder "reports" in DOWNLOADS_DIR.
         "REPORT_PDF_DIR": os.environ.get("REPORT_PDF_DIR", ""),
@@ -148,6 +152,9 @@ def defaults(instance_path):
         # before it is answered 503 with Retry-After (a worker is never tied up longer than that).
         "REPORT_PDF_WAIT_SECONDS": float(os.environ.get("REPORT_PDF_WAIT_SECONDS", "3")),
         "REPORT_PDF_RETRY_AFTER_SECONDS": _env_int("REPORT_PDF_RETRY_AFTER_SECONDS", 10),
+        # A render (in a child process) that takes longer is stopped and answered with a clean 500,
+        # before gunicorn's WEB_TIMEOUT (30 s) would kill the worker.
+        "REPORT_PDF_RENDER_TIMEOUT_SECONDS": float(os.environ.get("REPORT_PDF_RENDER_TIMEOUT_SECONDS", "20")),
     }
 
 
