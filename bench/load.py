@@ -469,13 +469,17 @@ def fetch_bytes(url, timeout=60):
         return error.code, error.read()
 
 
-def render_pool(base_url, paths, clients=2):
-    """Ask for every PDF of ``paths`` (as the first visitors after a sync do); return the statuses seen."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(clients) as pool:
-        statuses = list(pool.map(lambda path: fetch_bytes(base_url + path)[0], paths))
-    return {status: statuses.count(status) for status in set(statuses)}
+def render_pool(base_url, paths):
+    """Ask for every PDF of ``paths`` one by one (as after a sync), honouring Retry-After; return the statuses."""
+    statuses = {}
+    for path in paths:
+        for _attempt in range(5):
+            status = fetch_bytes(base_url + path)[0]
+            if status != 503:
+                break
+            time.sleep(1)
+        statuses[status] = statuses.get(status, 0) + 1
+    return statuses
 
 
 def fts5_baseline(server, texts):

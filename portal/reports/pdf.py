@@ -71,6 +71,11 @@ def render_in_child(html, base_url, static_folder, static_url_path, path, timeou
     that hangs is killed, and the worker answers instead of being killed by
     gunicorn's timeout.
     """
+    # Imported in the worker once (about 40 MB, then flat), so that no child pays the second the import takes;
+    # the fonts and the layout, which grow, stay in the child.
+    _weasyprint()
+    import weasyprint.urls  # noqa: F401 (static_fetcher's)
+
     pid = os.fork()
     if pid == 0:  # the child: render, write, and leave without running the parent's exit handlers
         status = 1
