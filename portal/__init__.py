@@ -40,6 +40,7 @@ def create_app(test_config=None):
         complaints,
         demo,
         i18n,
+        large_text,
         models,
         opendata,
         orgs,
@@ -55,6 +56,7 @@ def create_app(test_config=None):
 
     web.init_app(app)
     i18n.init_app(app)
+    large_text.init_app(app)
     search.init_app(app)
     sync.init_app(app)
     orgs.init_app(app)

@@ -197,3 +197,14 @@ def scoring(scoring_url, scoring_builder_class):
     builder.rule_set()
     yield builder
     builder.dispose()
+
+
+def published_matches(text, limit=20, searcher=None):
+    """Return the stored fields of the ``limit`` best published matches of ``text`` (the suggestions' ranking).
+
+    Uses the request's searcher unless one is given; each result is checked
+    against the portal DB like every search surface's.
+    """
+    from portal.search.suggestions import checked_best_matches
+
+    return [fields for _, fields in checked_best_matches(text, limit, searcher)]
