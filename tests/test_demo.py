@@ -369,6 +369,17 @@ def test_cli_generates_and_advances(runner, app):
     assert "B→C" in result.output
 
 
+def test_cli_status_prints_the_demo_night(runner, app):
+    result = runner.invoke(args=["demo", "status"])
+    assert result.exit_code == 0, result.output
+    assert "No demo scoring data yet" in result.output
+    assert runner.invoke(args=["demo", "scoring-db", "--orgs", "50"]).exit_code == 0
+    night = demo_night(app.config["SCORING_DATABASE_URL"])
+    result = runner.invoke(args=["demo", "status"])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"demo night: {night:%Y-%m-%d %H:%M:%S} UTC\n"
+
+
 @pytest.mark.parametrize(
     ("target", "guess", "caps"),
     [

@@ -53,8 +53,6 @@ MAX_SHARED_STRINGS = 100_000
 MAX_SHARED_STRINGS_BYTES = 16 * 1024 * 1024
 #: Bytes of the package's small parts: content types, relationships, workbook, styles.
 MAX_PART_BYTES = 4 * 1024 * 1024
-#: Bytes of one cell's XML (32,767 Chinese characters, escaped, with rich-text runs).
-MAX_CELL_XML_BYTES = 512 * 1024
 #: Row elements after the allowed rows: blank rows that hold only formatting.
 MAX_BLANK_ROWS_AFTER = 5000
 #: Excel's grid.
