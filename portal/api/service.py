@@ -16,6 +16,7 @@ from sqlalchemy import and_, false, func, or_, select
 
 from portal.clock import day_end_utc, day_start_utc, local_date
 from portal.extensions import db
+from portal.orgs import report as orgs_report
 from portal.orgs import service as orgs_service
 from portal.publication.models import CHANGE_EXIT, ListChange, Organisation
 from portal.publication.state import PUBLISHED
@@ -317,7 +318,7 @@ def organisation_report(uscc, today, timezone_name, language):
     None for every code the public may not see (unpublished, cancelled,
     unknown): callers must answer all of them in the same way.
     """
-    report = orgs_service.credit_report(uscc, today, timezone_name)
+    report = orgs_report.credit_report(uscc, today, timezone_name)
     if report is None:
         return None
     org = report.organisation
