@@ -20,14 +20,9 @@ from portal.demo.generator import (
     generate_scoring_db,
 )
 from portal.demo import names as demo_names
-from portal.demo.names import (
-    ANCHOR_ORGANISATIONS,
-    COMPOUND_SURNAMES,
-    GROUP_QUALIFIERS,
-    LOCALITIES,
-    name_key,
-    unique_organisation_name,
-)
+from portal.demo.detail_words import COMPOUND_SURNAMES
+from portal.demo.name_words import ANCHOR_ORGANISATIONS, GROUP_QUALIFIERS, LOCALITIES
+from portal.demo.names import name_key, unique_organisation_name
 from portal.reference import DISTRICT_NAMES_ZH, ORG_TYPE_USCC_PREFIX
 from portal.scoring.schema import (
     EVENT_STATUSES,
