@@ -50,8 +50,10 @@ USED_ELSEWHERE = [
     "exc_info", "exc_type", "exc_value", "traceback",  # context managers' __exit__
 ]
 
-#: Packages whose dead code other engineers remove in parallel (issue 15 and 22); checked at 80 % until then.
-IN_PROGRESS = ("portal/search/", "portal/complaints/", "portal/staff/")
+#: Packages other engineers are changing in parallel, checked at 80 % until they are done: search, complaints
+#: and staff remove their dead code (issues 15 and 22); rules and scoring gain the score arithmetic and display
+#: windows that the sync's reconciliation will use (issue 17).
+IN_PROGRESS = ("portal/search/", "portal/complaints/", "portal/staff/", "portal/rules/", "portal/scoring/")
 
 
 def template_words():

@@ -29,18 +29,30 @@ def pdf_folder(app):
     return os.path.join(app.config["DOWNLOADS_DIR"], "reports")
 
 
-def test_a_pdf_is_rendered_once_and_served_from_the_shared_folder(app, client, published, monkeypatch):
-    renders = []
+def counted_renders(monkeypatch, tmp_path):
+    """Count the renders (they run in child processes) in a file; return a function that reads the count."""
+    counter = tmp_path / "renders.log"
     real = pdf.html_to_pdf
-    monkeypatch.setattr(pdf, "html_to_pdf", lambda *args: renders.append(1) or real(*args))
+
+    def counting(*args):
+        with open(counter, "a") as file:
+            file.write("render\n")
+        return real(*args)
+
+    monkeypatch.setattr(pdf, "html_to_pdf", counting)
+    return lambda: len(counter.read_text().split()) if counter.exists() else 0
+
+
+def test_a_pdf_is_rendered_once_and_served_from_the_shared_folder(app, client, published, monkeypatch, tmp_path):
+    renders = counted_renders(monkeypatch, tmp_path)
     first = client.get(f"/org/{FOUNDATION}/report.pdf")
     assert first.status_code == 200 and first.data.startswith(b"%PDF")
     again = app.test_client().get(f"/org/{FOUNDATION}/report.pdf")
     assert again.data == first.data
-    assert len(renders) == 1
+    assert renders() == 1
     english = client.get(f"/org/{FOUNDATION}/report.pdf?lang=en")
     assert english.data != first.data and "Genuine" not in pdf_text(first.data)
-    assert len(renders) == 2
+    assert renders() == 2
     assert [name.split("/")[0] for name in files_under(pdf_folder(app))] == [FOUNDATION, FOUNDATION]
     assert first.headers["ETag"] and first.headers["Last-Modified"]
     assert first.headers["Content-Length"] == str(len(first.data))
@@ -75,7 +87,7 @@ def test_conditional_gets_are_answered_304(client, published):
     assert other.status_code == 200 and other.data == first.data
 
 
-@pytest.mark.parametrize("failure", ["render", "write"])
+@pytest.mark.parametrize("failure", ["render", "write", "hang"])
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_a_failed_render_answers_cleanly_and_leaves_nothing(app, client, published, monkeypatch, failure, language):
     def broken_render(*args):
@@ -84,10 +96,16 @@ def test_a_failed_render_answers_cleanly_and_leaves_nothing(app, client, publish
     def broken_fsync(fd):
         raise OSError(28, "No space left on device")
 
+    def hanging_render(*args):
+        time.sleep(60)
+
     if failure == "render":
         monkeypatch.setattr(pdf, "html_to_pdf", broken_render)
+    elif failure == "write":
+        monkeypatch.setattr(pdf.os, "fsync", broken_fsync)
     else:
-        monkeypatch.setattr(pdf_cache.os, "fsync", broken_fsync)
+        monkeypatch.setattr(pdf, "html_to_pdf", hanging_render)
+        app.config["REPORT_PDF_RENDER_TIMEOUT_SECONDS"] = 1
     response = client.get(f"/org/{FOUNDATION}/report.pdf?lang={language}")
     assert response.status_code == 500
     assert response.mimetype == "text/html"
@@ -95,6 +113,7 @@ def test_a_failed_render_answers_cleanly_and_leaves_nothing(app, client, publish
     assert expected in response.get_data(as_text=True)
     assert files_under(pdf_folder(app)) == []
     monkeypatch.undo()
+    app.config["REPORT_PDF_RENDER_TIMEOUT_SECONDS"] = 60
     assert client.get(f"/org/{FOUNDATION}/report.pdf?lang={language}").data.startswith(b"%PDF")
 
 
@@ -102,14 +121,15 @@ def _slow_render(folder, log_path, barrier):
     store = pdf_cache.PdfStore(folder, slots=2, wait_seconds=30)
     key = pdf_cache.PdfKey("91110000MA0000001X", 3, "zh", "R-20261107-0000000000000000", "http://localhost")
 
-    def render():
+    def render_to(path):
         with open(log_path, "a") as log:
             log.write(f"{os.getpid()}\n")
         time.sleep(0.5)
-        return b"%PDF-1.7 rendered once"
+        with open(path, "wb") as file:
+            file.write(b"%PDF-1.7 rendered once")
 
     barrier.wait()
-    cached = store.get_or_render(key, render)
+    cached = store.get_or_render(key, render_to)
     with open(cached.path, "rb") as file:
         assert file.read() == b"%PDF-1.7 rendered once"
 

@@ -156,4 +156,9 @@ REPORTS = (
         "before it is answered 503 with Retry-After",
     ),
     Setting("REPORT_PDF_RETRY_AFTER_SECONDS", int, 10, help="the Retry-After of that 503"),
+    Setting(
+        "REPORT_PDF_RENDER_TIMEOUT_SECONDS", float, 20.0,
+        help="a render (in a child process) that takes longer is stopped and answered with a clean 500, "
+        "before gunicorn's WEB_TIMEOUT would kill the worker",
+    ),
 )

@@ -1,19 +1,17 @@
-"""One published organisation's credit report: its dimensions, score history and public items."""
+"""One published organisation's credit report: its dimensions, score history, items and ledger."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import and_, select, true
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.clock import local_date
 from portal.extensions import db
-from portal.publication.models import CreditEvent, ListEntry, Organisation, ScoreSnapshot
+from portal.orgs.ledger import Ledger, breakdown_view, credit_ledger
+from portal.publication.models import ListEntry, Organisation, ScoreSnapshot
 from portal.publication.state import PUBLISHED
-from portal.rules.models import RuleItem, RuleSet
-
-#: Credit-event statuses that still count towards the score.
-CURRENT_EVENT_STATUSES = ("active", "objection")
+from portal.rules.models import RuleSet
 
 
 @dataclass(frozen=True)
@@ -53,24 +51,6 @@ class Evaluation:
     expired: bool
 
 
-@dataclass(frozen=True)
-class LedgerItem:
-    """A public plus or minus item, with the names of its rule-set item and dimension."""
-
-    event: CreditEvent
-    item_name_zh: str | None
-    item_name_en: str | None
-    dimension: DimensionScore | None
-
-    @property
-    def is_plus(self):
-        return self.event.points >= 0
-
-
-def _dimension_named(dimensions, code):
-    return next((dimension for dimension in dimensions if dimension.code == code), None)
-
-
 @dataclass
 class CreditReport:
     organisation: Organisation
@@ -83,6 +63,8 @@ class CreditReport:
     list_entries: list
     evaluation: Evaluation
     unknown_dimensions: list = field(default_factory=list)
+    ledger: Ledger | None = None  # the score as a sum of its items
+    breakdown: dict | None = None  # the same as plain data (ledger.breakdown_view)
 
 
 def rule_set_with_bands(version):
@@ -150,22 +132,7 @@ def credit_report(uscc, today, timezone_name):
         return None
     rule_set = rule_set_with_bands(organisation.rule_set_version)
     dimensions, unknown = dimension_scores(organisation.dimension_scores, rule_set)
-    events = db.session.execute(
-        select(CreditEvent, RuleItem.name_zh, RuleItem.name_en)
-        .outerjoin(
-            RuleItem,
-            and_(
-                RuleItem.rule_set_version == organisation.rule_set_version,
-                RuleItem.item_code == CreditEvent.item_code,
-            ),
-        )
-        .where(CreditEvent.uscc == uscc, CreditEvent.is_public == true())
-        .order_by(CreditEvent.effective_on.desc(), CreditEvent.event_id)
-    ).all()
-    ledger = [
-        LedgerItem(event, item_zh, item_en, _dimension_named(dimensions, event.dimension_code))
-        for event, item_zh, item_en in events
-    ]
+    ledger = credit_ledger(organisation, rule_set, dimensions, today, timezone_name)
     entries = db.session.scalars(
         select(ListEntry).where(ListEntry.uscc == uscc).order_by(ListEntry.listed_on.desc(), ListEntry.entry_id)
     ).all()
@@ -187,9 +154,11 @@ def credit_report(uscc, today, timezone_name):
         band=rule_set.band_for(organisation.grade) if rule_set else None,
         dimensions=dimensions,
         history=score_history(snapshots, timezone_name),
-        current_events=[item for item in ledger if item.event.status in CURRENT_EVENT_STATUSES],
-        earlier_events=[item for item in ledger if item.event.status not in CURRENT_EVENT_STATUSES],
+        current_events=ledger.current,
+        earlier_events=ledger.earlier,
         list_entries=entries,
         evaluation=evaluation,
         unknown_dimensions=unknown,
+        ledger=ledger,
+        breakdown=breakdown_view(ledger, dimensions),
     )
