@@ -11,7 +11,7 @@ from sqlalchemy import event
 
 from portal import charts
 from portal.extensions import db
-from portal.orgs import display, service
+from portal.orgs import display, report
 from portal.scoring import schema
 from portal.uscc import check_uscc
 from tests.scoring_builder import BANDS, ScoringBuilder, make_uscc
@@ -435,7 +435,7 @@ def test_score_history_starts_at_publication_and_collapses_time_out_of_the_list(
         Snapshot(5, "50", "D", False),
         Snapshot(6, "97", "A", True),
     ]
-    points = service.score_history(snapshots, "Asia/Shanghai")
+    points = report.score_history(snapshots, "Asia/Shanghai")
     assert [(p.score, p.grade, p.previous_grade, p.reentered) for p in points] == [
         (Decimal("85"), "B", None, False),
         (Decimal("96"), "A", "B", False),
@@ -449,7 +449,7 @@ def test_score_history_starts_at_publication_and_collapses_time_out_of_the_list(
 
 
 def test_single_score_is_centred():
-    points = service.score_history([Snapshot(2, "85", "B", True)], "Asia/Shanghai")
+    points = report.score_history([Snapshot(2, "85", "B", True)], "Asia/Shanghai")
     chart = charts.score_line(points)
     assert chart.points[0].x == (chart.left + chart.right) / 2
     assert charts.score_line([]) is None
