@@ -227,7 +227,7 @@ def test_an_older_export_never_replaces_a_newer_one(portal):
         current = downloads.read_manifest()["directory"]
         generation = os.path.join(folder, "gen-old")
         os.makedirs(generation)
-        assert not downloads._make_current(folder, generation, (0, None))
+        assert not downloads.make_current(folder, generation, (0, None))
         assert downloads.read_manifest()["directory"] == current
 
 
