@@ -42,6 +42,24 @@ def _atom_response(body):
     return response
 
 
+def _feed_response(feed_id, title, self_url, alternate_url, publication, entries):
+    """Return the Atom feed of ``entries``, with the portal as author and the publication's time."""
+    body = feeds.build_feed(
+        feed_id=feed_id,
+        title=title + " | " + _author(),
+        subtitle=_subtitle(publication),
+        updated=_feed_updated(publication, entries),
+        self_url=self_url,
+        alternate_url=alternate_url,
+        author=_author(),
+        author_url=public_url("orgs.home"),
+        language=HTML_LANG.get(get_locale().language, "zh-CN"),
+        data_as_of=publication.data_as_of if publication else None,
+        entries=entries,
+    )
+    return _atom_response(body)
+
+
 def _feed_updated(publication, entries):
     moments = [entry.updated for entry in entries]
     if publication is not None and publication.data_as_of is not None:
@@ -82,20 +100,14 @@ def changes_feed():
         feeds.CHANGE_EXIT: _("Exits from the public list"),
         feeds.CHANGE_GRADE: _("Grade changes in the public list"),
     }
-    body = feeds.build_feed(
-        feed_id=feeds.stable_id("feed", "changes", change_type or "all"),
-        title=titles[change_type] + " | " + _author(),
-        subtitle=_subtitle(publication),
-        updated=_feed_updated(publication, entries),
-        self_url=public_url("opendata.changes_feed", type=change_type),
-        alternate_url=public_url("orgs.changes", type=change_type),
-        author=_author(),
-        author_url=public_url("orgs.home"),
-        language=HTML_LANG.get(get_locale().language, "zh-CN"),
-        data_as_of=publication.data_as_of if publication else None,
-        entries=entries,
+    return _feed_response(
+        feeds.stable_id("feed", "changes", change_type or "all"),
+        titles[change_type],
+        public_url("opendata.changes_feed", type=change_type),
+        public_url("orgs.changes", type=change_type),
+        publication,
+        entries,
     )
-    return _atom_response(body)
 
 
 def _subtitle(publication):
@@ -155,17 +167,11 @@ def org_feed(uscc):
                 category=category,
             )
         )
-    body = feeds.build_feed(
-        feed_id=feeds.stable_id("feed", "org", check.code),
-        title=_("%(name)s: credit score and grade", name=organisation.name) + " | " + _author(),
-        subtitle=_subtitle(publication),
-        updated=_feed_updated(publication, entries),
-        self_url=public_url("opendata.org_feed", uscc=check.code),
-        alternate_url=public_url("orgs.report", uscc=check.code),
-        author=_author(),
-        author_url=public_url("orgs.home"),
-        language=HTML_LANG.get(get_locale().language, "zh-CN"),
-        data_as_of=publication.data_as_of if publication else None,
-        entries=entries,
+    return _feed_response(
+        feeds.stable_id("feed", "org", check.code),
+        _("%(name)s: credit score and grade", name=organisation.name),
+        public_url("opendata.org_feed", uscc=check.code),
+        public_url("orgs.report", uscc=check.code),
+        publication,
+        entries,
     )
-    return _atom_response(body)
