@@ -397,7 +397,8 @@ def test_control_characters_are_spaces(indexed_app):
 )
 def test_did_you_mean(indexed_app, text, suggestion):
     results = found(indexed_app, text)
-    assert results.total == 0
+    # Nothing, or only part of the query, or only a respelling of it matched.
+    assert results.total == 0 or results.partial or results.respelled
     assert results.suggestion == suggestion
     assert results.suggestion_total >= 1
     assert found(indexed_app, results.suggestion).total == results.suggestion_total

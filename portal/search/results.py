@@ -132,6 +132,10 @@ class SearchResults:
     # The index reflects an older publication than the database's: departed
     # organisations are left out, but new ones may be missing and facet counts be off.
     index_behind: bool = False
+    # Not every part of the query matched: these are the best partial matches (the page says so).
+    partial: bool = False
+    # Found only by respelling what was typed (a typo): the page offers the respelling.
+    respelled: bool = False
 
     @property
     def pages(self):

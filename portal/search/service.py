@@ -31,7 +31,7 @@ from portal.grades import PUBLISHED_GRADES
 from portal.reference import DISTRICTS, ORG_TYPES
 from portal.search import bitmaps, publication_check
 from portal.search.hits import hit_of
-from portal.search.matcher import Matcher, request_searcher, word_terms_of
+from portal.search.matcher import Matcher, request_searcher, shown_tier, word_terms_of
 from portal.search.query import plan_query
 from portal.search.results import (  # noqa: F401 (the pages and the API read these through the service)
     DEFAULT_PER_PAGE,
@@ -121,7 +121,7 @@ def search(
     )
 
     suggestion, suggestion_total = (None, 0)
-    if not matched:
+    if not matched or matcher.partial or matcher.respelled:
         suggestion, suggestion_total = did_you_mean(matcher)
 
     return SearchResults(
@@ -131,10 +131,21 @@ def search(
         facets=_facets(matched, facet_bitmaps, chosen, filters, locale),
         suggestion=suggestion,
         suggestion_total=suggestion_total,
-        tiers={tier: bitmap.bit_count() for tier, bitmap in tiers},
+        tiers=_shown_tiers(tiers, plan),
         index_behind=visibility.behind,
+        partial=matcher.partial,
+        respelled=matcher.respelled,
         **results,
     )
+
+
+def _shown_tiers(tiers, plan):
+    """Return {tier as shown: matches} (see ``matcher.shown_tier``)."""
+    shown = {}
+    for tier, bitmap in tiers:
+        name = shown_tier(tier, plan)
+        shown[name] = shown.get(name, 0) + bitmap.bit_count()
+    return shown
 
 
 def _chosen_bitmap(option_bitmaps, name, options):
