@@ -36,11 +36,17 @@ def test_cache_keeps_languages_apart_and_answers_304(app, client, scoring):
     chinese = client.get(f"/org/{uscc}?lang=zh")
     english = client.get(f"/org/{uscc}?lang=en")
     assert chinese.get_data() != english.get_data()
-    by_header = {
-        language: client.get(f"/org/{uscc}", headers={"Accept-Language": language}).get_data(as_text=True)
-        for language in ("en", "zh")
-    }
-    assert '<html lang="en"' in by_header["en"] and '<html lang="en"' not in by_header["zh"]
+    by_cookie = {}
+    for language in ("en", "zh"):
+        client.set_cookie("lang", language)
+        by_cookie[language] = client.get(f"/org/{uscc}").get_data(as_text=True)
+    client.delete_cookie("lang")
+    assert '<html lang="en"' in by_cookie["en"] and '<html lang="en"' not in by_cookie["zh"]
+    # 长辈版 is a page of its own too.
+    client.set_cookie("large_text", "1")
+    assert 'class="large-text"' in client.get(f"/org/{uscc}?lang=zh").get_data(as_text=True)
+    client.delete_cookie("large_text")
+    assert 'class="large-text"' not in client.get(f"/org/{uscc}?lang=zh").get_data(as_text=True)
     etag = english.headers["ETag"]
     revalidated = client.get(f"/org/{uscc}?lang=en", headers={"If-None-Match": etag})
     assert revalidated.status_code == 304

@@ -21,7 +21,7 @@ from portal.publication.models import (
 from portal.rules.models import RuleSet
 from portal.scoring import get_scoring_engine, schema
 from portal.scoring.reader import ScoringReader
-from portal.sync import service
+from portal.sync import apply, service
 from portal.sync.models import SyncRun
 from tests.scoring_builder import RULE_SET, make_uscc
 from tests.conftest import published_matches
@@ -315,7 +315,7 @@ def test_exception_in_the_middle_leaves_the_previous_state(app, scoring, monkeyp
     def explode(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(service._Run, "apply_children", explode)
+    monkeypatch.setattr(apply.Attempt, "apply_children", explode)
     result = sync(app)
     assert result.status == "failed"
     assert "disk on fire" in result.error
