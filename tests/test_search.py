@@ -674,3 +674,8 @@ def test_the_results_download_as_csv(synced):
     assert response.headers["X-Total-Count"] == str(len(on_page))
     # A bad argument is the page's 400.
     assert client.get("/search.csv", query_string={"sort": "nonsense"}).status_code == 400
+
+
+def test_methodology_explains_the_order_of_results(synced):
+    body = text_of(synced.test_client().get("/methodology"))
+    assert "搜索结果的顺序" in body and "从不按信用等级或分数排序" in body
