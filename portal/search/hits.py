@@ -1,5 +1,7 @@
 """One hit of a search, as shown: the name with what matched marked, the code, and a snippet saying why."""
 
+from functools import lru_cache
+
 from portal.search.analysis import cjk_bigrams, normalise_name, query_text_words
 from portal.search.highlight import initials_spans, mark, opening, snippet, syllable_spans, term_spans
 from portal.search.matcher import FREE_TEXT_TIERS, shown_tier
@@ -25,22 +27,33 @@ def _spans(text, tier, plan):
 
 
 def part_bigrams(plan):
-    """Return the bigrams of every part of an understood query, synonyms included (what to mark)."""
-    understanding = plan.understanding
-    if understanding is None:
+    """Return the bigrams of every part of an understood query, synonyms and districts included (what to mark)."""
+    if plan.understanding is None:
         return plan.bigrams
-    texts = [alternative for part in understanding.parts if part.kind == "han" for alternative in part.alternatives]
-    texts.extend(word for word in understanding.district_words if not word.isascii())
-    return tuple(dict.fromkeys(bigram for text in texts for bigram in cjk_bigrams(text))) or plan.bigrams
+    return _understood_bigrams(plan.understanding) or plan.bigrams
 
 
 def part_words(plan):
     """Return the free-text words of every part of an understood query, synonyms included."""
-    understanding = plan.understanding
-    if understanding is None:
+    if plan.understanding is None:
         return plan.text_words
-    texts = [alternative for part in understanding.parts if part.kind == "han" for alternative in part.alternatives]
-    return tuple(dict.fromkeys(word for text in texts for word in query_text_words(text))) or plan.text_words
+    return _understood_words(plan.understanding) or plan.text_words
+
+
+def _han_texts(understanding):
+    return [alternative for part in understanding.parts if part.kind == "han" for alternative in part.alternatives]
+
+
+@lru_cache(maxsize=256)
+def _understood_bigrams(understanding):
+    texts = _han_texts(understanding)
+    texts.extend(word for word in understanding.district_words if not word.isascii())
+    return tuple(dict.fromkeys(bigram for text in texts for bigram in cjk_bigrams(text)))
+
+
+@lru_cache(maxsize=256)
+def _understood_words(understanding):
+    return tuple(dict.fromkeys(word for text in _han_texts(understanding) for word in query_text_words(text)))
 
 
 def pairs_to_syllables(pairs):

@@ -110,6 +110,8 @@ class Matcher:
         self.free_text = free_text
         # Documents of organisations that are no longer published (see publication_check).
         self.hidden = 0
+        # Whether a pinyin part that matches nothing is respelled (did-you-mean's counts do not).
+        self.respell = True
         # Whether the last tiers() matched only some of the query's parts, or only a respelling of it.
         self.partial = False
         self.respelled = False

@@ -26,7 +26,14 @@ from portal.search.pinyin import pinyin_corrections, pinyin_splits, syllables_ne
 PERSON_LENGTHS = range(2, 5)
 #: Respellings of a pinyin part tried when it matches nothing (one edit a syllable; each
 #: costs a few term lookups, most of them of pairs no name has).
-PINYIN_CORRECTIONS_TRIED = 40
+PINYIN_CORRECTIONS_TRIED = 24
+
+
+def _may_be_pinyin(letters):
+    """Tell whether letters could be mistyped pinyin (bjsqsn, initials, could not: no vowel to speak of)."""
+    letters = letters.replace(" ", "")
+    vowels = sum(letter in "aeiouv" for letter in letters)
+    return vowels * 4 >= len(letters)
 
 
 class PartMatcher:
@@ -104,7 +111,9 @@ class PartMatcher:
         found = of(part.alternatives)
         if found and part.respelled and not prefix:
             self.respelled = True
-        if not found and not prefix and part.alternatives:
+        if found or prefix or not self.matcher.respell or not _may_be_pinyin(part.text):
+            return found
+        if part.alternatives:
             self.respelled = True
             # One syllable mistyped (yanglayuan, youeryan): each syllable's neighbours, the others as typed.
             for syllables in part.alternatives[:2]:
@@ -112,7 +121,7 @@ class PartMatcher:
                     found |= of(
                         (*syllables[:position], near, *syllables[position + 1 :]) for near in syllables_near(syllable)
                     )
-        if not found and not prefix:
+        if not found:
             self.respelled = True
             # Letters that are no pinyin as typed (zixnu): the nearest spellings that are.
             for corrected in pinyin_corrections(part.text.replace(" ", ""), limit=PINYIN_CORRECTIONS_TRIED):

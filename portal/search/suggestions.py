@@ -44,7 +44,7 @@ def _count_for(matcher, text):
     other = Matcher.__new__(Matcher)
     other.searcher, other.reader, other.state = matcher.searcher, matcher.reader, matcher.state
     other.free_text, other.hidden = matcher.free_text, matcher.hidden
-    other.partial = other.respelled = False
+    other.partial = other.respelled = other.respell = False
     other.plan = plan_query(text, word_terms_of(matcher.searcher.schema))
     if other.plan.too_short or other.plan.empty:
         return 0

@@ -94,6 +94,11 @@ def district_syllables():
     return syllables
 
 
+@functools.lru_cache(maxsize=1)
+def _district_words_longest_first():
+    return tuple(sorted(district_words().items(), key=lambda item: -len(item[0])))
+
+
 def _near(a, b):
     """Tell whether two strings are at most one edit (insert, delete, replace or swap) apart."""
     if a == b:
@@ -136,7 +141,7 @@ def _districts_in_run(run):
     found = True
     while found and run:
         found = False
-        for word, code in sorted(district_words().items(), key=lambda item: -len(item[0])):
+        for word, code in _district_words_longest_first():
             rest = None
             if run.startswith(word):
                 rest = run[len(word) :]
@@ -151,6 +156,15 @@ def _districts_in_run(run):
             found = True
             break
     return codes, words, run
+
+
+def _term_set(thesaurus):
+    """Return (the thesaurus's terms as a set, the length of the longest), kept on the thesaurus."""
+    found = getattr(thesaurus, "_term_set", None)
+    if found is None:
+        terms = frozenset(thesaurus.terms())
+        found = thesaurus._term_set = (terms, max((len(term) for term in terms), default=0))
+    return found
 
 
 #: The thesaurus category of abbreviated names of bodies (残联, 书协, 团市委).
@@ -174,8 +188,7 @@ def _thesaurus_parts(run, thesaurus, related_too=True):
     Without ``related_too`` only equivalent terms are alternatives (a query
     that spells out a whole registered name means that name, not a related kind).
     """
-    terms = thesaurus.terms()
-    longest = max((len(term) for term in terms), default=0)
+    terms, longest = _term_set(thesaurus)
     parts = []
     plain_start = 0
     position = 0
@@ -218,6 +231,8 @@ def _syllable_options(letters):
     splits = pinyin_splits(letters)
     if splits:
         return tuple(splits)
+    if sum(letter in "aeiouv" for letter in letters) * 4 < len(letters):
+        return ()  # initials (bjqsn), not mistyped pinyin
     options = []
     for corrected in pinyin_corrections(letters)[:PINYIN_RESPELLINGS]:
         options.extend(pinyin_splits(corrected.replace(" ", ""))[:1])
