@@ -26,9 +26,6 @@ def _configure(app):
     config.setdefault("EVIDENCE_DIR", os.environ.get("EVIDENCE_DIR", os.path.join(app.instance_path, "evidence")))
     # Days after a complaint is concluded (or rejected) before its contact details are deleted.
     config.setdefault("COMPLAINT_CONTACT_RETENTION_DAYS", _env_int("COMPLAINT_CONTACT_RETENTION_DAYS", 365))
-    # Deadlines: accept within working days (Mon-Fri), conclude within calendar days of acceptance.
-    config.setdefault("COMPLAINT_ACCEPT_WORKING_DAYS", _env_int("COMPLAINT_ACCEPT_WORKING_DAYS", 5))
-    config.setdefault("COMPLAINT_CONCLUDE_DAYS", _env_int("COMPLAINT_CONCLUDE_DAYS", 30))
     # Length of the description, in characters.
     config.setdefault("COMPLAINT_DESCRIPTION_MIN", 20)
     config.setdefault("COMPLAINT_DESCRIPTION_MAX", 5000)

@@ -13,22 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 
-#: Every state of a complaint, in workflow order.
-STATES = ("submitted", "accepted", "rejected", "investigating", "concluded")
-
-#: States in which a complaint is still being handled ("open").
-OPEN_STATES = ("submitted", "accepted", "investigating")
-
-#: States after which nothing happens unless a supervisor reopens it.
-FINAL_STATES = ("rejected", "concluded")
-
-STATE_LABELS = {
-    "submitted": _l("Submitted"),
-    "accepted": _l("Accepted"),
-    "rejected": _l("Not accepted"),
-    "investigating": _l("Under investigation"),
-    "concluded": _l("Concluded"),
-}
+# States, outcomes and the steps between them: portal.complaints.workflow.
 
 CATEGORIES = {
     "illegal_fundraising": _l("Illegal fundraising"),
@@ -39,13 +24,9 @@ CATEGORIES = {
     "other": _l("Other"),
 }
 
-OUTCOMES = {
-    "substantiated": _l("Substantiated"),
-    "not_substantiated": _l("Not substantiated"),
-}
-
-#: Kinds of ComplaintEvent ("contact_view": a staff member saw the complainant's contact details).
-EVENT_KINDS = ("transition", "note", "assignment", "reply", "purge", "contact_view")
+#: Kinds of ComplaintEvent ("contact_view": a staff member saw the complainant's contact details;
+#: "step": a step of the workflow that does not change the state, e.g. an extension or a hand-back).
+EVENT_KINDS = ("transition", "note", "assignment", "reply", "purge", "contact_view", "step")
 
 
 class Complaint(db.Model):
@@ -80,7 +61,25 @@ class Complaint(db.Model):
     accepted_at: Mapped[datetime | None] = mapped_column(DateTime)
     concluded_at: Mapped[datetime | None] = mapped_column(DateTime)
     accept_due_at: Mapped[datetime | None] = mapped_column(DateTime)
-    conclude_due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    answer_due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The answer (outcome and public reply) and who gave it: a review is decided by another supervisor.
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    # A transfer (转办): the receiving unit and the public note of where the complaint went.
+    transfer_unit: Mapped[str | None] = mapped_column(String(200))
+    transfer_note: Mapped[str | None] = mapped_column(Text)  # public
+    # The answer deadline, extended once with a public reason.
+    extended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    extension_reason: Mapped[str | None] = mapped_column(Text)  # public
+    # Escalated to a supervisor by its handler (cleared by the next step a supervisor takes).
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The review (复核): asked for once, by the complainant, until review_request_until.
+    review_request_until: Mapped[datetime | None] = mapped_column(DateTime)
+    review_requested_at: Mapped[datetime | None] = mapped_column(DateTime)
+    review_reason: Mapped[str | None] = mapped_column(Text)  # the complainant's; shown to them
+    review_due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    review_result: Mapped[str | None] = mapped_column(String(16))
+    review_decision: Mapped[str | None] = mapped_column(Text)  # public
 
     # Contact details: Fernet tokens, or NULL (anonymous, not given, or purged).
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)

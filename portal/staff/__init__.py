@@ -18,8 +18,6 @@ def init_app(app):
     app.config.setdefault("STAFF_SESSION_MAX_HOURS", int(os.environ.get("STAFF_SESSION_MAX_HOURS", "12")))
     # Complaints per page of the queue.
     app.config.setdefault("STAFF_QUEUE_PAGE_SIZE", 25)
-    # Days to conclude a complaint once accepted (shared with portal.complaints, which may set it first).
-    app.config.setdefault("COMPLAINT_CONCLUDE_DAYS", int(os.environ.get("COMPLAINT_CONCLUDE_DAYS", "30")))
     # Where evidence files are stored (portal.complaints owns the setting; same default).
     app.config.setdefault("EVIDENCE_DIR", os.environ.get("EVIDENCE_DIR", os.path.join(app.instance_path, "evidence")))
 

@@ -7,7 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.clock import utcnow
-from portal.complaints.models import CATEGORIES, STATE_LABELS, STATES
+from portal.complaints.models import CATEGORIES
+from portal.complaints.workflow import STATE_LABELS, STATES
 from portal.staff import accounts, queue
 from portal.staff.views.base import bp, staff_required
 from portal.web import abort_with_message
