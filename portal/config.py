@@ -127,9 +127,10 @@ def defaults(instance_path):
             ).split(";")
             if unit.strip()
         ],
-        # Days off and working days for years the holiday package does not cover yet (a reviewed
-        # TOML file; each year names the State Council notice it comes from). Empty: the one in the code.
-        "COMPLAINT_HOLIDAY_OVERRIDES_FILE": os.environ.get("COMPLAINT_HOLIDAY_OVERRIDES_FILE", ""),
+        # Days off and working days for years the holiday package (chinesecalendar) does not cover
+        # yet: a reviewed TOML file, each year naming the State Council notice it copies. Empty: the
+        # one in the repository, portal/holiday_schedule.toml.
+        "WORKING_DAYS_SCHEDULE_FILE": os.environ.get("WORKING_DAYS_SCHEDULE_FILE", ""),
         # Rate limits (Flask-Limiter): in-memory per worker unless a URL is given.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,

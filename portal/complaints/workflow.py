@@ -14,15 +14,16 @@ writes an event in the complaint's history (the audit log).
 
 The public pages, the staff console, the CLI and the exports read this
 module; ``deadline_for`` is the one deadline rule (working days, on the
-holiday calendar of ``portal.complaints.deadlines``).
+holiday calendar of ``portal.working_days``).
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from portal.complaints.deadlines import due_after_working_days
+from portal.working_days import calendar, due_after_working_days
 
 # -- states ---------------------------------------------------------------------------
 
@@ -177,11 +178,10 @@ def deadline_for(name, start, config=None):
     setting, _column = DEADLINES[name]
     days = config[setting]
     zone = config["BABEL_DEFAULT_TIMEZONE"]
+    working = calendar(config["WORKING_DAYS_SCHEDULE_FILE"] or None)
     if name == "review_request":
-        from datetime import timedelta
-
-        return due_after_working_days(start, 0, zone) + timedelta(days=days)
-    return due_after_working_days(start, days, zone)
+        return due_after_working_days(start, 0, zone, working=working) + timedelta(days=days)
+    return due_after_working_days(start, days, zone, working=working)
 
 
 def due_of(complaint):

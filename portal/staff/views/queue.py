@@ -6,6 +6,7 @@ from flask import current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal import working_days
 from portal.clock import utcnow
 from portal.complaints.models import CATEGORIES
 from portal.complaints.workflow import STATE_LABELS, STATES
@@ -21,8 +22,12 @@ _STAFF_ID = re.compile(r"[0-9]{1,9}")
 @staff_required()
 def dashboard():
     """Counts by state, overdue and mine, and the oldest open complaint."""
-    figures = queue.dashboard(current_user, utcnow())
-    return render_template("staff/dashboard.html", figures=figures, state_labels=STATE_LABELS, now=utcnow())
+    now = utcnow()
+    figures = queue.dashboard(current_user, now)
+    return render_template(
+        "staff/dashboard.html", figures=figures, state_labels=STATE_LABELS, now=now,
+        missing_holiday_year=working_days.missing_schedule_now(current_app.config, now),
+    )
 
 
 def _one_arg(name, allowed=None):
