@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal import working_days
 from portal.clock import utcnow
-from portal.sync import service
+from portal.sync import record
 from portal.sync.models import (
     ERROR_INTERNAL,
     ERROR_INTERRUPTED,
@@ -57,7 +57,7 @@ def status():
     return render_template(
         "sync/status.html",
         publication=current_publication(),
-        runs=service.recent_runs(RECENT_RUNS),
+        runs=record.recent_runs(RECENT_RUNS),
         statuses=RUN_STATUSES,
         modes=RUN_MODES,
         triggers=RUN_TRIGGERS,
