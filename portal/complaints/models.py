@@ -156,3 +156,24 @@ class ComplaintEvent(db.Model):
 
     def __repr__(self):
         return f"<ComplaintEvent {self.kind} {self.from_state}->{self.to_state}>"
+
+
+class Notification(db.Model):
+    """One e-mail to a complainant, in the outbox until the mail server has accepted it."""
+
+    __tablename__ = "complaint_notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    # The complainant's address, a Fernet token like the contact details.
+    recipient: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    # The class of the last failure (never the server's text, which may echo the address).
+    last_error: Mapped[str | None] = mapped_column(String(64))
+
+    def __repr__(self):
+        return f"<Notification {self.kind} of complaint {self.complaint_id}: {'sent' if self.sent_at else 'pending'}>"

@@ -37,6 +37,26 @@ COMPLAINTS = (
         help="receiving units a complaint may be transferred to (转办), comma-separated: the bodies that "
         "supervise organisations",
     ),
+    # E-mail to complainants (portal/complaints/notifications.py), sent by the scheduler from an outbox.
+    Setting(
+        "MAIL_SERVER", str, "", deploy=True,
+        help="SMTP server of the notifications to complainants; empty: they stay queued and staff see them pending",
+    ),
+    Setting("MAIL_PORT", int, 25, deploy=True, help="SMTP port"),
+    Setting("MAIL_USE_TLS", bool, False, deploy=True, help="STARTTLS after connecting"),
+    Setting("MAIL_USERNAME", str, "", deploy=True, help="SMTP user name (empty: no login)"),
+    Setting("MAIL_PASSWORD", str, "", secret=True, deploy=True, help="SMTP password"),
+    Setting(
+        "MAIL_DEFAULT_SENDER", str, "noreply@localhost", deploy=True,
+        help="the From address of notifications", production="the portal's own address",
+    ),
+    Setting("MAIL_TIMEOUT_SECONDS", int, 20, help="seconds to wait for the SMTP server"),
+    Setting("MAIL_SEND_INTERVAL_SECONDS", int, 60, help="seconds between the scheduler's sends of the outbox"),
+    Setting(
+        "MAIL_RETRY_SECONDS", int, 300,
+        help="first wait after a failed send, doubling with each further failure up to MAIL_RETRY_MAX_SECONDS",
+    ),
+    Setting("MAIL_RETRY_MAX_SECONDS", int, 6 * 3600, help="longest wait between two tries of one notification"),
     Setting(
         "WORKING_DAYS_SCHEDULE_FILE", str, "",
         help="a reviewed TOML file of public holidays and 调休 working days for years chinesecalendar does not "

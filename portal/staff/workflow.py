@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
 from portal.clock import utcnow
+from portal.complaints import notifications
 from portal.complaints import workflow as table
 from portal.complaints.crypto import ContactKeyError, InvalidToken
 from portal.complaints.models import Complaint, ComplaintEvent
@@ -272,6 +273,7 @@ def take_step(
                 note=reply if step.name == "answer" else public_text, public=True,
             )
         )
+    notifications.queue_for_step(complaint, step.name, now)
     if assign_to_actor or step.name == "hand_back":
         db.session.add(
             ComplaintEvent(

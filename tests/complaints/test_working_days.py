@@ -6,8 +6,8 @@ import pytest
 
 from portal import working_days
 from portal.working_days import add_working_days, due_after_working_days, missing_schedule
-from tests.test_staff_helpers import create_staff, staff_app  # noqa: F401 (staff_app is a fixture)
-from tests.test_staff_views import client_as
+from tests.staff.support import create_staff, staff_app  # noqa: F401 (staff_app is a fixture)
+from tests.staff.test_views import client_as
 
 
 def test_the_2026_national_day_holiday_and_its_adjusted_saturday():

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from portal import working_days
 from portal.clock import utcnow
+from portal.complaints import notifications
 from portal.complaints.models import CATEGORIES
 from portal.complaints.workflow import STATE_LABELS, STATES
 from portal.staff import accounts, queue
@@ -27,6 +28,8 @@ def dashboard():
     return render_template(
         "staff/dashboard.html", figures=figures, state_labels=STATE_LABELS, now=now,
         missing_holiday_year=working_days.missing_schedule_now(current_app.config, now),
+        pending_notifications=notifications.pending_count(),
+        mail_configured=bool(current_app.config["MAIL_SERVER"]),
     )
 
 
