@@ -22,6 +22,21 @@ def _env_list(name):
     return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
 
 
+#: The trust marks of a 政府网站 in every page's footer, each with its environment variable. A value
+#: left unset shows this example instead, labelled 示例 (example), as the demo does; a deployment
+#: sets every one (docs/deploy.md).
+SITE_IDENTITY_EXAMPLES = {
+    "SITE_SPONSOR": "北京市民政局",  # 主办单位
+    "SITE_OPERATOR": "北京市社会组织管理中心",  # 承办单位
+    "SITE_IDENTIFIER": "1100000000",  # 网站标识码 (10 digits, 政府网站发展指引)
+    "SITE_ICP_NUMBER": "京ICP备00000000号",
+    "SITE_PUBLIC_SECURITY_NUMBER": "京公网安备11000000000000号",
+    "SITE_CONTACT_PHONE": "010-00000000",
+    "SITE_CONTACT_EMAIL": "contact@example.org",
+    "SITE_CONTACT_ADDRESS": "北京市（示例地址）",
+}
+
+
 def _env_bool(name, default):
     value = os.environ.get(name)
     if value in (None, ""):
@@ -138,6 +153,15 @@ def defaults(instance_path):
         "STAFF_SIGN_IN_DELAY_SECONDS": _env_int("STAFF_SIGN_IN_DELAY_SECONDS", 30),
         "STAFF_SIGN_IN_MAX_DELAY_SECONDS": _env_int("STAFF_SIGN_IN_MAX_DELAY_SECONDS", 3600),
         "STAFF_SIGN_IN_FORGET_HOURS": _env_int("STAFF_SIGN_IN_FORGET_HOURS", 24),
+        # Trust marks and contact (see SITE_IDENTITY_EXAMPLES): None shows the labelled example.
+        **{name: os.environ.get(name) or None for name in SITE_IDENTITY_EXAMPLES},
+        # The licence of the open data, named on /data and in every download's header, and how to cite it.
+        "DATA_LICENCE_NAME": os.environ.get("DATA_LICENCE_NAME", "CC BY 4.0"),
+        "DATA_LICENCE_URL": os.environ.get("DATA_LICENCE_URL", "https://creativecommons.org/licenses/by/4.0/"),
+        # 我为政府网站找错 (report an error on the site): per-address limits, and the longest texts.
+        "SITE_ERROR_REPORT_RATE_LIMIT": os.environ.get("SITE_ERROR_REPORT_RATE_LIMIT", "5 per minute;30 per day"),
+        "SITE_ERROR_REPORT_FORM_RATE_LIMIT": os.environ.get("SITE_ERROR_REPORT_FORM_RATE_LIMIT", "60 per minute"),
+        "SITE_ERROR_REPORT_MAX_DESCRIPTION": _env_int("SITE_ERROR_REPORT_MAX_DESCRIPTION", 2000),
     }
 
 

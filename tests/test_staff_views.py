@@ -41,6 +41,8 @@ ROUTE_ROLES = {
     "staff.users": "supervisor",
     "staff.clear_sign_in_delays": "supervisor",
     "staff.reset_two_factor": "supervisor",
+    "staff.site_errors": "staff",
+    "staff.site_error_handled": "staff",
 }
 
 
@@ -69,7 +71,8 @@ def staff_rules(app):
 
 
 def url_of(app, rule, world):
-    values = {"tracking_number": world["number"], "evidence_id": world["evidence"], "user_id": world["handler"], "to_state": "accepted"}
+    values = {"tracking_number": world["number"], "evidence_id": world["evidence"], "user_id": world["handler"], "to_state": "accepted",
+              "report_id": 1}
     with app.test_request_context():
         return url_for(rule.endpoint, **{name: values[name] for name in rule.arguments})
 

@@ -6,7 +6,7 @@ from portal.extensions import login
 
 
 def init_app(app):
-    from portal.staff import cli, two_factor, views
+    from portal.staff import cli, site_error_views, two_factor, views  # noqa: F401 (site_error_views: routes)
 
     # Password policy: at least this many characters (and two kinds of characters, not the username).
     app.config.setdefault("STAFF_PASSWORD_MIN_LENGTH", 12)
