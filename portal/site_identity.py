@@ -1,6 +1,6 @@
 """Who runs the site: the trust marks of a 政府网站 shown in every page's footer and on /about.
 
-Every value comes from configuration (portal/config.py); one left unset is
+Every value comes from configuration (portal/config/features.py); one left unset is
 shown with the demo's example value and labelled as an example, so that a
 demo can never pass for the real site.
 """
@@ -8,7 +8,7 @@ demo can never pass for the real site.
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from portal.config import SITE_IDENTITY_EXAMPLES
+from portal.config.features import SITE_IDENTITY_EXAMPLES
 
 #: The footer's lines, in the order 政府网站 show them, with the address a number links to.
 LABELS = {

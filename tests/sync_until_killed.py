@@ -11,7 +11,7 @@ import sys
 import time
 
 from portal import create_app
-from portal.sync import service
+from portal.sync import apply, service
 
 point, marker = sys.argv[1], sys.argv[2]
 
@@ -23,7 +23,7 @@ def wait_to_be_killed(*args, **kwargs):
 
 
 if point == "mid-read":
-    apply_chunk = service._Run._apply_organisation_chunk
+    apply_chunk = apply.Attempt._apply_organisation_chunk
     calls = []
 
     def apply_then_wait(self, rows, grade_bands):
@@ -33,7 +33,7 @@ if point == "mid-read":
             self.session.flush()
             wait_to_be_killed()
 
-    service._Run._apply_organisation_chunk = apply_then_wait
+    apply.Attempt._apply_organisation_chunk = apply_then_wait
 elif point == "before-commit":
     service._before_commit_hook = wait_to_be_killed
 elif point == "after-commit":

@@ -13,7 +13,8 @@ import pytest
 from PIL import Image
 
 from portal import create_app
-from portal.complaints import crypto, evidence, service
+from portal.clock import utcnow
+from portal.complaints import codes, crypto, evidence, organisations, retention, service, validation
 from portal.complaints.deadlines import add_working_days, due_after_working_days
 from portal.complaints.models import Complaint, ComplaintEvent, Evidence
 from portal.extensions import db
@@ -124,7 +125,7 @@ def test_unlisted_codes_and_names_are_never_told_apart(client, app, unlisted):
     answers = without_what_was_typed(by_name, names)
     assert len(set(answers.values())) == 1 and GRADE_C_USCC not in by_name["grade C"].get_data(as_text=True)
     with app.app_context():
-        assert service.resolve_organisation("", GRADE_C_NAME) == service.OrganisationChoice(None, GRADE_C_NAME, False)
+        assert organisations.resolve_organisation("", GRADE_C_NAME) == organisations.OrganisationChoice(None, GRADE_C_NAME, False)
 
 
 def test_staff_see_which_organisation_an_unlisted_code_is(client, app, unlisted):
@@ -180,13 +181,13 @@ def test_unknown_organisation_is_accepted_with_the_name_as_typed(client, app):
 
 def test_organisation_found_by_exact_name_gets_its_code(app):
     with app.app_context():
-        choice = service.resolve_organisation("", PUBLISHED_NAME)
+        choice = organisations.resolve_organisation("", PUBLISHED_NAME)
         assert choice.uscc == PUBLISHED_USCC and choice.published
         # A valid code that is not registered needs the name.
         from tests.scoring_builder import make_uscc
 
-        with pytest.raises(service.ComplaintInvalid) as caught:
-            service.resolve_organisation(make_uscc(999), "")
+        with pytest.raises(validation.ComplaintInvalid) as caught:
+            organisations.resolve_organisation(make_uscc(999), "")
         assert "organisation_name" in caught.value.errors
 
 
@@ -343,8 +344,8 @@ def test_same_concern_is_counted_and_attached(client, app):
     with app.app_context():
         first, second = complaint_by_number(first_number), complaint_by_number(second_number)
         assert second.same_concern_as_id == first.id
-        assert service.similar_open_complaints(service.resolve_organisation(PUBLISHED_USCC, ""), "illegal_fundraising") == (
-            service.SimilarComplaints(complaints=1, people=2)
+        assert organisations.similar_open_complaints(organisations.resolve_organisation(PUBLISHED_USCC, ""), "illegal_fundraising") == (
+            organisations.SimilarComplaints(complaints=1, people=2)
         )
 
 
@@ -379,7 +380,7 @@ def test_logs_of_a_full_flow_never_contain_complaint_text_or_contact(client, app
     code = access_code_on(client.get(response.headers["Location"]).get_data(as_text=True))
     client.post("/complaints/status", data={"tracking_number": number, "access_code": code})
     with app.app_context():
-        service.purge_contacts(now=datetime(2100, 1, 1))
+        retention.purge_contacts(now=datetime(2100, 1, 1))
     logged = caplog.text
     assert "sqlalchemy" in logged.lower() or "SELECT" in logged  # the engine did log statements
     for secret in (DESCRIPTION, DESCRIPTION[:12], *CONTACT.values(), "not-an-address", code, code.replace("-", "")):
@@ -408,7 +409,7 @@ def test_purge_contacts_after_the_retention_period(client, app, runner):
         conclude(complaint_by_number(old_number), now - timedelta(days=366))
         conclude(complaint_by_number(recent_number), now - timedelta(days=10))
         db.session.commit()
-        assert service.purge_contacts(now=now) == 1
+        assert retention.purge_contacts(now=now) == 1
         old = complaint_by_number(old_number)
         assert not old.has_contact and old.contact_purged_at == now
         assert [event.kind for event in old.events][-1] == "purge"
@@ -416,7 +417,7 @@ def test_purge_contacts_after_the_retention_period(client, app, runner):
         assert complaint_by_number(recent_number).has_contact
         assert complaint_by_number(open_number).has_contact
         # Idempotent.
-        assert service.purge_contacts(now=now) == 0
+        assert retention.purge_contacts(now=now) == 0
     result = runner.invoke(args=["complaints", "purge"])
     assert result.exit_code == 0 and "purged" in result.output
 
@@ -456,7 +457,7 @@ def test_cleanup_deletes_old_orphans_and_keeps_committed_files(client, app, tmp_
         evidence.write_pending("ff" + "0" * 30 + ".pdf", b"%PDF-orphan")
         counts = evidence.cleanup_orphans(max_age_seconds=3600)
         assert counts == {"finished": 0, "deleted": 0}  # too recent to be an orphan
-        counts = evidence.cleanup_orphans(now=service.utcnow() + timedelta(hours=2))
+        counts = evidence.cleanup_orphans(now=utcnow() + timedelta(hours=2))
         assert counts == {"finished": 0, "deleted": 1}
         assert evidence.verify_evidence(kept)
 
@@ -584,14 +585,14 @@ def test_due_after_working_days_counts_beijing_days():
 
 
 def test_access_codes_are_random_unambiguous_and_forgiving(app):
-    codes = {service.generate_access_code() for _ in range(200)}
-    assert len(codes) == 200
-    for code in codes:
+    generated = {codes.generate_access_code() for _ in range(200)}
+    assert len(generated) == 200
+    for code in generated:
         assert len(code) == 19 and code.count("-") == 3
         assert not set(code) & set("ILOU")
-    assert service.normalise_access_code(" ab0o-1il ") == "AB00111"
+    assert codes.normalise_access_code(" ab0o-1il ") == "AB00111"
     with app.app_context():
-        hashed = service.hash_access_code("ABCD-EFGH-JKMN-PQRS")
+        hashed = codes.hash_access_code("ABCD-EFGH-JKMN-PQRS")
         assert "ABCD" not in hashed
 
 
@@ -606,7 +607,7 @@ def test_tracking_numbers_are_per_beijing_day(client, app):
 
 def test_submit_complaint_service_directly(app):
     with app.app_context():
-        organisation = service.resolve_organisation(PUBLISHED_USCC, "")
+        organisation = organisations.resolve_organisation(PUBLISHED_USCC, "")
         complaint, code = service.submit_complaint(
             organisation=organisation,
             category="financial_opacity",
@@ -643,7 +644,7 @@ def test_concurrent_submissions_get_distinct_tracking_numbers(app):
     def file_some():
         try:
             with app.app_context():
-                organisation = service.resolve_organisation(PUBLISHED_USCC, "")
+                organisation = organisations.resolve_organisation(PUBLISHED_USCC, "")
                 for _round in range(3):
                     complaint, _code = service.submit_complaint(
                         organisation, "other", DESCRIPTION, None, [], {"phone": "13800138000"}, False, None

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from portal.complaints import evidence, service
+from portal.clock import utcnow
+from portal.complaints import evidence, retention
 from portal.complaints.models import Complaint, Evidence
 from portal.extensions import db
 from tests.test_complaints_support import (  # noqa: F401 (fixtures)
@@ -37,7 +38,7 @@ CHILD = textwrap.dedent(
     """
     import io, json, os, sys
     from portal import create_app
-    from portal.complaints import evidence, service
+    from portal.complaints import evidence, organisations, service
     from tests.test_complaints_support import jpeg_with_gps, pdf_bytes, DESCRIPTION
 
     config = json.loads(sys.argv[1])
@@ -70,7 +71,7 @@ CHILD = textwrap.dedent(
                         return original(name, data)
                     evidence.write_pending = half_written
             complaint, code = service.submit_complaint(
-                organisation=service.resolve_organisation(config["_USCC"], ""),
+                organisation=organisations.resolve_organisation(config["_USCC"], ""),
                 category="other",
                 description=DESCRIPTION,
                 incident_on=None,
@@ -127,7 +128,7 @@ def check_consistent(app, acknowledged):
     """Clean up as the scheduler would an hour later, then check disk and database agree."""
     with app.app_context():
         db.session.remove()
-        service.cleanup(now=service.utcnow() + timedelta(hours=2))
+        retention.cleanup(now=utcnow() + timedelta(hours=2))
         numbers = set(db.session.scalars(db.select(Complaint.tracking_number)))
         assert set(acknowledged) <= numbers
         rows = db.session.scalars(db.select(Evidence)).all()

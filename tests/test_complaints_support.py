@@ -13,7 +13,8 @@ import pytest
 from PIL import Image
 
 from portal import create_app
-from portal.complaints import service
+from portal.clock import utcnow
+from portal.complaints import codes
 from portal.extensions import db
 from portal.publication.models import Organisation
 from portal.scoring import dispose_engines
@@ -159,7 +160,7 @@ def pdf_bytes(active=None):
 def form_token(app, seconds_ago=60):
     """A form token issued ``seconds_ago`` (past the minimum fill time)."""
     with app.app_context():
-        return service.issue_form_token(now=service.utcnow() - timedelta(seconds=seconds_ago))
+        return codes.issue_form_token(now=utcnow() - timedelta(seconds=seconds_ago))
 
 
 def details_form(app, uscc=PUBLISHED_USCC, name="", category="illegal_fundraising", token=None, **fields):

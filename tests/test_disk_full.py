@@ -16,9 +16,8 @@ import sqlalchemy as sa
 from portal.complaints.models import Complaint
 from portal.extensions import db
 from portal.search import index as search_index
-from portal.search import service as search_service
 from portal.sync import service as sync_service
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, published_matches
 from tests.scoring_builder import ScoringBuilder
 from tests.test_complaints_support import app as complaint_app  # noqa: F401
 from tests.test_complaints_support import details_form, make_app, png_bytes, submit  # noqa: F401
@@ -114,7 +113,7 @@ def test_index_catch_up_on_a_full_disk_keeps_the_previous_index(app, scoring_url
         # The index is whole, at its previous version, and answers.
         assert search_index.index_version(app.config["INDEX_DIR"]) == 1
         with app.app_context():
-            found = {hit["uscc"] for hit in search_service.search_names("满盘测试")}
+            found = {hit["uscc"] for hit in published_matches("满盘测试")}
         assert found == set(first)
 
         filler.unlink()
@@ -124,5 +123,5 @@ def test_index_catch_up_on_a_full_disk_keeps_the_previous_index(app, scoring_url
         assert not caught_up.get("error"), caught_up
         assert search_index.index_version(app.config["INDEX_DIR"]) == 2
         with app.app_context():
-            assert {hit["uscc"] for hit in search_service.search_names("后来测试", limit=500)} == set(later)
+            assert {hit["uscc"] for hit in published_matches("后来测试", limit=500)} == set(later)
     builder.dispose()

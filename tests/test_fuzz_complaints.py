@@ -280,7 +280,7 @@ NUL_CASES = {"step-one": nul_in_step_one, "step-two": nul_in_step_two, "suggesti
 def test_a_nul_character_in_the_organisation_name_is_refused_or_ignored(request, backend, make_app, case):
     """A NUL in the name: a page or a 400 in the language asked, never a 500.
 
-    Once a bug on PostgreSQL: portal.complaints.service.resolve_organisation and
+    Once a bug on PostgreSQL: portal.complaints.organisations.resolve_organisation and
     suggest_organisations put the name, NUL included, into a query
     (_organisation_name keeps control characters), and psycopg refuses it:
     sqlalchemy.exc.DataError "PostgreSQL text fields cannot contain NUL (0x00)

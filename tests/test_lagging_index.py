@@ -26,7 +26,7 @@ from portal.scheduler import IndexCatchUp, build_scheduler, sync_job
 from portal import index_folder
 from portal.search import service as search_service
 from portal.sync import service as sync_service
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, published_matches
 from tests.scoring_builder import make_uscc
 
 NIGHTS = [datetime(2026, 11, 2, 18, 30) + timedelta(days=n) for n in range(3)]
@@ -150,9 +150,7 @@ def test_counts_pages_and_values_leave_the_departed_out(lagging, client):
 
 
 def search_service_names(text):
-    from portal.search.service import search_names
-
-    return search_names(text)
+    return published_matches(text)
 
 
 def test_healthz_is_degraded_with_both_versions(lagging, client):

@@ -20,12 +20,12 @@ from tests.synced_portal import sync_at
 RULE_SET = "report-1"
 # Names that appear nowhere in the code: the report must take them from the rule set.
 DIMENSIONS = [
-    ("party_building", "党建维度（测试）", "Party building (test)", "15"),
-    ("integrity", "诚信维度（测试）", "Integrity (test)", "30"),
-    ("governance", "治理维度（测试）", "Governance (test)", "25"),
-    ("operations", "运营维度（测试）", "Operations (test)", "25"),
-    ("evaluation", "评估维度（测试）", "Evaluation (test)", "15"),
-    ("social", "社会维度（测试）", "Social (test)", "20"),
+    ("party_building", "党建维度（测试）", "Party building (test)", "15", "10"),
+    ("integrity", "诚信维度（测试）", "Integrity (test)", "30", "25"),
+    ("governance", "治理维度（测试）", "Governance (test)", "25", "20"),
+    ("operations", "运营维度（测试）", "Operations (test)", "25", "20"),
+    ("evaluation", "评估维度（测试）", "Evaluation (test)", "15", "10"),
+    ("social", "社会维度（测试）", "Social (test)", "20", "15"),
 ]
 ITEMS = [
     ("IN01", "integrity", "信用承诺履行良好（测试）", "Credit commitment kept (test)", "2"),
@@ -82,8 +82,9 @@ class ReportScoring(ScoringBuilder):
                     "name_en": name_en,
                     "position": position,
                     "max_points": Decimal(maximum),
+                    "base_points": Decimal(base),
                 }
-                for position, (code, name_zh, name_en, maximum) in enumerate(DIMENSIONS)
+                for position, (code, name_zh, name_en, maximum, base) in enumerate(DIMENSIONS)
             ],
         )
         self.execute(

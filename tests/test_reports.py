@@ -118,8 +118,8 @@ def test_pdf_fetches_nothing_but_static_files(app, published):
         for url in (
             "http://example.com/evil.css",
             "https://fonts.googleapis.com/css?family=Noto",
-            "http://localhost/static/../portal/config.py",
-            "http://localhost/static/%2e%2e/portal/config.py",
+            "http://localhost/static/../portal/config/__init__.py",
+            "http://localhost/static/%2e%2e/portal/config/__init__.py",
             "file:///etc/passwd",
             "ftp://localhost/static/css/print.css",
         ):

@@ -17,8 +17,8 @@ from portal.chinese import name_readings
 from portal.extensions import db
 from portal.publication.models import Organisation, PublicationState
 from portal.search import index as search_index
-from portal.search import service as search_service
 from portal.search.analysis import CjkBigramAnalyzer, cjk_bigrams, normalise_uscc, syllable_pairs
+from tests.conftest import published_matches
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -112,12 +112,12 @@ def indexed_documents(app):
 
 def names_found(app, text, **kwargs):
     with app.test_request_context():
-        return [hit["name"] for hit in search_service.search_names(text, **kwargs)]
+        return [hit["name"] for hit in published_matches(text, **kwargs)]
 
 
 def usccs_found(app, text):
     with app.test_request_context():
-        return {hit["uscc"] for hit in search_service.search_names(text)}
+        return {hit["uscc"] for hit in published_matches(text)}
 
 
 def test_rebuild_indexes_exactly_the_published_organisations(search_app, published):
@@ -276,7 +276,7 @@ def test_searcher_opened_before_a_rebuild_keeps_working(search_app, published):
             search_index.rebuild(index_dir(search_app), db.session)
 
         # The old searcher still reads the generation it opened ...
-        old_hits = [hit["uscc"] for hit in search_service.search_names("蓝天", searcher=old_searcher)]
+        old_hits = [hit["uscc"] for hit in published_matches("蓝天", searcher=old_searcher)]
         assert old_hits == ["51110105MJ0000002B"]
     assert old_searcher.is_closed  # ... and was closed at the end of its request.
 
@@ -299,7 +299,7 @@ def test_a_new_request_sees_a_catch_up(search_app, published):
 def test_search_without_an_index(search_app):
     with search_app.test_request_context():
         with pytest.raises(search_index.SearchIndexMissing):
-            search_service.search_names("蓝天")
+            published_matches("蓝天")
 
 
 @pytest.mark.parametrize(

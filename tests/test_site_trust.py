@@ -6,7 +6,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from portal.config import SITE_IDENTITY_EXAMPLES
+from portal.config.features import SITE_IDENTITY_EXAMPLES
 from portal.extensions import db
 from portal.feedback.models import SiteErrorReport
 from tests.synced_portal import ScoringOrganisation

@@ -9,6 +9,7 @@ from datetime import datetime
 import pytest
 from PIL import Image
 
+from portal.complaints import organisations
 from portal.complaints import service as complaints_service
 from portal.extensions import db
 from portal.staff import accounts
@@ -47,7 +48,7 @@ def make_complaint(
     """Submit a complaint through the complaints service; return (complaint, access code)."""
     if contact is None and not anonymous:
         contact = {"name": "王小明", "phone": "13800138000", "email": "wang@example.com"}
-    organisation = complaints_service.OrganisationChoice(uscc, name, False)
+    organisation = organisations.OrganisationChoice(uscc, name, False)
     complaint, code = complaints_service.submit_complaint(
         organisation,
         category,

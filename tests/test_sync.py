@@ -21,9 +21,10 @@ from portal.publication.models import (
 from portal.rules.models import RuleSet
 from portal.scoring import get_scoring_engine, schema
 from portal.scoring.reader import ScoringReader
-from portal.sync import service
+from portal.sync import apply, service
 from portal.sync.models import SyncRun
 from tests.scoring_builder import RULE_SET, make_uscc
+from tests.conftest import published_matches
 
 
 def sync(app, **kwargs):
@@ -314,7 +315,7 @@ def test_exception_in_the_middle_leaves_the_previous_state(app, scoring, monkeyp
     def explode(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(service._Run, "apply_children", explode)
+    monkeypatch.setattr(apply.Attempt, "apply_children", explode)
     result = sync(app)
     assert result.status == "failed"
     assert "disk on fire" in result.error
@@ -403,20 +404,19 @@ def test_interrupted_runs_are_marked_failed_by_the_next_run(app, scoring):
 
 def test_index_follows_each_committed_run(app, scoring):
     from portal.search import index as search_index
-    from portal.search import service as search_service
 
     falling = scoring.organisation(1, name="北京市蓝天协会", grade="B")
     result = sync(app, update_index=True)
     assert result.index["version"] == 1
     assert search_index.index_version(app.config["INDEX_DIR"]) == 1
     with app.app_context():
-        assert [hit["uscc"] for hit in search_service.search_names("蓝天")] == [falling]
+        assert [hit["uscc"] for hit in published_matches("蓝天")] == [falling]
     scoring.tick(days=1)
     scoring.score(falling, "C")
     result = sync(app, update_index=True)
     assert search_index.index_version(app.config["INDEX_DIR"]) == result.publication_version == 2
     with app.app_context():
-        assert search_service.search_names("蓝天") == []
+        assert published_matches("蓝天") == []
 
 
 # -- scheduler and CLI -------------------------------------------------------------------

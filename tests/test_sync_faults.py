@@ -19,7 +19,7 @@ from portal.extensions import db
 from portal.publication.models import CHANGE_EXIT, ListChange, Organisation, PublicationState
 from portal.search import index as search_index
 from portal.search import service as search_service
-from portal.sync import service
+from portal.sync import apply, service
 from portal.sync.models import ERROR_INTERRUPTED, ERROR_SCORING_UNAVAILABLE, SyncRun
 from tests.conftest import require_postgresql
 from tests.netfaults import LoopbackProxy
@@ -97,7 +97,7 @@ def test_a_connection_dropped_mid_read_fails_the_run_and_the_next_one_applies(ap
     from portal.scoring import dispose_engines
 
     dispose_engines()
-    apply_chunk = service._Run._apply_organisation_chunk
+    apply_chunk = apply.Attempt._apply_organisation_chunk
     calls = []
 
     def apply_then_cut(self, rows, grade_bands):
@@ -106,7 +106,7 @@ def test_a_connection_dropped_mid_read_fails_the_run_and_the_next_one_applies(ap
         if len(calls) == 1:
             proxy.cut()
 
-    monkeypatch.setattr(service._Run, "_apply_organisation_chunk", apply_then_cut)
+    monkeypatch.setattr(apply.Attempt, "_apply_organisation_chunk", apply_then_cut)
     try:
         result = sync(app, update_index=False)
         assert result.status == "failed", result
@@ -114,7 +114,7 @@ def test_a_connection_dropped_mid_read_fails_the_run_and_the_next_one_applies(ap
         assert published(app) == before
         assert publication_version(app) == 1
 
-        monkeypatch.setattr(service._Run, "_apply_organisation_chunk", apply_chunk)
+        monkeypatch.setattr(apply.Attempt, "_apply_organisation_chunk", apply_chunk)
         proxy.restore()
         dispose_engines()
         result = sync(app, update_index=False)

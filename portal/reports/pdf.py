@@ -9,8 +9,6 @@ only this application's static files and ``data:`` URLs (the QR code).
 import logging
 import mimetypes
 import os
-import threading
-from collections import OrderedDict
 from urllib.parse import unquote, urlsplit
 
 log = logging.getLogger(__name__)
@@ -56,32 +54,3 @@ def html_to_pdf(html, base_url, static_folder, static_url_path):
     weasyprint = _weasyprint()
     fetcher = static_fetcher(static_folder, static_url_path)
     return weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf()
-
-
-class PdfCache:
-    """The last few rendered PDFs of this process, by report number and language.
-
-    An issued report never changes, so its PDF can be served again; WeasyPrint
-    takes a good fraction of a second per report, and a popular organisation's
-    report is downloaded many times between two syncs.
-    """
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.pdfs = OrderedDict()
-
-    def get(self, key):
-        with self.lock:
-            pdf = self.pdfs.get(key)
-            if pdf is not None:
-                self.pdfs.move_to_end(key)
-            return pdf
-
-    def put(self, key, pdf, max_entries):
-        if max_entries <= 0:
-            return
-        with self.lock:
-            self.pdfs[key] = pdf
-            self.pdfs.move_to_end(key)
-            while len(self.pdfs) > max_entries:
-                self.pdfs.popitem(last=False)

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from portal.feedback import service
 from portal.feedback.models import CATEGORIES, STATUS_LABELS
-from portal.staff.views import bp, staff_required
+from portal.staff.views.base import bp, staff_required
 
 
 def _page_number():
