@@ -134,7 +134,7 @@ def app(database_urls, scoring_url, tmp_path, app_config_overrides):
             "SYNC_RETRY_BACKOFF_SECONDS": 0,
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
-            # Tests change rows without a sync; tests/test_pagecache.py turns the cache on.
+            # Tests change rows without a sync; tests/pagecache/test_pagecache.py turns the cache on.
             "PAGE_CACHE_SIZE": 0,
             **app_config_overrides,
         }

@@ -156,6 +156,11 @@ REPORTS = (
         "before it is answered 503 with Retry-After",
     ),
     Setting("REPORT_PDF_RETRY_AFTER_SECONDS", int, 10, help="the Retry-After of that 503"),
+    Setting(
+        "REPORT_PDF_RENDER_TIMEOUT_SECONDS", float, 20.0,
+        help="a render (in a child process) that takes longer is stopped and answered with a clean 500, "
+        "before gunicorn's WEB_TIMEOUT would kill the worker",
+    ),
 )
 
 #: The trust marks of a 政府网站 in every page's footer and on /about. A value left unset shows this
