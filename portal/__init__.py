@@ -24,6 +24,7 @@ def create_app(test_config=None):
         app.config.from_mapping(test_config)
     portal_config.check_production(app.config)
     portal_config.complete(app.config)
+    portal_config.init_app(app)
     os.makedirs(app.instance_path, exist_ok=True)
 
     # First: an untrusted Host is refused before any other request hook runs.
@@ -40,6 +41,7 @@ def create_app(test_config=None):
         complaints,
         demo,
         i18n,
+        large_text,
         models,
         opendata,
         orgs,
@@ -55,6 +57,7 @@ def create_app(test_config=None):
 
     web.init_app(app)
     i18n.init_app(app)
+    large_text.init_app(app)
     search.init_app(app)
     sync.init_app(app)
     orgs.init_app(app)

@@ -1,9 +1,14 @@
 """Languages: Chinese first, complete English (Flask-Babel 4).
 
-The locale of a request is, in order: ``?lang=``, the ``lang`` cookie set by
-``/lang/<code>``, the browser's Accept-Language, then Chinese. A ``?lang=``
-in the URL is carried into every link the page makes, so a visitor who
-arrives on an English URL stays in English without a cookie.
+The locale of a public page is, in order: ``?lang=``, the ``lang`` cookie set
+by ``/lang/<code>`` (the visitor's explicit choice, remembered for a year),
+then Chinese, whatever the browser's Accept-Language says: a Beijing
+government portal is Chinese first, with English on request. A ``?lang=`` in
+the URL is carried into every link the page makes, so a visitor who arrives on
+an English URL stays in English without a cookie.
+
+The JSON API (machine clients, content negotiation) and the staff console (a
+signed-in tool, not a public page) also follow Accept-Language after those two.
 """
 
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -25,6 +30,9 @@ HTML_LANG = {"zh": "zh-CN", "en": "en"}
 #: does not understand the current language.
 NATIVE_NAMES = {"zh": "中文", "en": "English"}
 
+#: Blueprints that honour the browser's Accept-Language when no language was chosen.
+NEGOTIATING_BLUEPRINTS = frozenset({"api", "staff"})
+
 # Endpoints whose URLs never carry ?lang=.
 _NO_LANG_ENDPOINTS = {"static", "i18n.set_language", "web.healthz"}
 
@@ -37,12 +45,14 @@ def select_locale():
     """Return the locale code of the current request (the default outside a request, e.g. in the CLI)."""
     if not has_request_context():
         return None
-    return (
-        _valid(request.args.get("lang"))
-        or _valid(request.cookies.get(LANG_COOKIE))
-        or request.accept_languages.best_match(current_app.config["LANGUAGES"])
-        or current_app.config["BABEL_DEFAULT_LOCALE"]
-    )
+    chosen = _valid(request.args.get("lang")) or _valid(request.cookies.get(LANG_COOKIE))
+    if chosen:
+        return chosen
+    if request.blueprint in NEGOTIATING_BLUEPRINTS:
+        negotiated = request.accept_languages.best_match(current_app.config["LANGUAGES"])
+        if negotiated:
+            return negotiated
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def select_timezone():
@@ -135,6 +145,7 @@ def _language_context():
     next_path = _without_lang(request.full_path)
     return {
         "current_language": language,
+        "default_language": current_app.config["BABEL_DEFAULT_LOCALE"],
         "html_lang": HTML_LANG.get(language, language),
         # Every language, for hreflang alternates and the switch link to the others.
         "languages": [
@@ -151,8 +162,6 @@ def _language_context():
 
 
 def init_app(app):
-    # Relative directories are resolved against app.root_path, the portal package.
-    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.register_blueprint(bp)
     app.url_defaults(_carry_lang)

@@ -17,6 +17,7 @@ from functools import wraps
 from flask import current_app, make_response, request
 from flask_babel import get_locale
 
+from portal import large_text
 from portal.web import current_publication
 
 
@@ -71,7 +72,7 @@ def cached_page(view=None, *, usable=None):
         # Absolute URLs come from PUBLIC_BASE_URL and an untrusted Host never reaches a view
         # (portal.origin), so a page does not depend on the Host; keying by it anyway means a page
         # built under one name can never be served under another.
-        key = (request.host, request.script_root, str(get_locale()), request.full_path)
+        key = (request.host, request.script_root, str(get_locale()), large_text.is_on(), request.full_path)
         etag = hashlib.sha256(repr((state, key)).encode()).hexdigest()[:32]
         if etag in request.if_none_match:
             response = current_app.response_class(status=304)

@@ -111,10 +111,6 @@ class Complaint(db.Model):
     def has_contact(self):
         return any((self.contact_name, self.contact_phone, self.contact_email))
 
-    @property
-    def is_open(self):
-        return self.state in OPEN_STATES
-
     def __repr__(self):
         # Never the description or contact details: reprs end up in logs.
         return f"<Complaint {self.tracking_number} {self.state}>"

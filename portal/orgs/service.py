@@ -8,20 +8,18 @@ a page.
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, select, true
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from portal.clock import day_end_utc, day_start_utc, local_date
 from portal.extensions import db
 from portal.grades import PUBLISHED_GRADES
-from portal.publication.models import CHANGE_EXIT, CreditEvent, ListChange, ListEntry, Organisation, ScoreSnapshot
+from portal.orgs.ledger import Ledger, breakdown_view, credit_ledger
+from portal.publication.models import CHANGE_EXIT, ListChange, ListEntry, Organisation, ScoreSnapshot
 from portal.publication.state import PUBLISHED
 from portal.reference import DISTRICTS, ORG_TYPES
-from portal.rules.models import RuleItem, RuleSet
+from portal.rules.models import RuleSet
 from portal.sync.models import RUN_SUCCEEDED, SyncRun
-
-#: Credit-event statuses that still count towards the score.
-CURRENT_EVENT_STATUSES = ("active", "objection")
 
 
 def page_count(total, per_page):
@@ -171,24 +169,6 @@ class Evaluation:
     expired: bool
 
 
-@dataclass(frozen=True)
-class LedgerItem:
-    """A public plus or minus item, with the names of its rule-set item and dimension."""
-
-    event: CreditEvent
-    item_name_zh: str | None
-    item_name_en: str | None
-    dimension: DimensionScore | None
-
-    @property
-    def is_plus(self):
-        return self.event.points >= 0
-
-
-def _dimension_named(dimensions, code):
-    return next((dimension for dimension in dimensions if dimension.code == code), None)
-
-
 @dataclass
 class CreditReport:
     organisation: Organisation
@@ -201,6 +181,8 @@ class CreditReport:
     list_entries: list
     evaluation: Evaluation
     unknown_dimensions: list = field(default_factory=list)
+    ledger: Ledger | None = None  # the score as a sum of its items
+    breakdown: dict | None = None  # the same as plain data (ledger.breakdown_view)
 
 
 def _dimension_scores(organisation, rule_set):
@@ -266,22 +248,7 @@ def credit_report(uscc, today, timezone_name):
             options=[selectinload(RuleSet.dimensions), selectinload(RuleSet.grade_bands)],
         )
     dimensions, unknown = _dimension_scores(organisation, rule_set)
-    events = db.session.execute(
-        select(CreditEvent, RuleItem.name_zh, RuleItem.name_en)
-        .outerjoin(
-            RuleItem,
-            and_(
-                RuleItem.rule_set_version == organisation.rule_set_version,
-                RuleItem.item_code == CreditEvent.item_code,
-            ),
-        )
-        .where(CreditEvent.uscc == uscc, CreditEvent.is_public == true())
-        .order_by(CreditEvent.effective_on.desc(), CreditEvent.event_id)
-    ).all()
-    ledger = [
-        LedgerItem(event, item_zh, item_en, _dimension_named(dimensions, event.dimension_code))
-        for event, item_zh, item_en in events
-    ]
+    ledger = credit_ledger(organisation, rule_set, dimensions, today, timezone_name)
     entries = db.session.scalars(
         select(ListEntry).where(ListEntry.uscc == uscc).order_by(ListEntry.listed_on.desc(), ListEntry.entry_id)
     ).all()
@@ -303,11 +270,13 @@ def credit_report(uscc, today, timezone_name):
         band=rule_set.band_for(organisation.grade) if rule_set else None,
         dimensions=dimensions,
         history=score_history(snapshots, timezone_name),
-        current_events=[item for item in ledger if item.event.status in CURRENT_EVENT_STATUSES],
-        earlier_events=[item for item in ledger if item.event.status not in CURRENT_EVENT_STATUSES],
+        current_events=ledger.current,
+        earlier_events=ledger.earlier,
         list_entries=entries,
         evaluation=evaluation,
         unknown_dimensions=unknown,
+        ledger=ledger,
+        breakdown=breakdown_view(ledger, dimensions),
     )
 
 

@@ -4,14 +4,15 @@ import logging
 from urllib.parse import urlsplit
 
 import segno
-from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, make_response, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from werkzeug.exceptions import ServiceUnavailable
 
 from portal.extensions import limiter
 from portal.origin import public_base_url, public_url
 from portal.reference import DISTRICTS, EVENT_STATUSES, LIST_TYPES, ORG_TYPES, REGISTRATION_STATUSES
-from portal.reports import pdf, service
+from portal.reports import pdf, pdf_cache, service
 from portal.uscc import check_uscc
 from portal.web import abort_with_message
 
@@ -91,33 +92,79 @@ def _document(report, for_pdf):
     )
 
 
+def _pdf_renderer(report):
+    """Return a function that writes the PDF of an issued report to a path (laid out in a child process)."""
+
+    def render_to(path):
+        # Called in the request, only when the PDF is not cached yet: the HTML is made here, the PDF in the child.
+        html = _document(report, for_pdf=True)
+        static_prefix = urlsplit(public_url("static", filename="x")).path[:-1]
+        pdf.render_in_child(
+            html,
+            public_base_url() + "/",
+            current_app.static_folder,
+            static_prefix,
+            path,
+            current_app.config["REPORT_PDF_RENDER_TIMEOUT_SECONDS"],
+        )
+
+    return render_to
+
+
+def _renderer_busy():
+    retry_after = current_app.config["REPORT_PDF_RETRY_AFTER_SECONDS"]
+    error = ServiceUnavailable(
+        description=_(
+            "Many reports are being prepared at this moment. Please try again in %(seconds)d seconds; "
+            "the printable version of the report has the same content and is available now.",
+            seconds=retry_after,
+        ),
+        retry_after=retry_after,
+    )
+    error.shown_to_visitor = True
+    raise error
+
+
 @bp.get("/org/<uscc>/report.pdf", endpoint="pdf")
 @limiter.shared_limit(_report_limit, scope="issued-reports")
 def report_pdf(uscc):
-    """Issue (or reuse) the credit report of a published organisation and send it as a PDF."""
+    """Issue (or reuse) the credit report of a published organisation and send it as a PDF.
+
+    The PDF is rendered once per report (organisation, publication and
+    language) and then served from the node's shared folder, with ETag and
+    Last-Modified, to every worker (portal/reports/pdf_cache.py).
+    """
     report, response = _issued_report(uscc, "reports.pdf")
     if response is not None:
         return response
-    cache = current_app.extensions.setdefault("report_pdf_cache", pdf.PdfCache())
-    # The PDF prints absolute addresses, from PUBLIC_BASE_URL (which a test may change).
-    key = (report.report_number, public_base_url())
-    document = cache.get(key)
-    if document is None:
-        html = _document(report, for_pdf=True)
-        static_prefix = urlsplit(public_url("static", filename="x")).path[:-1]
-        try:
-            document = pdf.html_to_pdf(html, public_base_url() + "/", current_app.static_folder, static_prefix)
-        except Exception:
-            log.exception("could not render the PDF of report %s", report.report_number)
-            abort_with_message(
-                500,
-                _("The PDF could not be made just now. The printable version of the report has the same content."),
-            )
-        cache.put(key, document, current_app.config["REPORT_PDF_CACHE_SIZE"])
-    response = make_response(document)
-    response.mimetype = "application/pdf"
-    filename = f"credit-report-{report.uscc}-{report.report_number}.pdf"
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    key = pdf_cache.PdfKey(
+        uscc=report.uscc,
+        publication_version=report.publication_version,
+        language=report.language,
+        report_number=report.report_number,
+        # The PDF prints absolute addresses, from PUBLIC_BASE_URL (which a test may change).
+        public_base_url=public_base_url(),
+    )
+    try:
+        cached = pdf_cache.store_for(current_app.config).get_or_render(key, _pdf_renderer(report))
+    except pdf_cache.RenderQueueFull as busy:
+        log.warning("PDF of report %s refused with 503: %s", report.report_number, busy)
+        _renderer_busy()
+    except Exception:
+        log.exception("could not render the PDF of report %s", report.report_number)
+        abort_with_message(
+            500,
+            _("The PDF could not be made just now. The printable version of the report has the same content."),
+        )
+    response = send_file(
+        cached.path,
+        mimetype="application/pdf",
+        download_name=f"credit-report-{report.uscc}-{report.report_number}.pdf",
+        conditional=True,
+        etag=cached.etag,
+        last_modified=cached.modified,
+        max_age=None,
+    )
     response.headers["Content-Language"] = "zh-CN" if report.language == "zh" else report.language
     response.vary.update(("Accept-Language", "Cookie"))
     return _not_for_search_engines(response)

@@ -1,9 +1,17 @@
-"""Organisation search: the Whoosh index (``index``), its schema and text analysis.
+"""Organisation search, in four parts, each importing only those before it:
 
-The pages (``views``: /search and /search/suggest) call ``service``, which
-answers a query from bitmaps of the index's postings (``docsets``).
-Web workers only read, through ``index.get_searcher()``; the scheduler
-process writes, through ``index.catch_up()`` after each sync; ``flask search
+- schema and analysis: ``schema``, ``analysis``, ``synonyms`` (what is indexed, how text is cut);
+- writer: ``documents`` (rows of the portal DB as documents), ``generations``
+  (the index folder and its lock), ``writer`` (rebuild, catch-up), and
+  ``index``, the entry point others use (it also opens searchers);
+- query: ``query`` (what was typed -> terms), ``postings``, ``bitmaps`` and
+  ``docsets`` (sets of documents), ``matcher`` (tiers), ``hits``,
+  ``results`` and ``service`` (a page of results with facets);
+- suggestions: ``suggestions`` (autocomplete's best matches, "did you mean").
+
+The pages (``views``: /search and /search/suggest) call ``service``. Web
+workers only read, through ``index.get_searcher()``; the scheduler process
+writes, through ``index.catch_up()`` after each sync; ``flask search
 rebuild`` builds from scratch.
 
 Importing ``portal.search.index`` loads jieba's analysers and pypinyin's
@@ -18,7 +26,7 @@ from portal.search.cli import search_cli
 SEARCHER_KEY = "search_searcher"
 
 
-def close_request_searcher(exception=None):
+def close_request_searcher(_exception=None):
     """Close the searcher a request opened, if any."""
     searcher = g.pop(SEARCHER_KEY, None)
     if searcher is not None:

@@ -22,23 +22,22 @@ reader is not thread-safe, so every call takes the caller's.
 """
 
 import array
-import io
-import pickle
-import re
-import sys
 import threading
-import zlib
-from bisect import bisect_left
-from collections import OrderedDict, deque
-from itertools import accumulate, repeat
+from collections import OrderedDict
 
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 from whoosh.reading import TermNotFound
-from whoosh.system import _INT_SIZE, unpack_int
 
-_NONZERO_RUNS = re.compile(rb"[^\x00]+")
-_BIT_OFFSETS = tuple(tuple(bit for bit in range(8) if byte >> bit & 1) for byte in range(256))
-_BIT = tuple(1 << bit for bit in range(8))
+from portal.search.bitmaps import bitmap_of, docnums_of, ranks
+from portal.search.postings import (
+    bytes_column,
+    deleted_bitmap,
+    numeric_column,
+    posting_blocks,
+    present_in_blocks,
+    segment_postings,
+    segments,
+    term_bytes,
+)
 
 #: Bytes of term bitmaps a process keeps (the cheapest to read again, among
 #: those not used lately, are dropped first: see ``IndexState._remember``).
@@ -60,216 +59,6 @@ FREQUENCIES_KEPT = 200_000
 STATES_KEPT = 2
 
 
-# -- bitmaps -------------------------------------------------------------------
-
-
-def bitmap_of(docnums, offset=0):
-    """Return the bitmap of document numbers (sorted ascending), each plus ``offset``."""
-    if not docnums:
-        return 0
-    if len(docnums) < 64:
-        buffer = bytearray((docnums[-1] >> 3) + 1)
-        bit = _BIT
-        for docnum in docnums:
-            buffer[docnum >> 3] |= bit[docnum & 7]
-        bitmap = int.from_bytes(buffer, "little")
-    else:
-        # One byte per document, set in C (no Python loop), then the eight
-        # interleaved slices of it (bytes 0, 8, 16...; 1, 9, 17...) are the
-        # eight bit positions of each byte of the bitmap: 1.5x faster.
-        bytemap = bytearray((docnums[-1] + 8) & ~7)
-        deque(map(bytemap.__setitem__, docnums, repeat(1)), maxlen=0)
-        bitmap = 0
-        for bit in range(8):
-            bitmap |= int.from_bytes(bytemap[bit::8], "little") << bit
-    return bitmap << offset if offset else bitmap
-
-
-def docnums_of(bitmap):
-    """Return the document numbers in a bitmap, ascending."""
-    if not bitmap:
-        return []
-    data = bitmap.to_bytes((bitmap.bit_length() + 7) >> 3, "little")
-    found = []
-    extend = found.extend
-    offsets = _BIT_OFFSETS
-    for run in _NONZERO_RUNS.finditer(data):
-        base = run.start() << 3
-        for byte in run.group():
-            extend(map(base.__add__, offsets[byte]))
-            base += 8
-    return found
-
-
-def all_of(bitmaps, universe):
-    """Return the AND of bitmaps (``universe`` if there are none), smallest first."""
-    result = universe
-    for bitmap in sorted(bitmaps, key=int.bit_length):
-        result &= bitmap
-        if not result:
-            break
-    return result
-
-
-def any_of(bitmaps):
-    """Return the OR of bitmaps."""
-    result = 0
-    for bitmap in bitmaps:
-        result |= bitmap
-    return result
-
-
-# -- reading postings and columns --------------------------------------------------
-
-
-def _bytes(text):
-    return text.encode("utf-8") if isinstance(text, str) else text
-
-
-def _segments(reader):
-    """Return [(segment reader, first document number)] of a reader."""
-    return reader.leaf_readers()
-
-
-def _segment_postings(segment, fieldname, btext):
-    """Return (document numbers, document frequency) of a term in one segment (deleted documents included)."""
-    terms = segment._terms
-    try:
-        terminfo = terms.term_info(fieldname, btext)
-    except (TermNotFound, KeyError):
-        return (), 0
-    frequency = terminfo.doc_frequency()
-    if terminfo.is_inlined():
-        return terminfo.inlined_postings()[0], frequency
-    blocks = _blocks(terms, terminfo)
-    if blocks is None:
-        matcher = terms.matcher(fieldname, btext, segment.schema[fieldname].format)
-        return list(matcher.all_ids()), frequency
-    docnums = []
-    extend = docnums.extend
-    for _, block_ids in blocks:
-        extend(block_ids())
-    return docnums, frequency
-
-
-#: Bytes read for a block's header: its length and a pickled tuple of 6 numbers (about 40 bytes).
-_BLOCK_HEADER_BYTES = 128
-
-
-def _blocks(terms, terminfo):
-    """Return an iterator of (largest document number, function returning the document numbers), one per block.
-
-    Reads Whoosh-Reloaded 2.7.5's W3 posting blocks directly: each is an
-    int length, a pickled info tuple (count, last id, max weight,
-    compression, min and max length) and the pickled, maybe compressed
-    (deltas of ids, weights, values). Whoosh's own matcher unpickles a
-    header with ~20 small reads (40 µs; two thirds of reading 北京's 620,000
-    postings); here it is one read. Returns None if the postings do not
-    start the way this expects, for the caller to use Whoosh's matcher.
-    """
-    postfile = terms._postfile
-    offset, length = terminfo.extent()
-    if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves it a 1-tuple
-        length = length[0]
-    if postfile.get(offset, len(WHOOSH3_HEADER_MAGIC)) != WHOOSH3_HEADER_MAGIC:
-        return None
-    return _iter_blocks(postfile, offset + len(WHOOSH3_HEADER_MAGIC), offset + length)
-
-
-def _iter_blocks(postfile, position, end):
-    while position < end:
-        header = postfile.get(position, _INT_SIZE + _BLOCK_HEADER_BYTES)
-        size = unpack_int(header[:_INT_SIZE])[0]
-        last = size < 0
-        size = abs(size)
-        stream = io.BytesIO(header[_INT_SIZE:])
-        try:
-            info = pickle.load(stream)
-        except (EOFError, pickle.UnpicklingError):  # a longer header than expected
-            stream = io.BytesIO(postfile.get(position + _INT_SIZE, size))
-            info = pickle.load(stream)
-        data_start = position + _INT_SIZE + stream.tell()
-        next_position = position + _INT_SIZE + size
-        yield info[1], _block_reader(postfile, data_start, next_position - data_start, info[3])
-        if last:
-            return
-        position = next_position
-
-
-def _block_reader(postfile, start, length, compression):
-    def block_ids():
-        data = postfile.get(start, length)
-        if compression:
-            data = zlib.decompress(data)
-        return accumulate(pickle.loads(data)[0])
-
-    return block_ids
-
-
-def _present(blocks, docnums):
-    """Yield the document numbers (ascending) of one segment that are in a term's posting blocks.
-
-    Skips whole blocks by their largest document number, and decodes a block
-    only if a document may be in it.
-    """
-    block = next(blocks, None)
-    ids = None
-    for docnum in docnums:
-        while block is not None and block[0] < docnum:
-            block = next(blocks, None)
-            ids = None
-        if block is None:
-            return
-        if ids is None:
-            ids = list(block[1]())
-        position = bisect_left(ids, docnum)
-        if position < len(ids) and ids[position] == docnum:
-            yield docnum
-
-
-def _deleted_bitmap(reader):
-    deleted = 0
-    for segment, offset in _segments(reader):
-        if segment.has_deletions():
-            deleted |= bitmap_of(sorted(segment.deleted_docs_set), offset)
-    return deleted
-
-
-def _numeric_column(segment, fieldname):
-    """Return one segment's values of a NumericColumn, as a list."""
-    count = segment.doc_count_all()
-    column = segment.column_reader(fieldname, translate=False)
-    raw = getattr(column, "_dbfile", None)
-    if raw is not None and hasattr(column, "_typecode") and hasattr(column, "_count"):
-        # The column is the values packed big-endian, then nothing for the
-        # trailing documents that have the default: read it in one go.
-        values = array.array(column._typecode)
-        values.frombytes(raw.get(column._basepos, column._count * column._fixedlen))
-        if sys.byteorder == "little":
-            values.byteswap()
-        values = values.tolist()
-        values.extend([column._default] * (count - len(values)))
-        return values
-    return [column[docnum] for docnum in range(count)]
-
-
-def _bytes_column(segment, fieldname):
-    """Return one segment's values of a VarBytesColumn, as a list of bytes."""
-    count = segment.doc_count_all()
-    column = segment.column_reader(fieldname, translate=False)
-    lengths = getattr(column, "_lengths", None)
-    offsets = getattr(column, "_offsets", None)
-    if lengths is not None and offsets is not None and len(lengths) == count:
-        if not count:
-            return []
-        data = column._dbfile.get(column._basepos, offsets[-1] + lengths[-1])
-        return [data[start : start + length] for start, length in zip(offsets, lengths)]
-    return [column[docnum] for docnum in range(count)]
-
-
-# -- the state of one index ---------------------------------------------------------
-
-
 class IndexState:
     """Bitmaps and orders of one state of the index (see the module's docstring)."""
 
@@ -277,7 +66,7 @@ class IndexState:
         self.key = key
         self.size = reader.doc_count_all()
         self.universe = (1 << self.size) - 1
-        self.live = self.universe & ~_deleted_bitmap(reader)
+        self.live = self.universe & ~deleted_bitmap(reader)
         self.count = self.live.bit_count()
         self._lock = threading.Lock()
         # Orders take seconds on a large index: computed under their own lock,
@@ -311,8 +100,8 @@ class IndexState:
             return bitmap
         bitmap = 0
         frequency = 0
-        for segment, offset in _segments(reader):
-            docnums, segment_frequency = _segment_postings(segment, fieldname, _bytes(text))
+        for segment, offset in segments(reader):
+            docnums, segment_frequency = segment_postings(segment, fieldname, term_bytes(text))
             frequency += segment_frequency
             if docnums:
                 bitmap |= bitmap_of(docnums, offset)
@@ -330,9 +119,9 @@ class IndexState:
             frequency = self._frequencies.get(key)
         if frequency is None:
             frequency = 0
-            for segment, _ in _segments(reader):
+            for segment, _ in segments(reader):
                 try:
-                    frequency += segment._terms.term_info(fieldname, _bytes(text)).doc_frequency()
+                    frequency += segment._terms.term_info(fieldname, term_bytes(text)).doc_frequency()
                 except (TermNotFound, KeyError):
                     pass
             with self._lock:
@@ -401,24 +190,24 @@ class IndexState:
         """Return the documents of ``bitmap`` that have a term, looking each up in its postings."""
         docnums = docnums_of(bitmap)
         kept = []
-        for segment, offset in _segments(reader):
+        for segment, offset in segments(reader):
             end = offset + segment.doc_count_all()
             local = [docnum - offset for docnum in docnums if offset <= docnum < end]
             if not local:
                 continue
             terms = segment._terms
             try:
-                terminfo = terms.term_info(fieldname, _bytes(text))
+                terminfo = terms.term_info(fieldname, term_bytes(text))
             except (TermNotFound, KeyError):
                 continue
             if terminfo.is_inlined():
                 present = set(terminfo.inlined_postings()[0])
                 kept.extend(docnum + offset for docnum in local if docnum in present)
                 continue
-            blocks = _blocks(terms, terminfo)
+            blocks = posting_blocks(terms, terminfo)
             if blocks is None:
                 return bitmap & self.term(reader, fieldname, text)
-            kept.extend(docnum + offset for docnum in _present(blocks, local))
+            kept.extend(docnum + offset for docnum in present_in_blocks(blocks, local))
         return bitmap_of(kept)
 
     def prefixed_terms(self, reader, fieldname, prefix, limit=1000):
@@ -450,8 +239,8 @@ class IndexState:
     def numeric_column(self, reader, fieldname):
         """Return the values of a numeric column for every document number (not kept)."""
         values = []
-        for segment, _ in _segments(reader):
-            values.extend(_numeric_column(segment, fieldname))
+        for segment, _ in segments(reader):
+            values.extend(numeric_column(segment, fieldname))
         return values
 
     def by_name(self, reader, sort_key_column="name_sort", separator=b"\x1f"):
@@ -464,14 +253,14 @@ class IndexState:
             found = self._orders.get("name")
             if found is None:
                 keys = []
-                for segment, _ in _segments(reader):
-                    keys.extend(_bytes_column(segment, sort_key_column))
+                for segment, _ in segments(reader):
+                    keys.extend(bytes_column(segment, sort_key_column))
                 ordered = sorted(range(self.size), key=keys.__getitem__)
                 lengths = array.array(
                     "H", (min(len(key.rpartition(separator)[2].decode("utf-8", "replace")), 65535) for key in keys)
                 )
                 del keys
-                found = self._orders["name"] = (array.array("I", ordered), _ranks(ordered), lengths)
+                found = self._orders["name"] = (array.array("I", ordered), ranks(ordered), lengths)
             return found
 
     def order(self, reader, name, key_function):
@@ -486,7 +275,7 @@ class IndexState:
                 keys = key_function(self, reader)
                 ordered = sorted(range(self.size), key=keys.__getitem__)
                 del keys
-                found = self._orders[name] = (array.array("I", ordered), _ranks(ordered))
+                found = self._orders[name] = (array.array("I", ordered), ranks(ordered))
             return found[0], found[1]
 
     def name_lengths(self, reader):
@@ -501,56 +290,6 @@ class IndexState:
             return self._lengths
 
 
-def _ranks(ordered):
-    rank = array.array("I", bytes(4 * len(ordered)))
-    for position, docnum in enumerate(ordered):
-        rank[docnum] = position
-    return rank
-
-
-def page_of(bitmap, ordered, rank, offset, limit, size):
-    """Return up to ``limit`` document numbers of ``bitmap`` from ``offset`` on, in the order ``ordered``.
-
-    Either takes every document of the bitmap and sorts them by rank, or
-    walks the order testing membership, whichever should touch fewer
-    documents: the walk expects the bitmap's documents spread evenly through
-    the order. If they are not (all at its end), the walk gives up after as
-    many steps as sorting would have cost, and sorts.
-    """
-    count = bitmap.bit_count()
-    if offset >= count or limit <= 0:
-        return []
-    budget = count * _SORT_COST_IN_STEPS
-    if (offset + limit) * size / count < budget:
-        data = bitmap.to_bytes((size + 7) >> 3, "little")
-        found = []
-        skipped = 0
-        for step, docnum in enumerate(ordered):
-            if data[docnum >> 3] >> (docnum & 7) & 1:
-                if skipped < offset:
-                    skipped += 1
-                    continue
-                found.append(docnum)
-                if len(found) == limit:
-                    return found
-            elif step > budget:
-                break
-        else:
-            return found
-    docnums = docnums_of(bitmap)
-    docnums.sort(key=rank.__getitem__)
-    return docnums[offset : offset + limit]
-
-
-#: Taking a document out of a bitmap and sorting it costs about as much as
-#: this many steps of walking an order.
-_SORT_COST_IN_STEPS = 4
-
-
-def contains(bitmap, docnum):
-    """Tell whether a document is in a bitmap."""
-    return bool(bitmap >> docnum & 1)
-
 
 # -- one state per index state, per process ------------------------------------------
 
@@ -562,7 +301,7 @@ def state_key(reader):
     """Return what identifies a state of the index: its segments and their deletions."""
     return tuple(
         (segment.segment().segment_id(), segment.segment().deleted_count(), offset)
-        for segment, offset in _segments(reader)
+        for segment, offset in segments(reader)
     )
 
 

@@ -36,7 +36,7 @@ from sqlalchemy import false, select
 from portal import index_folder
 from portal.extensions import db
 from portal.publication.models import Organisation, PublicationState
-from portal.search import docsets
+from portal.search import bitmaps
 from portal.search.schema import EVALUATION_NONE
 
 #: Columns read for the organisations of a page: what a hit shows.
@@ -78,7 +78,7 @@ class Visibility:
 
     def hide(self, docnums):
         """Hide more documents of this state (departed organisations found on a page)."""
-        bitmap = docsets.bitmap_of(sorted(docnums))
+        bitmap = bitmaps.bitmap_of(sorted(docnums))
         with _hidden_lock:
             self.hidden = _hidden.get(self.key, 0) | self.hidden | bitmap
             _hidden[self.key] = self.hidden

@@ -128,10 +128,6 @@ class QueryPlan:
     def empty(self):
         return not self.text
 
-    @property
-    def has_han(self):
-        return bool(_HAN.search(self.text))
-
 
 def plan_query(text, word_terms=None):
     """Return the QueryPlan of what a visitor typed.
