@@ -66,7 +66,7 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from bench.pages import load_average, wrk  # noqa: E402
+from bench.pages import load_average, wrk, write_lua  # noqa: E402
 from tests.browser.server import LiveServer  # noqa: E402
 
 MIX = {"search": 50, "report": 30, "list": 15, "api": 5}
@@ -186,19 +186,6 @@ def weighted_paths(pools, mix, count, seed):
         paths += [generator.choice(pools[route]) for _ in range(count * weight // 100)]
     generator.shuffle(paths)
     return paths
-
-
-def write_lua(paths, folder, name="mix.lua"):
-    script = folder / name
-    quoted = ",\n".join('"' + path.replace("\\", "\\\\").replace('"', '\\"') + '"' for path in paths)
-    script.write_text(
-        "local paths = {\n" + quoted + "\n}\n"
-        "math.randomseed(os.time())\n"
-        "request = function()\n"
-        "  return wrk.format('GET', paths[math.random(#paths)], {['Accept-Language'] = 'zh-CN'})\n"
-        "end\n"
-    )
-    return script
 
 
 def wrk_script(url, script, duration, connections, threads):
