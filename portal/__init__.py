@@ -24,6 +24,7 @@ def create_app(test_config=None):
         app.config.from_mapping(test_config)
     portal_config.check_production(app.config)
     portal_config.complete(app.config)
+    portal_config.init_app(app)
     os.makedirs(app.instance_path, exist_ok=True)
 
     # First: an untrusted Host is refused before any other request hook runs.

@@ -128,7 +128,7 @@ def _downloads_catch_up():
 
 def complaint_retention_job(app):
     """Delete complainants' contact data past its retention period (daily)."""
-    from portal.complaints.service import purge_contacts
+    from portal.complaints.retention import purge_contacts
 
     with app.app_context():
         return purge_contacts()
@@ -136,7 +136,7 @@ def complaint_retention_job(app):
 
 def evidence_cleanup_job(app):
     """Finish evidence files of committed complaints, remove files of failed submissions (hourly)."""
-    from portal.complaints.service import cleanup
+    from portal.complaints.retention import cleanup
 
     with app.app_context():
         return cleanup()

@@ -44,10 +44,6 @@ OUTCOMES = {
     "not_substantiated": _l("Not substantiated"),
 }
 
-#: Kinds of ComplaintEvent ("contact_view": a staff member saw the complainant's contact details).
-EVENT_KINDS = ("transition", "note", "assignment", "reply", "purge", "contact_view")
-
-
 class Complaint(db.Model):
     __tablename__ = "complaints"
 
@@ -111,10 +107,6 @@ class Complaint(db.Model):
     def has_contact(self):
         return any((self.contact_name, self.contact_phone, self.contact_email))
 
-    @property
-    def is_open(self):
-        return self.state in OPEN_STATES
-
     def __repr__(self):
         # Never the description or contact details: reprs end up in logs.
         return f"<Complaint {self.tracking_number} {self.state}>"
@@ -150,6 +142,7 @@ class ComplaintEvent(db.Model):
     at: Mapped[datetime] = mapped_column(DateTime)
     # None: the complainant or the system.
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    # transition | note | assignment | reply | purge | contact_view (a staff member saw the contact details)
     kind: Mapped[str] = mapped_column(String(16))
     from_state: Mapped[str | None] = mapped_column(String(16))
     to_state: Mapped[str | None] = mapped_column(String(16))

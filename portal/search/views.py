@@ -103,7 +103,7 @@ def results():
     filters = {name: request.args.getlist(name) for name in FILTER_ARGUMENTS if name in request.args}
     sort = request.args.get("sort") or service.DEFAULT_SORT
     page = _requested_page()
-    per_page = current_app.config.get("SEARCH_PAGE_SIZE", service.DEFAULT_PER_PAGE)
+    per_page = current_app.config["SEARCH_PAGE_SIZE"]
     try:
         found = service.search(
             text, filters, sort, page, per_page, locale=current_language(), publication_version=_publication_version()
@@ -133,7 +133,7 @@ def results():
 
 
 def _suggest_limit():
-    return current_app.config.get("SEARCH_SUGGEST_RATE_LIMIT", "300 per minute")
+    return current_app.config["SEARCH_SUGGEST_RATE_LIMIT"]
 
 
 @bp.get("/search/suggest", endpoint="suggest")

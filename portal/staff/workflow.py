@@ -86,11 +86,6 @@ class ConcurrentChange(WorkflowError):
     status = 409
 
 
-def allowed_moves(state):
-    """Return the states a complaint in ``state`` may move to, forward or by reopening."""
-    return FORWARD.get(state, ()) + REOPEN.get(state, ())
-
-
 def _label(state):
     return STATE_LABELS.get(state, state)
 

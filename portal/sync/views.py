@@ -4,7 +4,7 @@ from flask import Blueprint, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from portal.sync import service
+from portal.sync import record
 from portal.sync.models import (
     ERROR_INTERNAL,
     ERROR_INTERRUPTED,
@@ -55,7 +55,7 @@ def status():
     return render_template(
         "sync/status.html",
         publication=current_publication(),
-        runs=service.recent_runs(RECENT_RUNS),
+        runs=record.recent_runs(RECENT_RUNS),
         statuses=RUN_STATUSES,
         modes=RUN_MODES,
         triggers=RUN_TRIGGERS,
