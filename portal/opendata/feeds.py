@@ -16,6 +16,7 @@ from sqlalchemy import select
 from portal.characters import xml_text
 from portal.extensions import db
 from portal.orgs import report as orgs_report
+from portal.publication.changes import public_changes, public_changes_statement
 from portal.publication.models import CHANGE_ENTRY, CHANGE_EXIT, CHANGE_GRADE, ListChange, Organisation, ScoreSnapshot
 from portal.publication.state import PUBLISHED
 
@@ -39,53 +40,14 @@ def atom_time(value):
     return value.isoformat(timespec="seconds") + "Z"
 
 
-@dataclass(frozen=True)
-class FeedChange:
-    """A list change as the public may see it."""
-
-    id: int
-    changed_at: datetime
-    uscc: str
-    name: str
-    change_type: str
-    old_grade: str | None
-    new_grade: str | None
-    currently_published: bool
-
-
 def recent_list_changes(change_type=None, limit=100):
-    """Return the ``limit`` most recent list changes (of one type, or all), newest first."""
+    """Return the ``limit`` most recent PublicChanges (of one type, or all), newest first."""
     statement = (
-        select(
-            ListChange.id,
-            ListChange.changed_at,
-            ListChange.uscc,
-            ListChange.name,
-            ListChange.change_type,
-            ListChange.old_grade,
-            ListChange.new_grade,
-            Organisation.is_published,
-        )
-        .outerjoin(Organisation, Organisation.uscc == ListChange.uscc)
-        .order_by(ListChange.changed_at.desc(), ListChange.id.desc())
-        .limit(limit)
+        public_changes_statement().order_by(ListChange.changed_at.desc(), ListChange.id.desc()).limit(limit)
     )
     if change_type is not None:
         statement = statement.where(ListChange.change_type == change_type)
-    return [
-        FeedChange(
-            row.id,
-            row.changed_at,
-            row.uscc,
-            row.name,
-            row.change_type,
-            # An exit shows no grade at all, neither the old one nor the new one.
-            None if row.change_type == CHANGE_EXIT else row.old_grade,
-            None if row.change_type == CHANGE_EXIT else row.new_grade,
-            bool(row.is_published),
-        )
-        for row in db.session.execute(statement)
-    ]
+    return public_changes(statement)
 
 
 def published_organisation(uscc):

@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 
 from portal.api.service.paging import InvalidCursor, Page, rows_after
 from portal.api.service.values import iso_date, iso_time
-from portal.clock import day_end_utc, day_start_utc, local_date
 from portal.extensions import db
-from portal.publication.models import CHANGE_EXIT, ListChange, Organisation
+from portal.publication.changes import change_conditions, public_changes, public_changes_statement
+from portal.publication.models import ListChange
 
 
 _CHANGE_KEY = ((ListChange.changed_at, False), (ListChange.id, False))
@@ -21,48 +21,29 @@ def list_changes(since, until, change_type, limit, timezone_name, after=None):
     (``until`` may be None); ``change_type`` is one of CHANGE_TYPES or None.
     An exit carries no grade, and no link unless the organisation is published again.
     """
-    conditions = [ListChange.changed_at >= day_start_utc(since, timezone_name)]
-    if until is not None:
-        conditions.append(ListChange.changed_at < day_end_utc(until, timezone_name))
-    if change_type is not None:
-        conditions.append(ListChange.change_type == change_type)
+    conditions = change_conditions(change_type, since, until, timezone_name)
     total = db.session.scalar(select(func.count()).select_from(ListChange).where(*conditions))
-    statement = (
-        select(
-            ListChange.id,
-            ListChange.changed_at,
-            ListChange.publication_version,
-            ListChange.uscc,
-            ListChange.name,
-            ListChange.change_type,
-            ListChange.old_grade,
-            ListChange.new_grade,
-            Organisation.is_published,
-        )
-        .outerjoin(Organisation, Organisation.uscc == ListChange.uscc)
-        .where(*conditions)
-    )
+    statement = public_changes_statement().where(*conditions)
     if after is not None:
         statement = statement.where(rows_after(_CHANGE_KEY, _change_key(after)))
-    rows = db.session.execute(statement.order_by(ListChange.changed_at, ListChange.id).limit(limit + 1)).all()
+    changes = public_changes(statement.order_by(ListChange.changed_at, ListChange.id).limit(limit + 1), timezone_name)
     next_key = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
+    if len(changes) > limit:
+        last = changes[limit - 1]
         next_key = [last.changed_at.isoformat(), last.id]
     lines = [
         {
-            "changed_at": iso_time(row.changed_at),
-            "date": iso_date(local_date(row.changed_at, timezone_name)),
-            "publication_version": row.publication_version,
-            "uscc": row.uscc,
-            "name": row.name,
-            "change_type": row.change_type,
-            # An exit never shows a grade: nothing may suggest why it left.
-            "old_grade": None if row.change_type == CHANGE_EXIT else row.old_grade,
-            "new_grade": None if row.change_type == CHANGE_EXIT else row.new_grade,
-            "currently_published": bool(row.is_published),
+            "changed_at": iso_time(change.changed_at),
+            "date": iso_date(change.day),
+            "publication_version": change.publication_version,
+            "uscc": change.uscc,
+            "name": change.name,
+            "change_type": change.change_type,
+            "old_grade": change.old_grade,
+            "new_grade": change.new_grade,
+            "currently_published": change.currently_published,
         }
-        for row in rows[:limit]
+        for change in changes[:limit]
     ]
     return Page(lines, total, next_key)
 
