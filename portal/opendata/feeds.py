@@ -16,7 +16,7 @@ from sqlalchemy import select
 from portal.characters import xml_text
 from portal.extensions import db
 from portal.orgs import report as orgs_report
-from portal.publication.changes import public_changes, public_changes_statement
+from portal.publication.changes import public_changes, shown_grades
 from portal.publication.models import CHANGE_ENTRY, CHANGE_EXIT, CHANGE_GRADE, ListChange, Organisation, ScoreSnapshot
 from portal.publication.state import PUBLISHED
 
@@ -40,14 +40,37 @@ def atom_time(value):
     return value.isoformat(timespec="seconds") + "Z"
 
 
+@dataclass(frozen=True)
+class FeedChange:
+    """A list change as the public may see it."""
+
+    id: int
+    changed_at: datetime
+    uscc: str
+    name: str
+    change_type: str
+    old_grade: str | None
+    new_grade: str | None
+    currently_published: bool
+
+
 def recent_list_changes(change_type=None, limit=100):
-    """Return the ``limit`` most recent PublicChanges (of one type, or all), newest first."""
-    statement = (
-        public_changes_statement().order_by(ListChange.changed_at.desc(), ListChange.id.desc()).limit(limit)
-    )
+    """Return the ``limit`` most recent list changes (of one type, or all), newest first."""
+    statement = public_changes().order_by(ListChange.changed_at.desc(), ListChange.id.desc()).limit(limit)
     if change_type is not None:
         statement = statement.where(ListChange.change_type == change_type)
-    return public_changes(statement)
+    return [
+        FeedChange(
+            row.id,
+            row.changed_at,
+            row.uscc,
+            row.name,
+            row.change_type,
+            *shown_grades(row),
+            bool(row.is_published),
+        )
+        for row in db.session.execute(statement)
+    ]
 
 
 def published_organisation(uscc):

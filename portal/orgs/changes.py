@@ -1,14 +1,14 @@
 """Changes to the public list, and what the list showed of an organisation on a past date."""
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
-from portal.clock import day_end_utc, local_date
+from portal.clock import day_end_utc, day_start_utc, local_date
 from portal.extensions import db
 from portal.orgs.report import dimension_scores, rule_set_with_bands, score_history
-from portal.publication.changes import change_conditions, public_changes, public_changes_statement
+from portal.publication.changes import public_changes, shown_grades
 from portal.publication.models import ListChange, Organisation, ScoreSnapshot
 from portal.rules.models import RuleSet
 from portal.sync.models import RUN_SUCCEEDED, SyncRun
@@ -17,36 +17,71 @@ from portal.sync.models import RUN_SUCCEEDED, SyncRun
 # -- changes to the public list --------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ChangeLine:
+    """A change to the public list as the public may see it (``publication.changes``), with its date."""
+
+    changed_at: datetime
+    day: date
+    uscc: str
+    name: str
+    change_type: str
+    old_grade: str | None
+    new_grade: str | None
+    currently_published: bool
+
+
+def _change_lines(statement, timezone_name):
+    return [
+        ChangeLine(
+            row.changed_at,
+            local_date(row.changed_at, timezone_name),
+            row.uscc,
+            row.name,
+            row.change_type,
+            *shown_grades(row),
+            bool(row.is_published),
+        )
+        for row in db.session.execute(statement)
+    ]
+
+
 def recent_changes(change_type, limit, timezone_name):
-    """Return the ``limit`` most recent PublicChanges of one type, newest first."""
-    return public_changes(
-        public_changes_statement()
+    """Return the ``limit`` most recent ChangeLines of one type, newest first."""
+    statement = (
+        public_changes()
         .where(ListChange.change_type == change_type)
         .order_by(ListChange.changed_at.desc(), ListChange.id.desc())
-        .limit(limit),
-        timezone_name,
+        .limit(limit)
     )
+    return _change_lines(statement, timezone_name)
 
 
 def list_changes(change_type, date_from, date_to, page, per_page, timezone_name):
-    """Return (PublicChanges, total): one page of changes to the public list, newest first.
+    """Return (lines, total): one page of changes to the public list, newest first.
 
     ``change_type`` is one of CHANGE_TYPES or None for all; ``date_from`` and
     ``date_to`` are inclusive calendar dates in ``timezone_name`` (or None).
     """
-    conditions = change_conditions(change_type, date_from, date_to, timezone_name)
+    conditions = []
+    if change_type is not None:
+        conditions.append(ListChange.change_type == change_type)
+    if date_from is not None:
+        conditions.append(ListChange.changed_at >= day_start_utc(date_from, timezone_name))
+    if date_to is not None:
+        conditions.append(ListChange.changed_at < day_end_utc(date_to, timezone_name))
     total = db.session.scalar(select(func.count()).select_from(ListChange).where(*conditions))
     offset = (page - 1) * per_page
     if offset >= total:
         return [], total
     statement = (
-        public_changes_statement()
+        public_changes()
         .where(*conditions)
         .order_by(ListChange.changed_at.desc(), ListChange.id.desc())
         .limit(per_page)
         .offset(offset)
     )
-    return public_changes(statement, timezone_name), total
+    return _change_lines(statement, timezone_name), total
 
 
 def group_by_day(lines):

@@ -7,7 +7,7 @@
   public query starts from, the current ``Publication``, the hooks that run
   after each new publication);
 - ``decision``: the publication rule (``decide_publication``);
-- ``changes``: a list change as the public may see it (``PublicChange``), for
+- ``changes``: list changes as the public may see them (``public_changes``, ``shown_grades``), for
   the pages, feeds and API alike.
 
 The sync writes the publication; search, pages, the API, open data,

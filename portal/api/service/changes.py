@@ -6,8 +6,9 @@ from sqlalchemy import func, select
 
 from portal.api.service.paging import InvalidCursor, Page, rows_after
 from portal.api.service.values import iso_date, iso_time
+from portal.clock import day_end_utc, day_start_utc, local_date
 from portal.extensions import db
-from portal.publication.changes import change_conditions, public_changes, public_changes_statement
+from portal.publication.changes import public_changes, shown_grades
 from portal.publication.models import ListChange
 
 
@@ -21,30 +22,37 @@ def list_changes(since, until, change_type, limit, timezone_name, after=None):
     (``until`` may be None); ``change_type`` is one of CHANGE_TYPES or None.
     An exit carries no grade, and no link unless the organisation is published again.
     """
-    conditions = change_conditions(change_type, since, until, timezone_name)
+    conditions = [ListChange.changed_at >= day_start_utc(since, timezone_name)]
+    if until is not None:
+        conditions.append(ListChange.changed_at < day_end_utc(until, timezone_name))
+    if change_type is not None:
+        conditions.append(ListChange.change_type == change_type)
     total = db.session.scalar(select(func.count()).select_from(ListChange).where(*conditions))
-    statement = public_changes_statement().where(*conditions)
+    statement = public_changes().where(*conditions)
     if after is not None:
         statement = statement.where(rows_after(_CHANGE_KEY, _change_key(after)))
-    changes = public_changes(statement.order_by(ListChange.changed_at, ListChange.id).limit(limit + 1), timezone_name)
+    rows = db.session.execute(statement.order_by(ListChange.changed_at, ListChange.id).limit(limit + 1)).all()
     next_key = None
-    if len(changes) > limit:
-        last = changes[limit - 1]
+    if len(rows) > limit:
+        last = rows[limit - 1]
         next_key = [last.changed_at.isoformat(), last.id]
-    lines = [
-        {
-            "changed_at": iso_time(change.changed_at),
-            "date": iso_date(change.day),
-            "publication_version": change.publication_version,
-            "uscc": change.uscc,
-            "name": change.name,
-            "change_type": change.change_type,
-            "old_grade": change.old_grade,
-            "new_grade": change.new_grade,
-            "currently_published": change.currently_published,
-        }
-        for change in changes[:limit]
-    ]
+    lines = []
+    for row in rows[:limit]:
+        # An exit never shows a grade: nothing may suggest why it left.
+        old_grade, new_grade = shown_grades(row)
+        lines.append(
+            {
+                "changed_at": iso_time(row.changed_at),
+                "date": iso_date(local_date(row.changed_at, timezone_name)),
+                "publication_version": row.publication_version,
+                "uscc": row.uscc,
+                "name": row.name,
+                "change_type": row.change_type,
+                "old_grade": old_grade,
+                "new_grade": new_grade,
+                "currently_published": bool(row.is_published),
+            }
+        )
     return Page(lines, total, next_key)
 
 
