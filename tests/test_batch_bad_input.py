@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from portal.opendata import batch, uploads
-from tests import upload_bombs as bombs
+from portal.testing import upload_bombs as bombs
 
 ROOT = Path(__file__).resolve().parent.parent
 MB = 1024 * 1024

@@ -15,7 +15,7 @@ import pytest
 from portal.complaints.models import Complaint
 from portal.extensions import db
 from tests.scoring_builder import make_uscc
-from tests.upload_bombs import solid_png
+from portal.testing.upload_bombs import solid_png
 from tests.test_complaints_support import (  # noqa: F401 (fixtures)
     DESCRIPTION,
     PUBLISHED_NAME,

@@ -18,7 +18,7 @@ import pytest
 
 from tests.browser import staff_setup
 from tests.browser.conftest import TIMEOUT_MS
-from tests.browser.server import IN_CI
+from portal.testing.live_server import IN_CI
 
 AXE = Path(__file__).resolve().parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 RESULTS = Path(__file__).resolve().parents[2] / "test-results" / "accessibility.json"
