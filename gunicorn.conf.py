@@ -4,18 +4,18 @@ Workers only read: the scheduler is a separate process (see Procfile), so no
 worker ever runs a sync or writes the index.
 """
 
-import multiprocessing
-import os
+from portal.config import server_setting
 
+# Each setting's variable, default and meaning: portal/config/settings.py (WEB_PROCESS).
 # PORTAL_BIND, not PORT: honcho sets PORT for every process it starts.
-bind = os.environ.get("PORTAL_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2, 4)))
+bind = server_setting("PORTAL_BIND")
+workers = server_setting("WEB_CONCURRENCY")
 worker_class = "sync"
-timeout = int(os.environ.get("WEB_TIMEOUT", "30"))
+timeout = server_setting("WEB_TIMEOUT")
 graceful_timeout = 20
 keepalive = 5
 # Recycle workers now and then so that a slow leak cannot grow without bound.
-max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "20000"))
+max_requests = server_setting("WEB_MAX_REQUESTS")
 max_requests_jitter = 2000
 # create_app() opens no database connection and no index, so the app can be
 # loaded once in the master and shared copy-on-write by the workers.
@@ -25,9 +25,9 @@ control_socket_disable = True
 # gunicorn believes no proxy header (it would take X-Forwarded-Proto and SCRIPT_NAME from any
 # loopback peer): the application alone decides, from TRUSTED_PROXY_HOPS (portal/origin.py).
 forwarded_allow_ips = ""
-accesslog = os.environ.get("WEB_ACCESS_LOG", "-")
+accesslog = server_setting("WEB_ACCESS_LOG")
 errorlog = "-"
-loglevel = os.environ.get("WEB_LOG_LEVEL", "info")
+loglevel = server_setting("WEB_LOG_LEVEL")
 
 
 def when_ready(server):

@@ -5,7 +5,7 @@ import os
 from flask import Flask
 
 from portal import config as portal_config
-from portal import database, origin
+from portal import database, origin, site_identity
 from portal.extensions import csrf, db, limiter, migrate
 
 
@@ -24,6 +24,7 @@ def create_app(test_config=None):
         app.config.from_mapping(test_config)
     portal_config.check_production(app.config)
     portal_config.complete(app.config)
+    portal_config.init_app(app)
     os.makedirs(app.instance_path, exist_ok=True)
 
     # First: an untrusted Host is refused before any other request hook runs.
@@ -39,6 +40,7 @@ def create_app(test_config=None):
         api,
         complaints,
         demo,
+        feedback,
         i18n,
         large_text,
         models,
@@ -55,6 +57,7 @@ def create_app(test_config=None):
     )
 
     web.init_app(app)
+    site_identity.init_app(app)
     i18n.init_app(app)
     large_text.init_app(app)
     search.init_app(app)
@@ -62,6 +65,7 @@ def create_app(test_config=None):
     orgs.init_app(app)
     rules.init_app(app)
     complaints.init_app(app)
+    feedback.init_app(app)
     staff.init_app(app)
     api.init_app(app)
     opendata.init_app(app)

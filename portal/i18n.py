@@ -162,8 +162,6 @@ def _language_context():
 
 
 def init_app(app):
-    # Relative directories are resolved against app.root_path, the portal package.
-    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.register_blueprint(bp)
     app.url_defaults(_carry_lang)

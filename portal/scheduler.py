@@ -128,7 +128,7 @@ def _downloads_catch_up():
 
 def complaint_retention_job(app):
     """Delete complainants' contact data past its retention period (daily)."""
-    from portal.complaints.service import purge_contacts
+    from portal.complaints.retention import purge_contacts
 
     with app.app_context():
         return purge_contacts()
@@ -136,10 +136,18 @@ def complaint_retention_job(app):
 
 def evidence_cleanup_job(app):
     """Finish evidence files of committed complaints, remove files of failed submissions (hourly)."""
-    from portal.complaints.service import cleanup
+    from portal.complaints.retention import cleanup
 
     with app.app_context():
         return cleanup()
+
+
+def notification_job(app):
+    """Send the complainants' e-mail waiting in the outbox (every MAIL_SEND_INTERVAL_SECONDS)."""
+    from portal.complaints.notifications import send_pending
+
+    with app.app_context():
+        return send_pending()
 
 
 def build_scheduler(app, scheduler_class=BlockingScheduler):
@@ -176,6 +184,14 @@ def build_scheduler(app, scheduler_class=BlockingScheduler):
         args=[app],
         id="evidence-cleanup",
         name="evidence file clean-up",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        notification_job,
+        IntervalTrigger(seconds=app.config["MAIL_SEND_INTERVAL_SECONDS"], timezone=timezone),
+        args=[app],
+        id="complaint-notifications",
+        name="complaint notifications (e-mail outbox)",
         replace_existing=True,
     )
     return scheduler

@@ -141,7 +141,7 @@ def is_connection_error(error):
 def _security_headers(response):
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    max_age = current_app.config.get("HSTS_MAX_AGE", 0)
+    max_age = current_app.config["HSTS_MAX_AGE"]
     if max_age and request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", f"max-age={max_age}; includeSubDomains")
     return response

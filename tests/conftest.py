@@ -9,7 +9,9 @@ syncs them into the portal, night by night.
 """
 
 import os
+import re
 import uuid
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -24,6 +26,18 @@ PG_URL = os.environ.get("TEST_POSTGRESQL_URL", "postgresql+psycopg://postgres@12
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 _pg_available = None
+
+#: The demo's "today" in tests: the demo follows the wall clock, tests follow this day,
+#: so that nights after it are never in the future of the sync's clock.
+DEMO_TODAY = date(2026, 11, 2)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def demo_day():
+    """Generate demo databases for ``DEMO_TODAY`` unless a test passes ``today=`` itself."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("portal.demo.generator.demo_today", lambda: DEMO_TODAY)
+        yield DEMO_TODAY
 
 
 def postgresql_available():
@@ -121,7 +135,7 @@ def app(database_urls, scoring_url, tmp_path, app_config_overrides):
             "SYNC_RETRY_BACKOFF_SECONDS": 0,
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
-            # Tests change rows without a sync; tests/test_pagecache.py turns the cache on.
+            # Tests change rows without a sync; tests/pagecache/test_pagecache.py turns the cache on.
             "PAGE_CACHE_SIZE": 0,
             **app_config_overrides,
         }
@@ -208,3 +222,14 @@ def published_matches(text, limit=20, searcher=None):
     from portal.search.suggestions import checked_best_matches
 
     return [fields for _, fields in checked_best_matches(text, limit, searcher)]
+
+
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)", re.IGNORECASE)
+
+
+def has_inline_script(body):
+    """True if a page carries a script element without src: the CSP forbids inline scripts.
+
+    Pages may load the site's own deferred scripts (the header's suggestion combobox), which
+    only enhance a page that works without them."""
+    return INLINE_SCRIPT.search(body) is not None

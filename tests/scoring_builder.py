@@ -13,6 +13,8 @@ BASE_TIME = datetime(2026, 11, 1, 2, 0, 0)
 RULE_SET = "test-1"
 BANDS = {"A": ("95.00", "200.00"), "B": ("80.00", "94.99"), "C": ("60.00", "79.99"), "D": ("0.00", "59.99")}
 DIMENSIONS = ("party_building", "integrity", "governance", "operations", "evaluation", "social")
+#: Base points of the dimensions: they sum to the rule set's base score of 100.
+DIMENSION_BASES = dict(zip(DIMENSIONS, ("20", "20", "15", "15", "15", "15")))
 SCORE_FOR_GRADE = {"A": "97.50", "B": "88.00", "C": "70.00", "D": "40.00"}
 
 
@@ -70,6 +72,7 @@ class ScoringBuilder:
                     "name_en": code,
                     "position": position,
                     "max_points": Decimal("20"),
+                    "base_points": Decimal(DIMENSION_BASES[code]),
                 }
                 for position, code in enumerate(DIMENSIONS)
             ],

@@ -5,8 +5,6 @@ list's changes, the rule sets) and takes no cookies or credentials, so it is
 exempt from CSRF and open to every origin (CORS).
 """
 
-import os
-
 from werkzeug.exceptions import default_exceptions
 
 
@@ -34,18 +32,6 @@ def _chain_error_handler(app, code, handle_api_error):
 def init_app(app):
     from portal.api import http, views
     from portal.extensions import csrf
-
-    # Requests per client address across the JSON endpoints (Flask-Limiter syntax).
-    app.config.setdefault("API_RATE_LIMIT", os.environ.get("API_RATE_LIMIT", "120 per minute"))
-    # Batch checks per client address (on top of API_RATE_LIMIT): each checks up to 5,000 values.
-    app.config.setdefault("API_BATCH_RATE_LIMIT", os.environ.get("API_BATCH_RATE_LIMIT", "20 per hour"))
-    # Largest batch-check body in bytes: 5,000 values of up to a few hundred bytes each.
-    app.config.setdefault("API_BATCH_MAX_BYTES", 2 * 1024 * 1024)
-    # Organisations or changes per page by default, and at most.
-    app.config.setdefault("API_PAGE_SIZE", 100)
-    app.config.setdefault("API_PAGE_SIZE_MAXIMUM", 1000)
-    # Seconds a client or proxy may reuse a response without revalidating (data changes nightly).
-    app.config.setdefault("API_MAX_AGE", 300)
 
     csrf.exempt(views.bp)
     app.register_blueprint(views.bp)

@@ -13,51 +13,10 @@ log = logging.getLogger(__name__)
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 
 
-def _env_int(name, default):
-    value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
-
-
 def _configure(app):
+    """Give development and tests a contact key (production must set one: portal/config/load.py)."""
     config = app.config
-    # Fernet key(s) for contact details, "new,old" to rotate. Required in production.
-    config.setdefault("COMPLAINT_CONTACT_KEY", os.environ.get("COMPLAINT_CONTACT_KEY"))
-    # Evidence files live here, outside the web root; only staff download them.
-    config.setdefault("EVIDENCE_DIR", os.environ.get("EVIDENCE_DIR", os.path.join(app.instance_path, "evidence")))
-    # Days after a complaint is concluded (or rejected) before its contact details are deleted.
-    config.setdefault("COMPLAINT_CONTACT_RETENTION_DAYS", _env_int("COMPLAINT_CONTACT_RETENTION_DAYS", 365))
-    # Deadlines: accept within working days (Mon-Fri), conclude within calendar days of acceptance.
-    config.setdefault("COMPLAINT_ACCEPT_WORKING_DAYS", _env_int("COMPLAINT_ACCEPT_WORKING_DAYS", 5))
-    config.setdefault("COMPLAINT_CONCLUDE_DAYS", _env_int("COMPLAINT_CONCLUDE_DAYS", 30))
-    # Length of the description, in characters.
-    config.setdefault("COMPLAINT_DESCRIPTION_MIN", 20)
-    config.setdefault("COMPLAINT_DESCRIPTION_MAX", 5000)
-    # Evidence: number of files and bytes per file (pixels per image: COMPLAINT_EVIDENCE_MAX_PIXELS in config.py).
-    config.setdefault("COMPLAINT_EVIDENCE_MAX_FILES", 5)
-    config.setdefault("COMPLAINT_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
-    # A form sent sooner than this after it was shown is a robot's.
-    config.setdefault("COMPLAINT_MIN_FILL_SECONDS", _env_int("COMPLAINT_MIN_FILL_SECONDS", 3))
-    # A form older than this has expired (the visitor reloads it).
-    config.setdefault("COMPLAINT_FORM_MAX_AGE_SECONDS", 24 * 3600)
-    # Per-IP rate limits (Flask-Limiter syntax).
-    config.setdefault(
-        "COMPLAINT_SUBMIT_RATE_LIMIT", os.environ.get("COMPLAINT_SUBMIT_RATE_LIMIT", "5 per minute;30 per day")
-    )
-    config.setdefault(
-        "COMPLAINT_STATUS_RATE_LIMIT", os.environ.get("COMPLAINT_STATUS_RATE_LIMIT", "10 per minute;60 per hour")
-    )
-    config.setdefault("COMPLAINT_FORM_RATE_LIMIT", os.environ.get("COMPLAINT_FORM_RATE_LIMIT", "60 per minute"))
-    # Files without a committed row, older than this, are deleted by `flask complaints cleanup`.
-    config.setdefault("COMPLAINT_ORPHAN_MAX_AGE_SECONDS", 3600)
-    # An access code not yet shown (its acknowledgement page never arrived) is kept, encrypted, this long.
-    config.setdefault("COMPLAINT_PENDING_CODE_SECONDS", 3600)
-
     if not config.get("COMPLAINT_CONTACT_KEY"):
-        production = config.get("ENV_NAME") == "production" or not (
-            config.get("DEBUG") or config.get("TESTING") or config.get("ENV_NAME") == "development"
-        )
-        if production:
-            raise RuntimeError("COMPLAINT_CONTACT_KEY must be set in production (flask complaints generate-key)")
         if config.get("TESTING"):
             # Tests: a key for this app only.
             config["COMPLAINT_CONTACT_KEY"] = crypto.generate_key()

@@ -7,7 +7,7 @@ from datetime import datetime
 import click
 from flask.cli import AppGroup
 
-from portal.complaints import crypto, service
+from portal.complaints import crypto, exports, retention
 
 complaints_cli = AppGroup("complaints", help="Complaints: purge contact details, clean up files, export.")
 
@@ -15,14 +15,14 @@ complaints_cli = AppGroup("complaints", help="Complaints: purge contact details,
 @complaints_cli.command("purge")
 def purge_command():
     """Delete contact details of complaints concluded longer ago than the retention period."""
-    purged = service.purge_contacts()
+    purged = retention.purge_contacts()
     click.echo(f"Contact details purged from {purged} complaints.")
 
 
 @complaints_cli.command("cleanup")
 def cleanup_command():
     """Finish or delete evidence files of interrupted submissions, and forget stale access codes."""
-    counts = service.cleanup()
+    counts = retention.cleanup()
     click.echo(
         f"Evidence files finished: {counts['finished']}, orphans deleted: {counts['deleted']}, "
         f"unshown access codes forgotten: {counts['access_codes_forgotten']}."
@@ -45,7 +45,7 @@ def export_command(output, since, until):
         since_at, until_at = _parse_day(since), _parse_day(until)
     except ValueError as error:
         raise click.BadParameter(str(error)) from error
-    lines = service.export_concluded(since=since_at, until=until_at)
+    lines = exports.export_concluded(since=since_at, until=until_at)
     stream = open(output, "w", encoding="utf-8") if output else sys.stdout
     try:
         for line in lines:

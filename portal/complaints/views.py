@@ -21,8 +21,11 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from portal.complaints import bp, service
-from portal.complaints.models import CATEGORIES, OUTCOMES, STATE_LABELS
+from portal.clock import utcnow
+from portal.complaints import bp, codes, review, service, validation
+from portal.complaints import organisations as organisation_lookup
+from portal.complaints.models import CATEGORIES
+from portal.complaints.workflow import OUTCOMES, REVIEW_RESULTS, STATE_LABELS
 from portal.extensions import limiter
 from portal.web import abort_with_message, current_publication
 
@@ -59,6 +62,7 @@ def _render(template, status=200, **context):
     context.setdefault("categories", CATEGORIES)
     context.setdefault("state_labels", STATE_LABELS)
     context.setdefault("outcomes", OUTCOMES)
+    context.setdefault("review_results", REVIEW_RESULTS)
     return _no_store(make_response(render_template(template, **context), status))
 
 
@@ -74,8 +78,8 @@ def index():
     """Explain how complaints work, with links to file one and to look one up."""
     return _render(
         "complaints/index.html",
-        accept_days=current_app.config["COMPLAINT_ACCEPT_WORKING_DAYS"],
-        conclude_days=current_app.config["COMPLAINT_CONCLUDE_DAYS"],
+        accept_days=current_app.config["COMPLAINT_ACKNOWLEDGE_WORKING_DAYS"],
+        conclude_days=current_app.config["COMPLAINT_ANSWER_WORKING_DAYS"],
     )
 
 
@@ -92,11 +96,11 @@ def new():
             # for a published organisation; any other code is kept as typed, so the page is the same
             # whether it is unpublished, unknown or not a code at all.
             try:
-                choice = service.resolve_organisation(code, "")
+                choice = organisation_lookup.resolve_organisation(code, "")
                 values.update(uscc=choice.uscc, organisation_name=choice.name)
-            except service.ComplaintInvalid:
+            except validation.ComplaintInvalid:
                 values["uscc"] = code
-        values["form_token"] = service.issue_form_token()
+        values["form_token"] = codes.issue_form_token()
         return _step_one(values)
     if request.form.get("step") == "details":
         return _submit()
@@ -110,14 +114,14 @@ def _form_values(*names):
 def _choose_organisation():
     values = _form_values("uscc", "organisation_name", "category", "form_token")
     if not values["form_token"]:
-        values["form_token"] = service.issue_form_token()
+        values["form_token"] = codes.issue_form_token()
     errors = {}
     organisation = None
     try:
-        organisation = service.resolve_organisation(values["uscc"], values["organisation_name"])
-    except service.ComplaintInvalid as invalid:
+        organisation = organisation_lookup.resolve_organisation(values["uscc"], values["organisation_name"])
+    except validation.ComplaintInvalid as invalid:
         errors.update(invalid.errors)
-    service.check_category(values["category"], errors)
+    validation.check_category(values["category"], errors)
     if errors:
         return _step_one(values, errors, 400)
     return _step_two(organisation, values)
@@ -144,7 +148,7 @@ def _in_page_order(errors):
 
 def _step_two(organisation, values, errors=None, status=200, message=None):
     errors = _in_page_order(errors or {})
-    similar = service.similar_open_complaints(organisation, values["category"])
+    similar = organisation_lookup.similar_open_complaints(organisation, values["category"])
     values.setdefault("contact_choice", "contact")
     values.setdefault("same_concern", "no")
     return _render(
@@ -160,7 +164,7 @@ def _step_two(organisation, values, errors=None, status=200, message=None):
         max_files=current_app.config["COMPLAINT_EVIDENCE_MAX_FILES"],
         max_megabytes=current_app.config["COMPLAINT_EVIDENCE_MAX_BYTES"] // (1024 * 1024),
         trap_field=TRAP_FIELD,
-        today_iso=service.local_date(service.utcnow()).isoformat(),
+        today_iso=validation.local_date(utcnow()).isoformat(),
         retention_days=current_app.config["COMPLAINT_CONTACT_RETENTION_DAYS"],
     )
 
@@ -173,7 +177,7 @@ def _field_errors(values, contact, anonymous):
     errors = {}
     if not values["consent"]:
         errors["consent"] = [_("Agree to the privacy notice to submit a complaint.")]
-    service.check_fields(values["category"], values["description"], values["incident_on"], contact, anonymous, errors)
+    validation.check_fields(values["category"], values["description"], values["incident_on"], contact, anonymous, errors)
     return errors
 
 
@@ -193,12 +197,12 @@ def _submit():
         "consent",
     )
     try:
-        organisation = service.resolve_organisation(values["uscc"], values["organisation_name"])
-    except service.ComplaintInvalid as invalid:
-        values["form_token"] = values["form_token"] or service.issue_form_token()
+        organisation = organisation_lookup.resolve_organisation(values["uscc"], values["organisation_name"])
+    except validation.ComplaintInvalid as invalid:
+        values["form_token"] = values["form_token"] or codes.issue_form_token()
         return _step_one(values, invalid.errors, 400)
     category_errors = {}
-    service.check_category(values["category"], category_errors)
+    validation.check_category(values["category"], category_errors)
     if category_errors:
         return _step_one(values, category_errors, 400)
     uploads = [(upload.filename, upload.stream) for upload in request.files.getlist("evidence")]
@@ -212,11 +216,11 @@ def _submit():
     anonymous = values["contact_choice"] == "anonymous"
     contact = {"name": values["contact_name"], "phone": values["contact_phone"], "email": values["contact_email"]}
     try:
-        idempotency_key = service.read_form_token(values["form_token"])
-    except service.FormTokenError as error:
+        idempotency_key = codes.read_form_token(values["form_token"])
+    except codes.FormTokenError as error:
         log.info("Complaint form refused: form token %s", error.reason)
         if error.reason != "too_fast":
-            values["form_token"] = service.issue_form_token()
+            values["form_token"] = codes.issue_form_token()
         # Also say what is wrong with the fields, so that the next attempt can succeed.
         errors = _field_errors(values, contact, anonymous)
         message = " ".join(filter(None, [error.message, reattach]))
@@ -242,7 +246,7 @@ def _submit():
             idempotency_key=idempotency_key,
             same_concern=values["same_concern"] == "yes",
         )
-    except service.ComplaintInvalid as invalid:
+    except validation.ComplaintInvalid as invalid:
         return _step_two(organisation, values, invalid.errors, 400, message=reattach)
     except service.StorageUnavailable:
         abort_with_message(
@@ -285,7 +289,7 @@ def status():
     errors = {}
     if not values["tracking_number"].strip():
         errors["tracking_number"] = [_("Enter the tracking number, for example TS-20261128-0042.")]
-    elif not service.TRACKING_NUMBER.fullmatch(service.normalise_tracking_number(values["tracking_number"])):
+    elif not codes.TRACKING_NUMBER.fullmatch(codes.normalise_tracking_number(values["tracking_number"])):
         errors["tracking_number"] = [_("A tracking number looks like TS-20261128-0042.")]
     if not values["access_code"].strip():
         errors["access_code"] = [_("Enter the access code you were given when you submitted the complaint.")]
@@ -305,6 +309,22 @@ def status():
     return _render("complaints/status_result.html", result=result)
 
 
+@bp.post("/status/review")
+@limiter.limit(_status_limit)
+def request_review():
+    """Ask for a review (复核) of the answer, with the access code and a reason."""
+    values = _form_values("tracking_number", "review_access_code", "review_reason")
+    try:
+        complaint = review.request_review(values["tracking_number"], values["review_access_code"], values["review_reason"])
+    except review.ReviewRefused as error:
+        # Back to the look-up, which says why: the access code is never put back into a page.
+        return _render(
+            "complaints/status.html", error.status, values={"tracking_number": values["tracking_number"]},
+            errors={}, message=error.message,
+        )
+    return _render("complaints/status_result.html", result=service.public_status(complaint), review_requested=True)
+
+
 @bp.get("/privacy")
 def privacy():
     """The privacy notice of complaints."""
@@ -322,7 +342,7 @@ def privacy():
 @limiter.limit(_form_limit)
 def organisations():
     """Suggest published organisations for a name or code typed: name and USCC only (POST keeps it out of logs)."""
-    suggestions = service.suggest_organisations(request.form.get("q", ""))
+    suggestions = organisation_lookup.suggest_organisations(request.form.get("q", ""))
     publication = current_publication()
     data_as_of = publication.data_as_of.isoformat() + "Z" if publication and publication.data_as_of else None
     response = jsonify(organisations=suggestions, data_as_of=data_as_of)

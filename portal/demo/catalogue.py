@@ -26,9 +26,10 @@ DIMENSIONS = [
     ("social", "社会评价", "Social evaluation", 20, 15),
 ]
 
-#: (grade, min_score, max_score, description): inclusive, contiguous, 2 decimals.
+#: (grade, min_score, max_score, description): inclusive, contiguous, 2 decimals, covering
+#: exactly the reachable range 0 .. sum of the dimension maxima (130).
 GRADE_BANDS = [
-    ("A", "95.00", "200.00", "信用优秀"),
+    ("A", "95.00", "130.00", "信用优秀"),
     ("B", "80.00", "94.99", "信用良好"),
     ("C", "60.00", "79.99", "信用一般，需关注"),
     ("D", "0.00", "59.99", "信用较差"),
@@ -51,6 +52,7 @@ class Item(NamedTuple):
     legal_basis: str
     department: str  # key of DEPARTMENTS, or "civil" for the registration authority
     description: str  # an event's description; {year} is the year it concerns
+    severity: str | None = None  # minus items: minor 轻微 | general 一般 | serious 严重
 
 
 ITEMS = {
@@ -385,6 +387,34 @@ ITEMS = {
         description="{year}年相关负面报道经核实属实",
     ),
 }
+#: Severity of each minus item (国家发展改革委令第36号: 轻微, 一般, 严重).
+SEVERITY = {
+    "PB03": "general",
+    "PB04": "minor",
+    "IN02": "general",
+    "IN03": "general",
+    "IN04": "general",
+    "IN05": "serious",
+    "IN06": "general",
+    "IN07": "general",
+    "GV02": "general",
+    "GV03": "minor",
+    "GV04": "minor",
+    "GV05": "general",
+    "GV06": "serious",
+    "OP02": "general",
+    "OP03": "general",
+    "OP04": "serious",
+    "OP05": "serious",
+    "OP06": "minor",
+    "OP07": "minor",
+    "EV04": "general",
+    "SO04": "minor",
+    "SO05": "general",
+}
+ITEMS = {code: item._replace(severity=SEVERITY.get(code)) for code, item in ITEMS.items()}
+assert all((code in SEVERITY) == (item.points < 0) for code, item in ITEMS.items())
+
 PLUS_ITEMS = [code for code, item in ITEMS.items() if item.points > 0 and not code.startswith("EV")]
 #: Minus items, with how often each is reported (mild ones are common).
 MINUS_ITEM_WEIGHTS = {

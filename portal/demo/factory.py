@@ -1,8 +1,9 @@
 """Invent organisations with their scores, credit events and list entries.
 
-Every draw comes from one ``random.Random``, so a seed reproduces the same
-rows. Scores are handled in integer cents so that dimension points add up
-exactly.
+Every draw comes from one ``random.Random``, so a seed (and the day) reproduces
+the same rows. Scores are made from the events exactly as the contract says
+(``portal.rules.arithmetic``, docs/scoring-database.md "How a score is made"):
+the generator chooses the events, never the score.
 """
 
 import json
@@ -11,24 +12,47 @@ from decimal import Decimal
 
 from stdnum.cn import uscc as uscc_number
 
-from portal.demo import catalogue, names
+from portal import clock
+from portal.demo import catalogue, name_words, names
 from portal.demo.names import Weighted
 from portal.reference import ORG_TYPE_USCC_PREFIX
+from portal.rules.arithmetic import Item, RuleDimension, counts_on, score_from_items
 from portal.scoring.schema import STATUS_CANCELLED, STATUS_NORMAL, STATUS_REVOKED
 
-#: Every generated row was last updated at or before this instant (naive UTC).
-GENERATION_TIME = datetime(2026, 11, 1, 2, 0)
 #: The scoring system's nightly run: rows a night touches are stamped 01:00–02:00 UTC.
 NIGHT_HOUR = 1
+#: Calendar dates of the contract are Beijing dates.
+SCORING_TIMEZONE = "Asia/Shanghai"
 EVENTS_FROM = date(2019, 1, 1)
+#: At most this many events are added or repaired to bring a score into its intended grade.
+FITTING_STEPS = 30
+
+
+def demo_today():
+    """Return the demo's "today": the day it is generated (UTC), by the wall clock."""
+    return clock.now().date()
+
+
+def last_night(today):
+    """Return the day of the scoring system's last run before a database generated on ``today``.
+
+    Its rows are stamped 01:00–02:00 UTC of that day, always in the past, so
+    a sync right after generation reads them all; the first ``advance-night``
+    is ``today``.
+    """
+    return today - timedelta(days=1)
+
+
+def generation_time(today):
+    """Return the latest ``updated_at`` a database generated on ``today`` holds (naive UTC)."""
+    return datetime.combine(last_night(today), datetime.min.time()) + timedelta(hours=NIGHT_HOUR + 1)
+
 
 ORG_TYPE_WEIGHTS = {"social_group": 36, "social_service": 58, "foundation": 6}
 #: Share registered by the municipal bureau (110000) rather than a district; ~20% overall.
 MUNICIPAL_SHARE = {"social_group": 0.25, "social_service": 0.1, "foundation": 0.85}
 FIRST_REGISTRATION_YEAR = {"social_group": 1990, "social_service": 1998, "foundation": 1990}
 GRADE_WEIGHTS = {"A": 35, "B": 45, "C": 14, "D": 6}
-#: Score ranges (cents) the generator draws from for each intended grade.
-SCORE_RANGES = {"A": (9500, 12500), "B": (8000, 9499), "C": (6000, 7999), "D": (3000, 5999)}
 #: How many events an organisation has had since 2019, by grade.
 EVENT_COUNT_WEIGHTS = {
     "A": [8, 18, 24, 22, 14, 8, 6],
@@ -38,8 +62,6 @@ EVENT_COUNT_WEIGHTS = {
 }
 PLUS_EVENT_CHANCE = {"A": 0.65, "B": 0.45, "C": 0.25, "D": 0.12}
 EVALUATION_LEVEL_WEIGHTS = {1: 4, 2: 14, 3: 46, 4: 26, 5: 10}
-#: Points (cents) of the evaluation dimension before rebalancing, by valid 评估等级.
-EVALUATION_POINTS = {None: 600, 1: 700, 2: 900, 3: 1100, 4: 1300, 5: 1500}
 INCONSISTENT_SHARE = 0.002
 
 
@@ -80,36 +102,31 @@ def grade_for(score_cents, bands):
     return None
 
 
-def split_score(target, guess, caps):
-    """Return per-dimension points (cents) near ``guess`` that sum exactly to ``target``.
-
-    Each stays within 0..cap: the difference is spread over the dimensions in
-    proportion to the room each has left.
-    """
-    target = max(0, min(target, sum(caps)))
-    points = [max(0, min(value, cap)) for value, cap in zip(guess, caps)]
-    difference = target - sum(points)
-    if difference == 0:
-        return points
-    room = [cap - value for value, cap in zip(points, caps)] if difference > 0 else list(points)
-    total_room = sum(room)
-    needed = abs(difference)
-    shares = [needed * r // total_room for r in room]
-    remainder = needed - sum(shares)
-    by_room_left = sorted(range(len(room)), key=lambda i: room[i] - shares[i], reverse=True)
-    while remainder:
-        for i in by_room_left:
-            if remainder and room[i] > shares[i]:
-                shares[i] += 1
-                remainder -= 1
-    sign = 1 if difference > 0 else -1
-    return [value + sign * share for value, share in zip(points, shares)]
-
-
-def dimension_json(codes, points):
+def dimension_json(points):
+    """Return ``{code: Decimal points}`` as the contract's JSON object (numbers, two decimals at most)."""
     return json.dumps(
-        {code: value / 100 for code, value in zip(codes, points)}, separators=(",", ":")
+        {code: float(value) for code, value in points.items()}, separators=(",", ":")
     )
+
+
+def assessment_day(assessed_at):
+    """Return the Beijing date a score assessed at ``assessed_at`` (naive UTC) counts its items on."""
+    return clock.local_date(assessed_at, SCORING_TIMEZONE)
+
+
+def _arithmetic_item(event):
+    return Item(
+        event["dimension_code"],
+        event["points"],
+        event["status"],
+        event["effective_on"],
+        event["expires_on"],
+    )
+
+
+def counts(event, day):
+    """Return whether an event row counts towards a score assessed on ``day``."""
+    return counts_on(event["status"], event["effective_on"], event["expires_on"], day)
 
 
 _ITEM_POINTS = {code: decimal_points(item.points * 100) for code, item in catalogue.ITEMS.items()}
@@ -144,7 +161,7 @@ def _add_months(day, months):
 
 def inconsistent_indexes(rng, orgs):
     """Pick the organisations whose score will lie outside their grade's band."""
-    first = len(names.ANCHOR_ORGANISATIONS) if orgs > len(names.ANCHOR_ORGANISATIONS) else 0
+    first = len(name_words.ANCHOR_ORGANISATIONS) if orgs > len(name_words.ANCHOR_ORGANISATIONS) else 0
     count = min(orgs - first, max(1, round(orgs * INCONSISTENT_SHARE)))
     return set(rng.sample(range(first, orgs), count))
 
@@ -162,8 +179,12 @@ class Batch:
 class OrganisationFactory:
     """Invent organisations and their history, drawing from one random stream."""
 
-    def __init__(self, rng, taken_names=None, taken_codes=None, dimensions=None):
+    def __init__(
+        self, rng, today, taken_names=None, taken_codes=None, dimensions=None, bands=None
+    ):
         self.rng = rng
+        #: The day of the scoring run the rows are written for: nothing is stamped later.
+        self.today = today
         #: ``names.name_key`` of every name and former name given out.
         self.taken_names = taken_names if taken_names is not None else set()
         self.taken_codes = taken_codes if taken_codes is not None else set()
@@ -172,6 +193,15 @@ class OrganisationFactory:
             (code, max_points * 100, base * 100)
             for code, _, _, max_points, base in catalogue.DIMENSIONS
         ]
+        self.rule_dimensions = [
+            RuleDimension(code, decimal_points(base), decimal_points(cap))
+            for code, cap, base in self.dimensions
+        ]
+        #: (grade, min, max) in cents, best first.
+        self.bands = bands or sorted(
+            ((grade, cents(low), cents(high)) for grade, low, high, _ in catalogue.GRADE_BANDS),
+            key=lambda band: -band[1],
+        )
         self.event_number = 0
         self.list_number = 0
 
@@ -181,8 +211,8 @@ class OrganisationFactory:
         """Draw an organisation type and its registrar (110000 or a district code)."""
         org_type = ORG_TYPE.pick(self.rng)
         if self.rng.random() < MUNICIPAL_SHARE[org_type]:
-            return org_type, names.MUNICIPAL
-        return org_type, self.rng.choice(names.DISTRICT_CODES)
+            return org_type, name_words.MUNICIPAL
+        return org_type, self.rng.choice(name_words.DISTRICT_CODES)
 
     def uscc(self, org_type, registrar_code):
         """Return a new valid USCC: type prefix, registrar, 9-digit code, stdnum check character."""
@@ -203,7 +233,7 @@ class OrganisationFactory:
             name, topic = names.unique_organisation_name(rng, org_type, registrar, self.taken_names)
         else:
             self.taken_names.add(names.name_key(name))
-        home = registrar if registrar != names.MUNICIPAL else rng.choice(names.DISTRICT_CODES)
+        home = registrar if registrar != name_words.MUNICIPAL else rng.choice(name_words.DISTRICT_CODES)
         row = {
             "uscc": self.uscc(org_type, registrar),
             "name": name,
@@ -240,10 +270,10 @@ class OrganisationFactory:
     def generated_organisation(self, batch, index, inconsistent=False):
         """Invent organisation number ``index`` with its score, events and list entries."""
         rng = self.rng
-        today = GENERATION_TIME.date()
-        anchor = index < len(names.ANCHOR_ORGANISATIONS)
+        today = self.today
+        anchor = index < len(name_words.ANCHOR_ORGANISATIONS)
         if anchor:
-            name, topic, org_type, registrar = names.ANCHOR_ORGANISATIONS[index]
+            name, topic, org_type, registrar = name_words.ANCHOR_ORGANISATIONS[index]
         else:
             name = topic = None
             org_type, registrar = self.type_and_registrar()
@@ -287,19 +317,18 @@ class OrganisationFactory:
             grade = _GRADE.pick(rng)
 
         events = self.generated_events(org, grade, entries)
-        batch.events.extend(events)
         recent = registered_on >= date(2025, 1, 1)
         if not anchor and rng.random() < (0.15 if recent else 0.003):
+            batch.events.extend(events)
             return  # not assessed yet
-        low, high = SCORE_RANGES[grade]
-        target = (
-            round(rng.triangular(low, high, low + 300)) if grade == "A" else rng.randint(low, high)
-        )
+        assessed = night_moment(rng, today)
+        self.fit_to_grade(org, events, grade, assessment_day(assessed))
+        batch.events.extend(events)
+        row = self.score_row(org, events, assessed)
         if inconsistent:
             # Deliberately wrong: the grade letter disagrees with the score's band.
-            grade = rng.choice("AB") if grade in "CD" else rng.choice("CD")
-        assessed = night_moment(rng, today - timedelta(days=rng.randint(0, 60)))
-        batch.scores.append(self.score_row(org, target, grade, events, assessed))
+            row["grade"] = rng.choice("AB") if row["grade"] in "CD" else rng.choice("CD")
+        batch.scores.append(row)
 
     def registration_day(self, org_type):
         year = _REGISTRATION_YEAR[org_type].pick(self.rng)
@@ -308,7 +337,7 @@ class OrganisationFactory:
     def evaluation(self, org):
         """Give about half the organisations a 评估等级 valid for five years (some expired)."""
         rng = self.rng
-        today = GENERATION_TIME.date()
+        today = self.today
         earliest = max(_add_months(org["registered_on"], 24), date(2014, 1, 1))
         latest = today - timedelta(days=30)
         if earliest > latest or rng.random() < 0.5:
@@ -322,7 +351,7 @@ class OrganisationFactory:
 
     def generated_list_entries(self, org, status_day):
         rng = self.rng
-        today = GENERATION_TIME.date()
+        today = self.today
         if org["registration_status"] == STATUS_REVOKED:
             return [self.list_entry(org, "serious_violation", status_day, reason_index=2)]
         draw = rng.random()
@@ -364,7 +393,7 @@ class OrganisationFactory:
     def generated_events(self, org, grade, entries):
         """Invent 2019–2026 credit events that fit ``grade`` and the list entries."""
         rng = self.rng
-        today = GENERATION_TIME.date()
+        today = self.today
         first = max(org["registered_on"], EVENTS_FROM)
         last = today - timedelta(days=1)
         if first > last:
@@ -390,14 +419,15 @@ class OrganisationFactory:
             return rng.choice(catalogue.PLUS_ITEMS)
         return _MINUS_ITEM.pick(rng)
 
-    def event(self, org, item_code, effective_on, as_of, event_id=None):
-        """Return a credit event of ``item_code``, with the status it has on ``as_of``."""
+    def event(self, org, item_code, effective_on, as_of, event_id=None, status=None):
+        """Return a credit event of ``item_code``, with the status it has on ``as_of`` (or ``status``)."""
         rng = self.rng
         item = catalogue.ITEMS[item_code]
         expires_on = _add_months(effective_on, item.validity_months)
         # Annual reports (年度工作报告) concern the year before.
         year = effective_on.year - 1 if "年度" in item.description else effective_on.year
         minus = item.points < 0
+        forced = status
         draw = rng.random()
         if expires_on < as_of:
             status = (
@@ -409,6 +439,8 @@ class OrganisationFactory:
                 if minus and draw < 0.07
                 else "objection" if draw < 0.12 else "withdrawn" if draw < 0.15 else "active"
             )
+        if forced is not None:
+            status = forced
         if status == "expired":
             changed_on = expires_on
         elif status == "active":
@@ -433,30 +465,62 @@ class OrganisationFactory:
             "effective_on": effective_on,
             "expires_on": expires_on,
             "status": status,
-            "is_public": status != "withdrawn" and rng.random() < 0.96,
+            "is_public": status != "withdrawn" and rng.random() < 0.96 if forced is None else True,
             "updated_at": night_moment(rng, changed_on),
         }
 
-    def score_row(self, org, target, grade, events, assessed_at):
-        """Return a credit_scores row whose dimension points sum to ``target`` cents."""
-        guess = {code: base for code, _, base in self.dimensions}
-        today = assessed_at.date()
-        level = org["evaluation_level"]
-        valid = level and org["evaluation_valid_until"] and org["evaluation_valid_until"] >= today
-        if "evaluation" in guess:
-            guess["evaluation"] = EVALUATION_POINTS[level if valid else None]
-        for event in events:
-            if event["status"] == "active" and event["dimension_code"] in guess:
-                guess[event["dimension_code"]] += catalogue.ITEMS[event["item_code"]].points * 100
-        codes = [code for code, _, _ in self.dimensions]
-        points = split_score(
-            target, [guess[code] for code in codes], [cap for _, cap, _ in self.dimensions]
+    # Scores: made from the events, as the contract says.
+
+    def score_of(self, events, day):
+        """Return (score cents, {code: Decimal points}) of ``events`` assessed on ``day``."""
+        total, points = score_from_items(
+            self.rule_dimensions, [_arithmetic_item(event) for event in events], day
         )
+        return cents(total), points
+
+    def band(self, grade):
+        return next((low, high) for g, low, high in self.bands if g == grade)
+
+    def fit_to_grade(self, org, events, grade, day):
+        """Add (or repair) events until the score of ``events`` lies in ``grade``'s band.
+
+        Scores never are chosen: a lower score takes more minus items, a
+        higher one plus items or the repair (信用修复) of a minus item. After
+        ``FITTING_STEPS`` the score is what it is, and so is its grade.
+        """
+        rng = self.rng
+        low, high = self.band(grade)
+        first = max(org["registered_on"] or EVENTS_FROM, day - timedelta(days=300))
+        for _ in range(FITTING_STEPS):
+            score, _ = self.score_of(events, day)
+            if score > high:
+                item = self.random_item(plus=False)
+            elif score < low:
+                repairable = [
+                    event for event in events if event["points"] < 0 and counts(event, day)
+                ]
+                if repairable and rng.random() < 0.6:
+                    event = rng.choice(repairable)
+                    event["status"] = "repaired"
+                    event["updated_at"] = night_moment(rng, day)
+                    continue
+                item = self.random_item(plus=True)
+            else:
+                return
+            effective_on = _random_day(rng, min(first, day), day)
+            events.append(self.event(org, item, effective_on, as_of=day, status="active"))
+
+    def score_row(self, org, events, assessed_at, grade=None):
+        """Return the credit_scores row that ``events`` make on the day of ``assessed_at``.
+
+        The grade is the band's of the score unless ``grade`` is given.
+        """
+        score, points = self.score_of(events, assessment_day(assessed_at))
         return {
             "uscc": org["uscc"],
-            "score": decimal_points(sum(points)),
-            "grade": grade,
-            "dimension_scores": dimension_json(codes, points),
+            "score": decimal_points(score),
+            "grade": grade or grade_for(score, self.bands),
+            "dimension_scores": dimension_json(points),
             "assessed_at": assessed_at,
             "rule_set_version": catalogue.RULE_SET_VERSION,
             "updated_at": assessed_at,

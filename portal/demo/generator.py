@@ -5,28 +5,32 @@ writes one, so it makes its own engine rather than using the portal's
 read-only one. ``generate_scoring_db`` replaces the contract tables with a
 fresh database. ``advance_night`` moves that database on by one night, as the
 scoring system would. Both are deterministic: the same seed (and, for a
-night, the same starting database) writes the same rows. No wall-clock time
-reaches the data: ``updated_at`` is derived from ``GENERATION_TIME`` and the
-nights after it.
+night, the same starting database) writes the same rows on the same day.
+The demo follows the wall clock: a database generated today holds the state
+after the scoring system's run of last night, and each ``advance_night`` moves
+it on by one day. ``updated_at`` is derived from those days, never from the
+time the command runs.
 """
 
 import random
 import time
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, create_engine, func, inspect, select
+from sqlalchemy import Column, Numeric, String, bindparam, create_engine, func, inspect, select
 from sqlalchemy.engine import Engine
 
 from portal.demo import catalogue
 from portal.demo.factory import (
-    GENERATION_TIME,
     NIGHT_HOUR,
     Batch,
     OrganisationFactory,
     cents,
     decimal_points,
+    demo_today,
+    generation_time,
     inconsistent_indexes,
+    last_night,
 )
 from portal.demo.night import Night
 from portal.scoring.schema import (
@@ -53,14 +57,17 @@ class DemoDatabaseError(Exception):
 # -- Public API ---------------------------------------------------------------
 
 
-def generate_scoring_db(url, orgs=12000, seed=1, progress=None):
+def generate_scoring_db(url, orgs=12000, seed=1, progress=None, today=None):
     """Drop, re-create and fill the contract tables at ``url`` (a URL or an Engine).
 
-    ``progress``, if given, is called with the number of organisations written
-    after each batch. Return a summary dict (counts, grades, seconds).
+    ``today`` is the demo's day (default: today by the wall clock); the rows
+    are those of the scoring system's run the night before. ``progress``, if
+    given, is called with the number of organisations written after each
+    batch. Return a summary dict (counts, grades, seconds).
     """
     started = time.perf_counter()
-    factory = OrganisationFactory(random.Random(seed))
+    today = today or demo_today()
+    factory = OrganisationFactory(random.Random(seed), today=last_night(today))
     totals = {"organisations": 0, "events": 0, "list_entries": 0, "scores": 0, "inconsistent": 0}
     grades = {band[0]: 0 for band in catalogue.GRADE_BANDS}
     # One transaction: where DDL is transactional (PostgreSQL), a failure leaves the old database.
@@ -91,7 +98,7 @@ def generate_scoring_db(url, orgs=12000, seed=1, progress=None):
         **totals,
         "grades": grades,
         "seed": seed,
-        "generation_time": GENERATION_TIME,
+        "generation_time": generation_time(today),
         "seconds": time.perf_counter() - started,
     }
 
@@ -107,6 +114,7 @@ def advance_night(url, seed=1, changes_percent=5.0):
     started = time.perf_counter()
     with _writing_engine(url) as engine, engine.begin() as connection:
         _refuse_portal_database(connection)
+        migrate_scoring_db(connection)
         night = Night(read_state(connection), seed, changes_percent)
         night.plan()
         _write_night(connection, night)
@@ -249,6 +257,7 @@ def _dimension_rows():
             "name_en": name_en,
             "position": position,
             "max_points": decimal_points(max_points * 100),
+            "base_points": decimal_points(base_points * 100),
             "description": f"基础分{base_points}分，最高{max_points}分",
         }
         for position, (code, name_zh, name_en, max_points, base_points) in enumerate(
@@ -268,9 +277,59 @@ def _item_rows():
             "points": decimal_points(item.points * 100),
             "validity_months": item.validity_months,
             "legal_basis": item.legal_basis,
+            "severity": item.severity,
         }
         for code, item in catalogue.ITEMS.items()
     ]
+
+
+#: Columns the contract gained after demo databases were first written: (table, column, type).
+_ADDED_COLUMNS = (
+    (rule_set_dimensions, Column("base_points", Numeric(6, 2))),
+    (rule_set_items, Column("severity", String(16))),
+)
+
+
+def migrate_scoring_db(connection):
+    """Bring a demo scoring database written by an older generator up to the contract.
+
+    Adds ``rule_set_dimensions.base_points`` and ``rule_set_items.severity``
+    with the demo rule set's values, and bumps the rule set's ``updated_at``
+    (as the contract asks) so that the portal reads it again. Return the
+    names of the columns added.
+    """
+    inspector = inspect(connection)
+    if not set(inspector.get_table_names()) >= {"rule_sets", "rule_set_dimensions", "rule_set_items"}:
+        return []
+    added = []
+    for table, column in _ADDED_COLUMNS:
+        if column.name in {c["name"] for c in inspector.get_columns(table.name)}:
+            continue
+        type_sql = column.type.compile(dialect=connection.dialect)
+        connection.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {type_sql}")
+        added.append(f"{table.name}.{column.name}")
+    if not added:
+        return added
+    version = catalogue.RULE_SET_VERSION
+    for code, *_, base_points in catalogue.DIMENSIONS:
+        connection.execute(
+            rule_set_dimensions.update()
+            .where(rule_set_dimensions.c.rule_set_version == version, rule_set_dimensions.c.code == code)
+            .values(base_points=decimal_points(base_points * 100))
+        )
+    for code, item in catalogue.ITEMS.items():
+        connection.execute(
+            rule_set_items.update()
+            .where(rule_set_items.c.rule_set_version == version, rule_set_items.c.item_code == code)
+            .values(severity=item.severity)
+        )
+    latest = _latest_update(connection)
+    connection.execute(
+        rule_sets.update()
+        .where(rule_sets.c.version == version)
+        .values(updated_at=latest + timedelta(seconds=1))
+    )
+    return added
 
 
 def _latest_update(connection):
@@ -318,8 +377,6 @@ def read_state(connection):
         ),
         key=lambda row: (row.position, row.code),
     )
-    base_points = {code: base * 100 for code, *_, base in catalogue.DIMENSIONS}
-    fallback_base = catalogue.BASE_SCORE * 100 // max(1, len(dimensions))
 
     def stable(statement, key):
         return sorted(
@@ -332,8 +389,7 @@ def read_state(connection):
         "version": version,
         "bands": bands,
         "dimensions": [
-            (row.code, cents(row.max_points), base_points.get(row.code, fallback_base))
-            for row in dimensions
+            (row.code, cents(row.max_points), cents(row.base_points)) for row in dimensions
         ],
         "organisations": stable(
             select(
@@ -364,6 +420,7 @@ def read_state(connection):
                 credit_events.c.dimension_code,
                 credit_events.c.item_code,
                 credit_events.c.points,
+                credit_events.c.effective_on,
                 credit_events.c.expires_on,
                 credit_events.c.status,
             ).where(credit_events.c.status.in_(("active", "objection"))),

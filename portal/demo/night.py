@@ -10,15 +10,12 @@ import json
 import random
 from datetime import timedelta
 
-from portal.demo import catalogue, names
+from portal.demo import catalogue, name_words, names
 from portal.demo.factory import (
     OrganisationFactory,
     cents,
-    decimal_points,
-    dimension_json,
     grade_for,
     night_moment,
-    split_score,
 )
 from portal.scoring.schema import STATUS_CANCELLED, STATUS_NORMAL
 
@@ -40,9 +37,11 @@ class Night:
                 pass
         self.factory = OrganisationFactory(
             self.rng,
+            today=self.day,
             taken_names=taken_names,
             taken_codes={org["uscc"][8:17] for org in state["organisations"]},
             dimensions=state["dimensions"],
+            bands=state["bands"],
         )
         self.orgs = {org["uscc"]: org for org in state["organisations"]}
         self.scores = {score["uscc"]: score for score in state["scores"]}
@@ -69,6 +68,8 @@ class Night:
         )
         self.changed_event_ids = set()
         self.chosen = set()
+        #: Organisations whose events changed tonight: the scoring system re-assesses them.
+        self.touched = set()
 
     # Helpers.
 
@@ -106,6 +107,8 @@ class Night:
         )
         event.update(status="active", is_public=True, updated_at=self.moment())
         self.new_events.append(event)
+        self.events_by_org.setdefault(uscc, []).append(event)
+        self.touched.add(uscc)
         return event
 
     def repair_event(self, uscc):
@@ -123,39 +126,50 @@ class Night:
         self.event_updates.append(
             {"event_id": event["event_id"], "status": "repaired", "updated_at": self.moment()}
         )
+        event["status"] = "repaired"
+        self.touched.add(uscc)
         self.counts["events_repaired"] += 1
         return event
 
-    def rescore(self, uscc, target, changed_dimension=None, delta=0):
-        """Set a new score (cents) for ``uscc``; the grade comes from the band."""
+    def score_now(self, uscc):
+        """Return the score (cents) ``uscc``'s events make tonight."""
+        score, _ = self.factory.score_of(self.events_by_org.get(uscc, []), self.day)
+        return score
+
+    def rescore(self, uscc):
+        """Re-assess ``uscc`` tonight from its events; the grade comes from the band."""
         score = self.scores[uscc]
-        codes = [code for code, _, _ in self.state["dimensions"]]
-        caps = [cap for _, cap, _ in self.state["dimensions"]]
-        old = _parse_dimensions(score["dimension_scores"])
-        guess = [
-            cents(old[code]) if code in old else base for code, _, base in self.state["dimensions"]
-        ]
-        if changed_dimension in codes:
-            guess[codes.index(changed_dimension)] += delta
-        points = split_score(target, guess, caps)
-        new_score = sum(points)
-        grade = grade_for(new_score, self.state["bands"])
-        old_grade = score["grade"]
-        if old_grade == "B" and grade == "C":
-            self.counts["b_to_c"] += 1
-        elif old_grade == "C" and grade in ("A", "B"):
-            self.counts["c_to_b_or_a"] += 1
         moment = self.moment()
+        row = self.factory.score_row(self.orgs[uscc], self.events_by_org.get(uscc, []), moment)
+        old_grade = score["grade"]
+        if old_grade == "B" and row["grade"] == "C":
+            self.counts["b_to_c"] += 1
+        elif old_grade == "C" and row["grade"] in ("A", "B"):
+            self.counts["c_to_b_or_a"] += 1
         update = {
             "uscc": uscc,
-            "score": decimal_points(new_score),
-            "grade": grade,
-            "dimension_scores": dimension_json(codes, points),
+            "score": row["score"],
+            "grade": row["grade"],
+            "dimension_scores": row["dimension_scores"],
             "assessed_at": moment,
             "updated_at": moment,
+            "rule_set_version": self.state["version"],
         }
         self.score_updates.append(update)
         score.update(update)
+
+    def move_towards(self, uscc, low, high):
+        """Add minus items, or repair and add plus items, until ``uscc``'s score lies in low..high."""
+        for _ in range(12):
+            score = self.score_now(uscc)
+            if score > high:
+                self.add_event(uscc, self.factory.random_item(plus=False))
+            elif score < low:
+                if self.rng.random() < 0.5 and self.repair_event(uscc) is not None:
+                    continue
+                self.add_event(uscc, self.factory.random_item(plus=True))
+            else:
+                return
 
     # The plan.
 
@@ -191,24 +205,11 @@ class Night:
 
         c_low, c_high = self.band("C")
         for uscc in down:
-            event = self.add_event(uscc, self.factory.random_item(plus=False))
-            self.rescore(
-                uscc,
-                rng.randint(max(c_low, c_high - 1200), c_high),
-                event["dimension_code"],
-                cents(event["points"]),
-            )
-        b_low, b_high = self.band("B")
-        a_low, _ = self.band("A")
+            self.move_towards(uscc, c_low, c_high)
+        b_low, _ = self.band("B")
+        _, a_high = self.band("A")
         for uscc in up:
-            self.repair_event(uscc)
-            event = self.add_event(uscc, self.factory.random_item(plus=True))
-            target_score = (
-                rng.randint(b_low, min(b_high, b_low + 1000))
-                if rng.random() < 0.8
-                else rng.randint(a_low, a_low + 600)
-            )
-            self.rescore(uscc, target_score, event["dimension_code"], cents(event["points"]))
+            self.move_towards(uscc, b_low, a_high)
         for uscc in listings:
             self.list_organisation(uscc)
         for uscc in others:
@@ -224,6 +225,9 @@ class Night:
         self.unlist(list_count)
         for _ in range(new_count):
             self.register()
+        for uscc in sorted(self.touched):
+            if uscc in self.scores and uscc in self.orgs:
+                self.rescore(uscc)
 
     def expire_events(self):
         for event in self.state["open_events"]:
@@ -241,6 +245,7 @@ class Night:
                 )
                 self.changed_event_ids.add(event["event_id"])
                 event["status"] = "expired"
+                self.touched.add(event["uscc"])
                 self.counts["events_expired"] += 1
 
     def resolve_objections(self):
@@ -255,25 +260,19 @@ class Night:
                 if status == "withdrawn":
                     update["is_public"] = False
                 self.event_updates.append(update)
+                event["status"] = status
+                self.touched.add(event["uscc"])
                 self.changed_event_ids.add(event["event_id"])
                 self.counts["objections_resolved"] += 1
 
     def change_score(self, uscc):
-        """Re-assess ``uscc``: a new event, a repair or a small revision."""
+        """Re-assess ``uscc`` after a new plus or minus item, sometimes with a repair."""
         rng = self.rng
-        old = self.score_cents(uscc)
-        draw = rng.random()
-        if draw < 0.7:
-            # Plus items are worth less than minus items: this keeps the grades from drifting.
-            plus = rng.random() < 0.6
-            repaired = self.repair_event(uscc) if plus and rng.random() < 0.4 else None
-            event = self.add_event(uscc, self.factory.random_item(plus=plus))
-            delta = cents(event["points"]) + rng.randint(-100, 100)
-            if repaired is not None:
-                delta -= cents(repaired["points"])
-            self.rescore(uscc, old + delta, event["dimension_code"], cents(event["points"]))
-        else:
-            self.rescore(uscc, old + rng.randint(-300, 300))
+        # Plus items are worth less than minus items: this keeps the grades from drifting.
+        plus = rng.random() < 0.6
+        if plus and rng.random() < 0.4:
+            self.repair_event(uscc)
+        self.add_event(uscc, self.factory.random_item(plus=plus))
 
     def list_organisation(self, uscc):
         org = self.orgs[uscc]
@@ -284,13 +283,7 @@ class Night:
         entry["updated_at"] = self.moment()
         self.new_entries.append(entry)
         self.listed.add(uscc)
-        event = self.add_event(uscc, "IN04")
-        self.rescore(
-            uscc,
-            self.score_cents(uscc) + cents(event["points"]),
-            event["dimension_code"],
-            cents(event["points"]),
-        )
+        self.add_event(uscc, "IN04")
 
     def unlist(self, count):
         candidates = [
@@ -322,8 +315,8 @@ class Night:
         elif draw < 0.8:
             home = (
                 org["district_code"]
-                if org["district_code"] != names.MUNICIPAL
-                else rng.choice(names.DISTRICT_CODES)
+                if org["district_code"] != name_words.MUNICIPAL
+                else rng.choice(name_words.DISTRICT_CODES)
             )
             update["address"] = names.address(rng, home)
         else:
@@ -347,9 +340,12 @@ class Night:
         self.orgs[org["uscc"]] = org
         self.counts["new_organisations"] += 1
         if rng.random() < 0.7:
-            row = factory.score_row(org, rng.randint(8800, 10500), None, [], self.moment())
+            for _ in range(rng.randint(0, 2)):
+                item = factory.random_item(plus=rng.random() < 0.5)
+                self.add_event(org["uscc"], item)
+            self.touched.discard(org["uscc"])
+            row = factory.score_row(org, self.events_by_org.get(org["uscc"], []), self.moment())
             row["rule_set_version"] = self.state["version"]
-            row["grade"] = grade_for(cents(row["score"]), self.state["bands"])
             self.new_scores.append(row)
             self.scores[org["uscc"]] = row
 
@@ -375,14 +371,6 @@ class Night:
             "grades": grades,
             **self.counts,
         }
-
-
-def _parse_dimensions(text):
-    try:
-        parsed = json.loads(text)
-    except (TypeError, ValueError):
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
 
 
 def _parse_former_names(text):

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from portal.characters import xml_text
 from portal.extensions import db
-from portal.orgs import service as orgs_service
+from portal.orgs import report as orgs_report
 from portal.publication.changes import public_changes, shown_grades
 from portal.publication.models import CHANGE_ENTRY, CHANGE_EXIT, CHANGE_GRADE, ListChange, Organisation, ScoreSnapshot
 from portal.publication.state import PUBLISHED
@@ -94,7 +94,7 @@ def organisation_history(uscc, timezone_name, limit=100):
     ).all()
     # The report page's own rules: nothing from before the first publication,
     # and a time out of the list is one point without a score.
-    return list(reversed(orgs_service.score_history(snapshots, timezone_name)))[:limit]
+    return list(reversed(orgs_report.score_history(snapshots, timezone_name)))[:limit]
 
 
 # -- building the XML ----------------------------------------------------------

@@ -6,6 +6,7 @@ Registered as template filters and globals by ``portal.orgs.init_app``.
 import logging
 import re
 import unicodedata
+from collections.abc import Mapping
 from functools import lru_cache
 from urllib.parse import urlencode
 
@@ -112,12 +113,20 @@ def is_english():
 
 
 def localised(obj, field="name"):
-    """Return ``obj.<field>_en`` on English pages (if set) and ``obj.<field>_zh`` otherwise."""
+    """Return ``obj.<field>_en`` on English pages (if set) and ``obj.<field>_zh`` otherwise.
+
+    ``obj`` may also be a mapping (plain data such as a breakdown view).
+    """
+    if isinstance(obj, Mapping):
+        value = obj.get
+    else:
+        def value(name, default=None):
+            return getattr(obj, name, default)
     if is_english():
-        english = getattr(obj, f"{field}_en", None)
+        english = value(f"{field}_en", None)
         if english:
             return english
-    return getattr(obj, f"{field}_zh")
+    return value(f"{field}_zh")
 
 
 def points(value):

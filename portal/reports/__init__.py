@@ -6,10 +6,6 @@ from flask import current_app
 def init_app(app):
     from portal.reports import views
 
-    # Issued reports (PDF and printable page together) per visitor: each can add a stored row.
-    app.config.setdefault("REPORT_RATE_LIMIT", "20 per minute;300 per day")
-    # Verification pages per visitor: report numbers are unguessable, and this keeps them so.
-    app.config.setdefault("REPORT_VERIFY_RATE_LIMIT", "60 per minute")
     app.add_template_global(has_endpoint)
     app.register_blueprint(views.bp)
 

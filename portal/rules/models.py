@@ -57,6 +57,8 @@ class Dimension(db.Model):
     name_en: Mapped[str] = mapped_column(String(100))
     position: Mapped[int] = mapped_column(Integer)
     max_points: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    # Points every score starts from in this dimension (None from a source without them).
+    base_points: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
     description: Mapped[str | None] = mapped_column(Text)
 
 
@@ -71,3 +73,5 @@ class RuleItem(db.Model):
     points: Mapped[Decimal] = mapped_column(Numeric(6, 2))
     validity_months: Mapped[int | None] = mapped_column(Integer)
     legal_basis: Mapped[str | None] = mapped_column(Text)
+    # Minus items: minor | general | serious (轻微, 一般, 严重); None for plus items.
+    severity: Mapped[str | None] = mapped_column(String(16))

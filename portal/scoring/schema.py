@@ -38,6 +38,9 @@ ORG_TYPES = ("social_group", "social_service", "foundation")
 #: Credit event status codes.
 EVENT_STATUSES = ("active", "expired", "repaired", "objection", "withdrawn")
 
+#: Severity codes of minus items (轻微, 一般, 严重), as in portal.rules.arithmetic.
+SEVERITIES = ("minor", "general", "serious")
+
 #: List types: 活动异常名录 and 严重违法失信名单.
 LIST_TYPES = ("abnormal_activity", "serious_violation")
 
@@ -73,6 +76,7 @@ rule_set_dimensions = Table(
     Column("name_en", String(100), nullable=False),
     Column("position", Integer, nullable=False),
     Column("max_points", Numeric(6, 2), nullable=False),
+    Column("base_points", Numeric(6, 2), nullable=False),  # every score starts here; sum = base_score
     Column("description", Text),
 )
 
@@ -87,6 +91,7 @@ rule_set_items = Table(
     Column("points", Numeric(6, 2), nullable=False),  # signed: + plus item, - minus item
     Column("validity_months", Integer),
     Column("legal_basis", Text),
+    Column("severity", String(16)),  # minus items: minor 轻微, general 一般, serious 严重; NULL for plus items
 )
 
 organisations = Table(

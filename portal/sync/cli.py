@@ -5,7 +5,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from portal.publication.state import publication_state
-from portal.sync import service
+from portal.sync import record, service
 from portal.sync.models import RUN_SUCCEEDED
 
 sync_cli = AppGroup("sync", help="Pull credit data from the scoring database.")
@@ -39,7 +39,7 @@ def status_command():
             f"publication version {state.version}, {state.published_count} published, "
             f"data as of {state.data_as_of:%Y-%m-%d %H:%M:%S} UTC"
         )
-    for run in service.recent_runs(10):
+    for run in record.recent_runs(10):
         click.echo(
             f"#{run.id} {run.started_at:%Y-%m-%d %H:%M:%S} {run.mode:<11} {run.trigger:<9} {run.status:<9} "
             f"read {run.rows_read} changed {run.rows_changed} +{run.published} -{run.unpublished} "

@@ -40,6 +40,11 @@ class SyncRun(db.Model):
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     # Rows that were read but not published or not applied, with the reason.
     rejections: Mapped[list | None] = mapped_column(JSON)
+    # Scores that do not equal the sum of their items (they are published with
+    # the scoring system's grade all the same), and the rule sets that contradict
+    # themselves: {"scores": [{uscc, score, recomputed}...], "rule_sets": {version: [problems]}}.
+    unreconciled: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reconciliation: Mapped[dict | None] = mapped_column(JSON)
     publication_version: Mapped[int | None] = mapped_column(Integer)
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     error_code: Mapped[str | None] = mapped_column(String(32))

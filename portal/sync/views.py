@@ -1,10 +1,12 @@
 """The public status page of the nightly sync (registered by ``portal.sync.init_app``)."""
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from portal.sync import service
+from portal import working_days
+from portal.clock import utcnow
+from portal.sync import record
 from portal.sync.models import (
     ERROR_INTERNAL,
     ERROR_INTERRUPTED,
@@ -55,10 +57,11 @@ def status():
     return render_template(
         "sync/status.html",
         publication=current_publication(),
-        runs=service.recent_runs(RECENT_RUNS),
+        runs=record.recent_runs(RECENT_RUNS),
         statuses=RUN_STATUSES,
         modes=RUN_MODES,
         triggers=RUN_TRIGGERS,
         errors=RUN_ERRORS,
         duration_label=duration_label,
+        missing_holiday_year=working_days.missing_schedule_now(current_app.config, utcnow()),
     )

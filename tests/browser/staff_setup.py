@@ -23,12 +23,12 @@ with create_app().app_context():
 _SUBMIT = """
 import sys
 from portal import create_app
-from portal.complaints import service
+from portal.complaints import organisations, service
 
 app = create_app()
 with app.app_context():
     complaint, code = service.submit_complaint(
-        service.OrganisationChoice(None, sys.argv[1], False), "financial_opacity",
+        organisations.OrganisationChoice(None, sys.argv[1], False), "financial_opacity",
         "该协会连续两年未公开年度财务报告，捐赠款去向不明，请予调查。", None, [],
         {"name": "王小明", "phone": "13800138000"}, False, None,
     )

@@ -41,7 +41,6 @@ class ExportResult:
     rows: int
     files: list
     seconds: float
-    directory: str
     replaced: bool
 
     def summary(self):
@@ -132,9 +131,7 @@ def export_downloads(progress=None, formats=("csv", "jsonl"), chunk_size=None, f
             if replaced:
                 # Sitemaps of the previous publication: rebuilt on the next request.
                 shutil.rmtree(os.path.join(folder, SITEMAPS_FOLDER), ignore_errors=True)
-    return ExportResult(
-        version, data_as_of, rows, files, time.monotonic() - started, generation, replaced
-    )
+    return ExportResult(version, data_as_of, rows, files, time.monotonic() - started, replaced)
 
 
 def make_current(folder, generation, state):

@@ -1,0 +1,258 @@
+"""Apply: one attempt of a run, writing the portal tables inside the locked transaction.
+
+The attempt copies changed rule sets, then takes organisations, credit events
+and list entries chunk by chunk: it checks them (``read``), loads the portal's
+current rows, asks ``decide`` what changes, and writes that in bulk. A full run
+also retires the portal rows whose keys vanished from the source. ``finish``
+moves the publication state; the caller commits.
+"""
+
+from sqlalchemy import func, select, update
+
+from portal.database import BulkInserter
+from portal.publication.models import (
+    CHANGE_ENTRY,
+    CHANGE_EXIT,
+    CreditEvent,
+    ListChange,
+    ListEntry,
+    Organisation,
+    PublicationState,
+    ScoreSnapshot,
+)
+from portal.publication.state import PUBLISHED
+from portal.rules.models import Dimension, GradeBand, RuleItem, RuleSet
+from portal.scoring.reader import CLEANED_COLUMNS
+from portal.sync.decide import Stamp, decide_children, decide_organisations, retire_organisations
+from portal.sync.read import (
+    CREDIT_EVENTS,
+    LIST_ENTRIES,
+    ORGANISATION_WATERMARKS,
+    Quarantine,
+    ReadWindow,
+    checked_chunks,
+    validate_organisation,
+)
+
+
+class Attempt:
+    """The state of one apply attempt, inside the locked transaction."""
+
+    def __init__(self, session, reader, run, config, full, read_at, progress=None):
+        self.session = session
+        self.reader = reader
+        self.run = run
+        self.config = config
+        self.progress = progress
+        self.state = session.get(PublicationState, 1)
+        if self.state is None:
+            self.state = PublicationState(id=1, version=0, watermarks={}, published_count=0)
+            session.add(self.state)
+        self.window = ReadWindow(self.state.watermarks, self.state.last_full_at, read_at, config, full)
+        self.stamp = Stamp(run_id=run.id, version=self.state.version + 1, at=read_at)
+        self.quarantine = Quarantine()
+        self.rows_read = 0
+        self.rows_changed = 0
+        self.entries = 0
+        self.exits = 0
+        self.rule_sets_changed = False
+        self.version_after = self.published_count = None
+        self._inserters = {}
+
+    @property
+    def mode(self):
+        return self.window.mode
+
+    def run_all(self):
+        """Apply every table of the scoring database, in the order they depend on each other."""
+        grade_bands = self.apply_rule_sets()
+        self.apply_organisations(grade_bands)
+        since = self.window.since
+        self.apply_children(CREDIT_EVENTS, self.reader.credit_events(since(CREDIT_EVENTS.name)), CreditEvent)
+        self.apply_children(LIST_ENTRIES, self.reader.list_entries(since(LIST_ENTRIES.name)), ListEntry)
+
+    # -- rule sets -------------------------------------------------------
+
+    def apply_rule_sets(self):
+        """Copy changed rule sets; return grade bands by version."""
+        bands = {}
+        for source in self.reader.rule_sets():
+            cleaned = [
+                column
+                for row in (source, *source["grade_bands"], *source["dimensions"], *source["items"])
+                for column in row.get(CLEANED_COLUMNS, ())
+            ]
+            self.quarantine.record_cleaned("rule_sets", source["version"], {CLEANED_COLUMNS: sorted(set(cleaned))})
+            bands[source["version"]] = {
+                band["grade"]: (band["min_score"], band["max_score"]) for band in source["grade_bands"]
+            }
+            current = self.session.get(RuleSet, source["version"])
+            if current is not None and current.source_updated_at == source["updated_at"]:
+                continue
+            self.rule_sets_changed = True
+            if current is not None:
+                self.session.delete(current)
+                self.session.flush()
+            self.session.add(
+                RuleSet(
+                    version=source["version"],
+                    name=source["name"],
+                    is_demo=source["is_demo"],
+                    effective_from=source["effective_from"],
+                    base_score=source["base_score"],
+                    description=source["description"],
+                    source_updated_at=source["updated_at"],
+                    grade_bands=[GradeBand(**_rule_set_child(b)) for b in source["grade_bands"]],
+                    dimensions=[Dimension(**_rule_set_child(d)) for d in source["dimensions"]],
+                    items=[RuleItem(**_rule_set_child(i)) for i in source["items"]],
+                )
+            )
+        self.session.flush()
+        return bands
+
+    # -- organisations, credit events and list entries ---------------------
+
+    def apply_organisations(self, grade_bands):
+        rows = self.reader.organisations(
+            organisations_since=self.window.since("organisations"),
+            scores_since=self.window.since("credit_scores"),
+        )
+        checked = checked_chunks(
+            rows,
+            "organisations",
+            "uscc",
+            validate_organisation,
+            self.window,
+            self.quarantine,
+            self.config["SYNC_CHUNK_SIZE"],
+            watermarks=ORGANISATION_WATERMARKS,
+        )
+        self._apply_chunks(checked, Organisation, "uscc", lambda valid: self._apply_organisation_chunk(valid, grade_bands))
+
+    def _apply_organisation_chunk(self, rows, grade_bands):
+        if not rows:
+            return
+        changes = decide_organisations(rows, self._existing(Organisation, "uscc", rows), grade_bands, self.stamp)
+        for uscc, reason in changes.faults:
+            self.quarantine.reject("organisations", uscc, reason)
+        self._write(Organisation, changes)
+
+    def apply_children(self, source, rows, model):
+        """Apply the rows of one child table (``read.ChildTable``) to its ``model``."""
+        checked = checked_chunks(
+            rows, source.name, source.key, source.validate, self.window, self.quarantine, self.config["SYNC_CHUNK_SIZE"]
+        )
+        self._apply_chunks(checked, model, source.key, lambda valid: self._apply_child_chunk(valid, model, source))
+
+    def _apply_child_chunk(self, rows, model, source):
+        if rows:
+            self._write(model, decide_children(rows, self._existing(model, source.key, rows), source))
+
+    def _apply_chunks(self, checked, model, key, apply_chunk):
+        previous_key = None
+        for chunk, valid in checked:
+            self.rows_read += len(chunk)
+            apply_chunk(valid)
+            if self.window.full and chunk:
+                last_key = chunk[-1][key]
+                self._retire_missing(model, getattr(model, key), previous_key, last_key, chunk)
+                previous_key = last_key
+            if self.progress:
+                self.progress(len(chunk))
+        if self.window.full:
+            self._retire_missing(model, getattr(model, key), previous_key, None, [])
+
+    def _existing(self, model, key, rows):
+        key_column = getattr(model, key)
+        return {
+            getattr(current, key): current
+            # Plain rows, not ORM objects: loading objects cost more than the comparison.
+            for current in self.session.execute(
+                select(model.__table__).where(key_column.in_([row[key] for row in rows]))
+            )
+        }
+
+    def _retire_missing(self, model, key_column, after_key, up_to_key, chunk):
+        """In a full run, retire portal rows whose keys vanished from the source.
+
+        Source rows arrive in key order, so after each chunk the portal keys up
+        to the chunk's last key that the source did not send are gone from it.
+        Only keys are scanned; memory stays flat in the number of rows.
+        """
+        seen = {row[key_column.key] for row in chunk}
+        ordered = binary_order(key_column, self.session)
+        statement = select(key_column)
+        if after_key is not None:
+            statement = statement.where(ordered > after_key)
+        if up_to_key is not None:
+            statement = statement.where(ordered <= up_to_key)
+        if model is Organisation:
+            statement = statement.where(Organisation.in_source.is_(True))
+        missing_keys = [key for key in self.session.execute(statement).scalars() if key not in seen]
+        if not missing_keys:
+            return
+        if model is Organisation:
+            missing = self.session.execute(select(model.__table__).where(key_column.in_(missing_keys))).all()
+            self._write(Organisation, retire_organisations(missing, self.stamp), count=False)
+        else:
+            self.session.execute(model.__table__.delete().where(key_column.in_(missing_keys)))
+        self.rows_changed += len(missing_keys)
+
+    # -- writing ---------------------------------------------------------
+
+    def _inserter(self, table):
+        inserter = self._inserters.get(table.name)
+        if inserter is None:
+            # Every column but a generated integer key.
+            columns = [column.name for column in table.columns if not (column.primary_key and column.name == "id")]
+            inserter = self._inserters[table.name] = BulkInserter(self.session.connection(), table, columns)
+        return inserter
+
+    def _write(self, model, changes, count=True):
+        """Write ``changes`` (a ``decide.Changes``) to ``model``'s table and the history tables."""
+        if changes.inserts:
+            self._inserter(model.__table__).insert(changes.inserts)
+        if changes.updates:
+            # Bulk UPDATE by primary key: group rows by the set of columns they change.
+            groups = {}
+            for row in changes.updates:
+                groups.setdefault(tuple(sorted(row)), []).append(row)
+            for group in groups.values():
+                self.session.execute(update(model), group)
+        if changes.snapshots:
+            self._inserter(ScoreSnapshot.__table__).insert(changes.snapshots)
+        if changes.list_changes:
+            self._inserter(ListChange.__table__).insert(changes.list_changes)
+            for change in changes.list_changes:
+                if change["change_type"] == CHANGE_ENTRY:
+                    self.entries += 1
+                elif change["change_type"] == CHANGE_EXIT:
+                    self.exits += 1
+        if count:
+            self.rows_changed += len(changes.inserts) + len(changes.updates)
+
+    def finish(self):
+        """Move the publication state to what this attempt applied, inside the transaction."""
+        state = self.state
+        if self.rows_changed > 0 or self.rule_sets_changed:
+            state.version = self.stamp.version
+        state.data_as_of = self.window.read_at
+        state.last_run_id = self.run.id
+        state.watermarks = self.window.watermarks_to_store()
+        if self.window.full:
+            state.last_full_at = self.window.read_at
+        state.published_count = self.session.scalar(select(func.count()).select_from(Organisation).where(PUBLISHED))
+        # Kept apart from the state, which the commit expires.
+        self.version_after = state.version
+        self.published_count = state.published_count
+
+
+def binary_order(column, session):
+    """Compare keys in byte order on every backend, as the reader sends them."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column.collate("C")
+    return column
+
+
+def _rule_set_child(row):
+    return {key: value for key, value in row.items() if key not in ("rule_set_version", CLEANED_COLUMNS)}

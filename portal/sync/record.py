@@ -1,0 +1,137 @@
+"""Record: the run records of the sync, and the result a run hands back.
+
+A run is recorded as running in its own short transaction before it applies
+anything, so that a run that dies leaves a trace (the next run marks it
+interrupted). Its success is recorded inside the apply's transaction; its
+failure after that transaction rolled back.
+"""
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from portal.extensions import db
+from portal.sync.models import ERROR_INTERRUPTED, RUN_FAILED, RUN_RUNNING, RUN_SUCCEEDED, SyncRun
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SyncResult:
+    run_id: int | None
+    status: str
+    mode: str
+    rows_read: int = 0
+    rows_changed: int = 0
+    published: int = 0
+    unpublished: int = 0
+    rejected: int = 0
+    publication_version: int | None = None
+    published_count: int | None = None
+    duration_seconds: float = 0.0
+    attempts: int = 1
+    error: str | None = None
+    index: dict | None = None
+
+    def summary(self):
+        """Return the one-line summary printed by the CLI."""
+        if self.status != RUN_SUCCEEDED:
+            return f"sync {self.status} (run {self.run_id}): {self.error}"
+        line = (
+            f"sync {self.mode} run {self.run_id} succeeded in {self.duration_seconds:.1f} s: "
+            f"{self.rows_read} rows read, {self.rows_changed} changed, "
+            f"{self.published} entered and {self.unpublished} left the public list, "
+            f"{self.rejected} rejected; {self.published_count} published, version {self.publication_version}"
+        )
+        if self.index is not None:
+            if self.index.get("error"):
+                line += f"; index NOT updated: {self.index['error']}"
+            else:
+                line += f"; index at version {self.index.get('version')}"
+        return line
+
+
+@dataclass
+class RunHandle:
+    """The few facts of a run the apply needs, detached from any session."""
+
+    id: int
+    mode: str
+    attempts: int = 1
+
+
+def start_run(trigger, full, now):
+    """Record a running run in its own short transaction; return its RunHandle."""
+    run = SyncRun(
+        started_at=now,
+        status=RUN_RUNNING,
+        mode="full" if full else "incremental",
+        trigger=trigger,
+        host=socket.gethostname()[:100],
+        pid=os.getpid(),
+    )
+    db.session.add(run)
+    db.session.flush()
+    handle = RunHandle(run.id, run.mode)
+    db.session.commit()
+    # End the session: an open read transaction would keep an old snapshot
+    # (on SQLite) for the index catch-up that follows the run.
+    db.session.close()
+    return handle
+
+
+def record_failure(run_id, status, error_code, error, attempts, now):
+    """Record how a run ended without applying, after its transaction rolled back. Never raises."""
+    db.session.rollback()
+    try:
+        run = db.session.get(SyncRun, run_id)
+        run.status = status
+        run.finished_at = now
+        run.error_code = error_code
+        run.error = error
+        run.attempts = attempts
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("could not record the end of sync run %s; the next run marks it interrupted", run_id)
+    finally:
+        db.session.close()
+
+
+def record_success(session, attempt, now):
+    """Record the run of ``attempt`` (an ``apply.Attempt``, finished) as succeeded, inside its transaction."""
+    run = session.get(SyncRun, attempt.run.id)
+    run.mode = attempt.mode
+    run.status = RUN_SUCCEEDED
+    run.finished_at = now
+    run.rows_read = attempt.rows_read
+    run.rows_changed = attempt.rows_changed
+    run.published = attempt.entries
+    run.unpublished = attempt.exits
+    run.rejected = attempt.quarantine.count
+    run.rejections = attempt.quarantine.listed
+    run.publication_version = attempt.version_after
+    run.attempts = attempt.run.attempts
+    run.error_code = run.error = None
+
+
+def mark_interrupted_runs(session, before_run_id, now):
+    """Mark runs left 'running' by a process that died as failed."""
+    session.execute(
+        update(SyncRun)
+        .where(SyncRun.status == RUN_RUNNING, SyncRun.id < before_run_id)
+        .values(
+            status=RUN_FAILED,
+            error_code=ERROR_INTERRUPTED,
+            error="interrupted: the process ended before the run finished",
+            finished_at=now,
+        )
+    )
+
+
+def recent_runs(limit=20):
+    """Return the most recent sync runs, newest first."""
+    return db.session.execute(select(SyncRun).order_by(SyncRun.id.desc()).limit(limit)).scalars().all()
