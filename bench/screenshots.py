@@ -3,7 +3,7 @@
     .venv/bin/python bench/screenshots.py
     .venv/bin/python bench/screenshots.py --out /tmp/shots --full-page
 
-Starts the same live server as the browser tests (``tests/browser/server.py``:
+Starts the same live server as the browser tests (``portal/testing/live_server.py``:
 600 demo organisations, ``flask sync run``, gunicorn with gunicorn.conf.py on
 a loopback port) and photographs, at 1280×900 in Debian's chromium: the home
 page (Chinese), search results (Chinese), and one organisation's credit
@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.server import YOUTH_FOUNDATION, LiveServer, chromium_path, launch_chromium  # noqa: E402
+from portal.testing.live_server import YOUTH_FOUNDATION, LiveServer, chromium_path, launch_chromium  # noqa: E402
 
 VIEWPORT = {"width": 1280, "height": 900}
 
