@@ -43,7 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests import upload_bombs as bombs  # noqa: E402
+from tests.opendata import upload_bombs as bombs  # noqa: E402
 from tests.browser.server import LiveServer  # noqa: E402
 
 HOME_GOAL_SECONDS = 1.0

@@ -13,7 +13,7 @@ from decimal import Decimal
 from stdnum.cn import uscc as uscc_number
 
 from portal import clock
-from portal.demo import catalogue, names
+from portal.demo import catalogue, name_words, names
 from portal.demo.names import Weighted
 from portal.reference import ORG_TYPE_USCC_PREFIX
 from portal.rules.arithmetic import Item, RuleDimension, counts_on, score_from_items
@@ -161,7 +161,7 @@ def _add_months(day, months):
 
 def inconsistent_indexes(rng, orgs):
     """Pick the organisations whose score will lie outside their grade's band."""
-    first = len(names.ANCHOR_ORGANISATIONS) if orgs > len(names.ANCHOR_ORGANISATIONS) else 0
+    first = len(name_words.ANCHOR_ORGANISATIONS) if orgs > len(name_words.ANCHOR_ORGANISATIONS) else 0
     count = min(orgs - first, max(1, round(orgs * INCONSISTENT_SHARE)))
     return set(rng.sample(range(first, orgs), count))
 
@@ -211,8 +211,8 @@ class OrganisationFactory:
         """Draw an organisation type and its registrar (110000 or a district code)."""
         org_type = ORG_TYPE.pick(self.rng)
         if self.rng.random() < MUNICIPAL_SHARE[org_type]:
-            return org_type, names.MUNICIPAL
-        return org_type, self.rng.choice(names.DISTRICT_CODES)
+            return org_type, name_words.MUNICIPAL
+        return org_type, self.rng.choice(name_words.DISTRICT_CODES)
 
     def uscc(self, org_type, registrar_code):
         """Return a new valid USCC: type prefix, registrar, 9-digit code, stdnum check character."""
@@ -233,7 +233,7 @@ class OrganisationFactory:
             name, topic = names.unique_organisation_name(rng, org_type, registrar, self.taken_names)
         else:
             self.taken_names.add(names.name_key(name))
-        home = registrar if registrar != names.MUNICIPAL else rng.choice(names.DISTRICT_CODES)
+        home = registrar if registrar != name_words.MUNICIPAL else rng.choice(name_words.DISTRICT_CODES)
         row = {
             "uscc": self.uscc(org_type, registrar),
             "name": name,
@@ -271,9 +271,9 @@ class OrganisationFactory:
         """Invent organisation number ``index`` with its score, events and list entries."""
         rng = self.rng
         today = self.today
-        anchor = index < len(names.ANCHOR_ORGANISATIONS)
+        anchor = index < len(name_words.ANCHOR_ORGANISATIONS)
         if anchor:
-            name, topic, org_type, registrar = names.ANCHOR_ORGANISATIONS[index]
+            name, topic, org_type, registrar = name_words.ANCHOR_ORGANISATIONS[index]
         else:
             name = topic = None
             org_type, registrar = self.type_and_registrar()

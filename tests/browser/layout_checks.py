@@ -12,7 +12,7 @@ const describe = (element) => {
   return element.tagName.toLowerCase() + classes + (text ? ` "${text}"` : "");
 };
 const shown = (element) => {
-  if (element.closest("svg, script, style, noscript, template, .visually-hidden, .print-only, .skip-link, [hidden]")) return false;
+  if (element.closest('svg, script, style, noscript, template, .visually-hidden, .print-only, .skip-link, [hidden], [aria-hidden="true"]')) return false;
   const style = getComputedStyle(element);
   const box = element.getBoundingClientRect();
   if (style.visibility === "hidden" || style.display === "none" || box.width === 0 || box.height === 0) return false;
