@@ -24,6 +24,7 @@ from portal.publication.models import Organisation
 from portal.publication.state import publication_state
 from tests.scoring_builder import make_uscc
 from tests.synced_portal import ScoringOrganisation, sync_at, sync_three_nights
+from tests.conftest import has_inline_script
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -173,10 +174,11 @@ def test_stale_downloads_are_not_served(portal, scoring, monkeypatch):
     scoring.score(uscc_of(1), "D", "30.00")
     sync_at(portal, monkeypatch, NIGHTS[3])
     client = portal.test_client()
-    response = client.get("/data/organisations.csv")
     # The old file still lists organisation 1, which is no longer published.
-    assert response.status_code == 503 and response.headers["Retry-After"]
-    assert "Please try again" in response.get_data(as_text=True) or "请" in response.get_data(as_text=True)
+    assert_unavailable(client, "/data/organisations.csv", {
+        "zh": "正在按最新一次更新重新生成下载文件，请几分钟后再试。",
+        "en": "The downloads are being regenerated for the latest update. Please try again in a few minutes.",
+    })
     page = client.get("/data?lang=en").get_data(as_text=True)
     assert "being generated again" in page and 'href="/data/organisations.csv' not in page
     with portal.app_context():
@@ -185,9 +187,30 @@ def test_stale_downloads_are_not_served(portal, scoring, monkeypatch):
     assert client.get("/data/organisations.csv").status_code == 200
 
 
+def assert_unavailable(client, path, messages):
+    """``path`` answers a 503 with Retry-After, in each language its message of ``messages``, and no file."""
+    for language, message in messages.items():
+        response = client.get(path, headers={"Accept-Language": language})
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "120"
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.mimetype == "text/html"
+        body = response.get_data(as_text=True)
+        assert message in body
+        assert uscc_of(1) not in body
+
+
 def test_no_downloads_before_the_first_export(client):
-    assert client.get("/data/organisations.csv").status_code == 503
-    assert client.get("/data?lang=en").status_code == 200
+    for name in ("organisations.csv", "organisations.jsonl", "manifest.json"):
+        assert_unavailable(client, f"/data/{name}", {
+            "zh": "下载文件尚未生成，请稍后再试。",
+            "en": "The downloads have not been generated yet. Please try again later.",
+        })
+    page = client.get("/data?lang=en")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert "The downloads have not been generated yet. They are generated after each update of the published data." in body
+    assert 'href="/data/organisations.csv' not in body
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])
@@ -202,7 +225,7 @@ def test_data_page_shows_files_hashes_and_columns(client, portal, language):
         assert f'<span class="code" translate="no">{column}</span>' in body
     assert 'href="/data/organisations.csv' in body and 'href="/feeds/changes.atom' in body
     assert "<caption" in body and 'scope="col"' in body
-    assert "<script" not in body and " style=" not in body
+    assert not has_inline_script(body) and " style=" not in body
 
 
 def test_cli_export_prints_a_summary(runner, portal):
@@ -227,7 +250,7 @@ def test_an_older_export_never_replaces_a_newer_one(portal):
         current = downloads.read_manifest()["directory"]
         generation = os.path.join(folder, "gen-old")
         os.makedirs(generation)
-        assert not downloads._make_current(folder, generation, (0, None))
+        assert not downloads.make_current(folder, generation, (0, None))
         assert downloads.read_manifest()["directory"] == current
 
 
@@ -472,9 +495,20 @@ def test_batch_xlsx_returns_xlsx(client, portal):
 def test_batch_rejects_5001_rows_csv_and_xlsx(client, portal):
     text = "uscc\n" + "\n".join(uscc_of(number) for number in range(1, 5002)) + "\n"
     response = post_file(client, "big.csv", text.encode(), **{"Accept-Language": "en"})
-    assert response.status_code == 400 and "more than 5,000 rows" in response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "The file has more than 5,000 rows. Check at most 5,000 rows at a time: split the file." in (
+        response.get_data(as_text=True)
+    )
     exactly = "uscc\n" + "\n".join(uscc_of(number) for number in range(1, 5001)) + "\n"
-    assert post_file(client, "ok.csv", exactly.encode()).status_code == 200
+    response = post_file(client, "ok.csv", exactly.encode())
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    out = read_csv_rows(response.data)
+    with portal.app_context():
+        published = set(db.session.scalars(select(Organisation.uscc).where(Organisation.is_published)))
+    codes = [uscc_of(number) for number in range(1, 5001)]
+    assert published and published < set(codes)
+    assert [row[0] for row in out[1:]] == codes  # every row, in order
+    assert [row[1] for row in out[1:]] == ["published" if code in published else "not_public" for code in codes]
     workbook = Workbook()
     for number in range(1, 5002):
         workbook.active.append([uscc_of(number)])
@@ -482,6 +516,7 @@ def test_batch_rejects_5001_rows_csv_and_xlsx(client, portal):
     workbook.save(buffer)
     response = post_file(client, "big.xlsx", buffer.getvalue(), **{"Accept-Language": "zh"})
     assert response.status_code == 400
+    assert "文件超过 5,000 行。每次最多核查 5,000 行，请拆分文件。" in response.get_data(as_text=True)
 
 
 def test_batch_page_and_missing_file(client, portal):
@@ -505,10 +540,15 @@ def test_batch_is_rate_limited(rate_limited_app):
         response = post_file(client, "a.csv", f"{uscc_of(1)}\n".encode())
         assert response.status_code == 200
         assert response.headers["X-RateLimit-Limit"] == "2"
+        assert read_csv_rows(response.data)[0][:2] == [uscc_of(1), "not_public"]
     response = post_file(client, "a.csv", f"{uscc_of(1)}\n".encode(), **{"Accept-Language": "en"})
-    assert response.status_code == 429 and "Retry-After" in response.headers
+    assert response.status_code == 429 and 1 <= int(response.headers["Retry-After"]) <= 60
+    assert "You have made too many requests in a short time. Please wait a moment and try again." in (
+        response.get_data(as_text=True)
+    )
     # Reading the page is not limited.
-    assert client.get("/batch").status_code == 200
+    page = client.get("/batch?lang=en")
+    assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.get_data(as_text=True)
 
 
 # -- sitemap and robots ---------------------------------------------------------------------------
