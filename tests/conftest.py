@@ -9,6 +9,7 @@ syncs them into the portal, night by night.
 """
 
 import os
+import re
 import uuid
 from datetime import date
 
@@ -134,7 +135,7 @@ def app(database_urls, scoring_url, tmp_path, app_config_overrides):
             "SYNC_RETRY_BACKOFF_SECONDS": 0,
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
-            # Tests change rows without a sync; tests/test_pagecache.py turns the cache on.
+            # Tests change rows without a sync; tests/pagecache/test_pagecache.py turns the cache on.
             "PAGE_CACHE_SIZE": 0,
             **app_config_overrides,
         }
@@ -221,3 +222,14 @@ def published_matches(text, limit=20, searcher=None):
     from portal.search.suggestions import checked_best_matches
 
     return [fields for _, fields in checked_best_matches(text, limit, searcher)]
+
+
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)", re.IGNORECASE)
+
+
+def has_inline_script(body):
+    """True if a page carries a script element without src: the CSP forbids inline scripts.
+
+    Pages may load the site's own deferred scripts (the header's suggestion combobox), which
+    only enhance a page that works without them."""
+    return INLINE_SCRIPT.search(body) is not None

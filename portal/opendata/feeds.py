@@ -15,8 +15,14 @@ from sqlalchemy import select
 
 from portal.characters import xml_text
 from portal.extensions import db
-from portal.orgs import service as orgs_service
-from portal.publication.changes import first_publication, public_exit_reason, without_first_publication
+from portal.orgs import report as orgs_report
+from portal.publication.changes import (
+    first_publication,
+    public_changes,
+    public_exit_reason,
+    shown_grades,
+    without_first_publication,
+)
 from portal.publication.models import CHANGE_ENTRY, CHANGE_EXIT, CHANGE_GRADE, ListChange, Organisation, ScoreSnapshot
 from portal.publication.state import PUBLISHED
 
@@ -61,18 +67,7 @@ def recent_list_changes(change_type=None, limit=100):
     The first publication's entries are left out: ``first_publication`` tells them as one entry.
     """
     statement = (
-        select(
-            ListChange.id,
-            ListChange.changed_at,
-            ListChange.uscc,
-            ListChange.name,
-            ListChange.change_type,
-            ListChange.old_grade,
-            ListChange.new_grade,
-            ListChange.reason,
-            Organisation.is_published,
-        )
-        .outerjoin(Organisation, Organisation.uscc == ListChange.uscc)
+        public_changes()
         .where(without_first_publication(first_publication()))
         .order_by(ListChange.changed_at.desc(), ListChange.id.desc())
         .limit(limit)
@@ -86,9 +81,7 @@ def recent_list_changes(change_type=None, limit=100):
             row.uscc,
             row.name,
             row.change_type,
-            # An exit shows no grade at all, neither the old one nor the new one.
-            None if row.change_type == CHANGE_EXIT else row.old_grade,
-            None if row.change_type == CHANGE_EXIT else row.new_grade,
+            *shown_grades(row),
             bool(row.is_published),
             public_exit_reason(row.change_type, row.reason),
         )
@@ -127,7 +120,7 @@ def organisation_history(uscc, timezone_name, limit=100):
     ).all()
     # The report page's own rules: nothing from before the first publication,
     # and a time out of the list is one point without a score.
-    return list(reversed(orgs_service.score_history(snapshots, timezone_name)))[:limit]
+    return list(reversed(orgs_report.score_history(snapshots, timezone_name)))[:limit]
 
 
 # -- building the XML ----------------------------------------------------------

@@ -9,8 +9,9 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from portal import charts
-from portal.orgs import changes as changes_service
 from portal.orgs import service
+from portal.orgs.changes import first_publication_line, group_by_day, list_changes, public_state_on, recent_changes
+from portal.orgs.report import credit_report
 from portal.clock import local_today
 from portal.grades import PUBLISHED_GRADES
 from portal.pagecache import cached_page
@@ -118,8 +119,8 @@ def home():
         "orgs/home.html",
         summary=summary,
         grades=PUBLISHED_GRADES,
-        entries=changes_service.recent_changes(CHANGE_ENTRY, RECENT_CHANGES, timezone),
-        exits=changes_service.recent_changes(CHANGE_EXIT, RECENT_CHANGES, timezone),
+        entries=recent_changes(CHANGE_ENTRY, RECENT_CHANGES, timezone),
+        exits=recent_changes(CHANGE_EXIT, RECENT_CHANGES, timezone),
         exit_reasons=EXIT_REASON_LABELS,
     )
 
@@ -206,18 +207,18 @@ def report(uscc):
     timezone = _timezone()
     if request.args.get("as_of", "").strip():
         return _report_as_of(check.code, timezone)
-    credit_report = service.credit_report(check.code, local_today(timezone), timezone)
-    if credit_report is None:
+    organisation_report = credit_report(check.code, local_today(timezone), timezone)
+    if organisation_report is None:
         # The same page for every code the public may not see: it must not
         # tell a C-graded, cancelled or unknown organisation apart.
         return render_template("orgs/not_published.html", uscc=check.code), 404
-    bands = credit_report.rule_set.grade_bands if credit_report.rule_set else ()
+    bands = organisation_report.rule_set.grade_bands if organisation_report.rule_set else ()
     return render_template(
         "orgs/report.html",
-        report=credit_report,
-        org=credit_report.organisation,
-        dimension_chart=charts.dimension_bars(credit_report.dimensions),
-        history_chart=charts.score_line(credit_report.history, bands),
+        report=organisation_report,
+        org=organisation_report.organisation,
+        dimension_chart=charts.dimension_bars(organisation_report.dimensions),
+        history_chart=charts.score_line(organisation_report.history, bands),
         org_types=ORG_TYPES,
         districts=DISTRICTS,
         registration_statuses=REGISTRATION_STATUSES,
@@ -239,7 +240,7 @@ def _report_as_of(uscc, timezone):
                 today=format_date(today, "long"),
             ),
         )
-    state = service.public_state_on(uscc, day, timezone)
+    state = public_state_on(uscc, day, timezone)
     status = 200 if state.published else 404
     chart = None
     if state.published:
@@ -275,13 +276,13 @@ def changes():
         abort_with_message(400, _("The start date (“from”) must not be later than the end date (“to”)."))
     page = _requested_page()
     per_page = current_app.config["LIST_PAGE_SIZE"]
-    lines, total = changes_service.list_changes(change_type, date_from, date_to, page, per_page, _timezone())
+    lines, total = list_changes(change_type, date_from, date_to, page, per_page, _timezone())
     pages = service.page_count(total, per_page)
     _check_page_exists(page, pages)
     return render_template(
         "orgs/changes.html",
-        days=changes_service.group_by_day(lines),
-        first_publication=changes_service.first_publication_line(change_type, date_from, date_to, _timezone()),
+        days=group_by_day(lines),
+        first_publication=first_publication_line(change_type, date_from, date_to, _timezone()),
         exit_reasons=EXIT_REASON_LABELS,
         total=total,
         page=page,

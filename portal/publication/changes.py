@@ -1,9 +1,11 @@
-"""What the public is told about changes to the list: why an organisation left, and the first publication.
+"""The changes to the public list, as the public may see them.
 
-An exit carries a public reason, one of five, never the grade it left with.
-The first successful sync publishes the whole list at once: it is told as one
-line ("首次发布：N 家"), not as N entries. Pages, feeds and the API all read
-this module.
+Every surface that lists changes reads them through here, so that all agree
+on two rules: whether the organisation is published now (only then is there
+a report to link to), and that an exit shows no grade at all, neither the old
+one nor the new one: it carries one of five public reasons instead (降为C级或D级,
+注销登记, 撤销登记, 评分与等级不符, 源数据删除). The first successful sync publishes
+the whole list at once: it is told as one line ("首次发布：N 家"), not as N entries.
 """
 
 from dataclasses import dataclass
@@ -13,7 +15,31 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, not_, select
 
 from portal.extensions import db
-from portal.publication.models import CHANGE_ENTRY, CHANGE_EXIT, ListChange
+from portal.publication.models import CHANGE_ENTRY, CHANGE_EXIT, ListChange, Organisation
+
+
+def public_changes():
+    """Return a SELECT of the list changes, each with ``is_published``: whether its organisation is published now."""
+    return select(
+        ListChange.id,
+        ListChange.changed_at,
+        ListChange.publication_version,
+        ListChange.uscc,
+        ListChange.name,
+        ListChange.change_type,
+        ListChange.old_grade,
+        ListChange.new_grade,
+        ListChange.reason,
+        Organisation.is_published,
+    ).outerjoin(Organisation, Organisation.uscc == ListChange.uscc)
+
+
+def shown_grades(change):
+    """Return (old grade, new grade) of a change as the public sees them: none for an exit."""
+    if change.change_type == CHANGE_EXIT:
+        return None, None
+    return change.old_grade, change.new_grade
+
 
 #: The sync's reason for an exit -> the public reason.
 EXIT_REASONS = {

@@ -9,6 +9,8 @@ only this application's static files and ``data:`` URLs (the QR code).
 import logging
 import mimetypes
 import os
+import signal
+import time
 from urllib.parse import unquote, urlsplit
 
 log = logging.getLogger(__name__)
@@ -59,3 +61,52 @@ def html_to_pdf(html, base_url, static_folder, static_url_path):
     fetcher = static_fetcher(static_folder, static_url_path)
     # PDF/UA-1: tagged, with the document's language and title (from <html lang> and <title>).
     return weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf(**PDF_OPTIONS)
+
+
+class RenderFailed(Exception):
+    """The child process that rendered a PDF failed, or took longer than allowed (it was killed)."""
+
+
+def render_in_child(html, base_url, static_folder, static_url_path, path, timeout_seconds):
+    """Render an HTML document to a PDF file at ``path`` in a forked child process, waiting at most ``timeout_seconds``.
+
+    WeasyPrint's layout, Pango's font maps and the CJK font data it reads take
+    hundreds of megabytes that Python and Pango do not give back; in a child
+    they go when it exits, and the web worker's memory stays flat. A render
+    that hangs is killed, and the worker answers instead of being killed by
+    gunicorn's timeout.
+    """
+    # Imported in the worker once (about 40 MB, then flat), so that no child pays the second the import takes;
+    # the fonts and the layout, which grow, stay in the child.
+    _weasyprint()
+    import weasyprint.urls  # noqa: F401 (static_fetcher's)
+
+    pid = os.fork()
+    if pid == 0:  # the child: render, write, and leave without running the parent's exit handlers
+        status = 1
+        try:
+            document = html_to_pdf(html, base_url, static_folder, static_url_path)
+            with open(path, "wb") as file:
+                file.write(document)
+                file.flush()
+                os.fsync(file.fileno())
+            status = 0
+        except BaseException:
+            log.exception("the PDF render failed")
+        finally:
+            os._exit(status)
+    deadline = time.monotonic() + timeout_seconds
+    pause = 0.002
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() >= deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise RenderFailed(f"the PDF render took more than {timeout_seconds} s and was stopped")
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise RenderFailed(f"the PDF render exited with {code}")

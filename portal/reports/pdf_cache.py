@@ -15,7 +15,9 @@ is rendered once and kept as a file under ``REPORT_PDF_DIR`` (by default
   Retry-After for the visitor) instead of tying up one more worker.
 
 The kernel drops a ``flock`` when its process dies, so a worker killed in
-the middle of a render blocks nobody.
+the middle of a render blocks nobody. The render itself runs in a child
+process (``portal.reports.pdf.render_in_child``), so that the worker's
+memory never holds WeasyPrint's fonts and layout.
 """
 
 import errno
@@ -95,12 +97,12 @@ class PdfStore:
             return None
         return CachedPdf(path, status.st_size, status.st_mtime)
 
-    def get_or_render(self, key, render):
-        """Return the CachedPdf of ``key``, calling ``render()`` (which returns bytes) if no process has yet.
+    def get_or_render(self, key, render_to):
+        """Return the CachedPdf of ``key``, calling ``render_to(path)`` (which writes the PDF there) if no process has yet.
 
         Raises RenderQueueFull when this PDF's render by another process, or
         a free render slot, is not had within the wait; any error of
-        ``render`` is raised as it is, with nothing written.
+        ``render_to`` is raised as it is, with nothing left in the folder.
         """
         cached = self.open_cached(key)
         if cached is not None:
@@ -113,21 +115,20 @@ class PdfStore:
                 return cached
             with self._render_slot(deadline):
                 started = time.perf_counter()
-                document = render()
-                self._write(key, document)
+                self._write(key, render_to)
                 log.info("rendered the PDF of report %s in %.2f s", key.report_number, time.perf_counter() - started)
         self._remove_older_versions(key)
         return self.open_cached(key)
 
-    def _write(self, key, document):
+    def _write(self, key, render_to):
         folder = os.path.dirname(self.path_of(key))
         os.makedirs(folder, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=".rendering-", suffix=".tmp", dir=folder)
+        os.close(handle)
         try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(document)
-                file.flush()
-                os.fsync(file.fileno())
+            render_to(temporary)
+            if os.path.getsize(temporary) == 0:
+                raise RuntimeError(f"the render of report {key.report_number} wrote nothing")
             os.replace(temporary, self.path_of(key))  # atomic: the whole file or none
         except BaseException:
             try:

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.clock import local_date
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.orgs import service as orgs_service
+from portal.orgs import report as orgs_report
 from portal.publication.models import Organisation
 from portal.publication.state import read_publication
 from portal.reports.models import IssuedReport
@@ -299,7 +299,7 @@ def issue_report(uscc, language, timezone_name):
         if existing is not None:
             # Reused only while the organisation is still published (it is, if the version has not moved).
             return existing if _still_published(uscc) else None
-        credit_report = orgs_service.credit_report(uscc, issued_on, timezone_name)
+        credit_report = orgs_report.credit_report(uscc, issued_on, timezone_name)
         if credit_report is None:
             return None
         if read_publication().version != publication.version:

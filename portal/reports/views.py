@@ -92,11 +92,23 @@ def _document(report, for_pdf):
     )
 
 
-def _render_pdf(report):
-    """Return the PDF (bytes) of an issued report."""
-    html = _document(report, for_pdf=True)
-    static_prefix = urlsplit(public_url("static", filename="x")).path[:-1]
-    return pdf.html_to_pdf(html, public_base_url() + "/", current_app.static_folder, static_prefix)
+def _pdf_renderer(report):
+    """Return a function that writes the PDF of an issued report to a path (laid out in a child process)."""
+
+    def render_to(path):
+        # Called in the request, only when the PDF is not cached yet: the HTML is made here, the PDF in the child.
+        html = _document(report, for_pdf=True)
+        static_prefix = urlsplit(public_url("static", filename="x")).path[:-1]
+        pdf.render_in_child(
+            html,
+            public_base_url() + "/",
+            current_app.static_folder,
+            static_prefix,
+            path,
+            current_app.config["REPORT_PDF_RENDER_TIMEOUT_SECONDS"],
+        )
+
+    return render_to
 
 
 def _renderer_busy():
@@ -134,7 +146,7 @@ def report_pdf(uscc):
         public_base_url=public_base_url(),
     )
     try:
-        cached = pdf_cache.store_for(current_app.config).get_or_render(key, lambda: _render_pdf(report))
+        cached = pdf_cache.store_for(current_app.config).get_or_render(key, _pdf_renderer(report))
     except pdf_cache.RenderQueueFull as busy:
         log.warning("PDF of report %s refused with 503: %s", report.report_number, busy)
         _renderer_busy()

@@ -1,9 +1,11 @@
 """The public status page of the nightly sync (registered by ``portal.sync.init_app``)."""
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from portal import working_days
+from portal.clock import utcnow
 from portal.rules.labels import PROBLEM_LABELS
 from portal.sync import record
 from portal.sync.models import (
@@ -64,4 +66,5 @@ def status():
         duration_label=duration_label,
         quality=record.data_quality(),
         problem_labels=PROBLEM_LABELS,
+        missing_holiday_year=working_days.missing_schedule_now(current_app.config, utcnow()),
     )

@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 description of the API, written by hand.
 
-tests/test_api_openapi.py validates every endpoint's actual responses
+tests/api/test_openapi.py validates every endpoint's actual responses
 against these schemas, so a field added to a response without being
 described here fails the tests (objects are closed: additionalProperties false).
 

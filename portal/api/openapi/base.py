@@ -1,7 +1,7 @@
 """The building blocks of the API's schemas: closed objects, nullable types, the envelope.
 
 Objects are closed (additionalProperties false), so a field added to a
-response without being described fails tests/test_api_openapi.py.
+response without being described fails tests/api/test_openapi.py.
 """
 
 from portal.grades import PUBLISHED_GRADES
