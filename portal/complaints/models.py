@@ -24,10 +24,6 @@ CATEGORIES = {
     "other": _l("Other"),
 }
 
-#: Kinds of ComplaintEvent ("contact_view": a staff member saw the complainant's contact details;
-#: "step": a step of the workflow that does not change the state, e.g. an extension or a hand-back).
-EVENT_KINDS = ("transition", "note", "assignment", "reply", "purge", "contact_view", "step")
-
 
 class Complaint(db.Model):
     __tablename__ = "complaints"
@@ -145,6 +141,8 @@ class ComplaintEvent(db.Model):
     at: Mapped[datetime] = mapped_column(DateTime)
     # None: the complainant or the system.
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    # transition | note | assignment | reply | purge | contact_view (a staff member saw the contact details)
+    # | step (a step of the workflow that does not change the state, e.g. an extension or a hand-back)
     kind: Mapped[str] = mapped_column(String(16))
     from_state: Mapped[str | None] = mapped_column(String(16))
     to_state: Mapped[str | None] = mapped_column(String(16))

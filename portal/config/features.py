@@ -203,3 +203,47 @@ REPORTS = (
         "before gunicorn's WEB_TIMEOUT would kill the worker",
     ),
 )
+
+#: The trust marks of a 政府网站 in every page's footer and on /about. A value left unset shows this
+#: example instead, labelled 示例 (example), as the demo does; a deployment sets every one.
+SITE_IDENTITY_EXAMPLES = {
+    "SITE_SPONSOR": "北京市民政局",
+    "SITE_OPERATOR": "北京市社会组织管理中心",
+    "SITE_IDENTIFIER": "1100000000",
+    "SITE_ICP_NUMBER": "京ICP备00000000号",
+    "SITE_PUBLIC_SECURITY_NUMBER": "京公网安备11000000000000号",
+    "SITE_CONTACT_PHONE": "010-00000000",
+    "SITE_CONTACT_EMAIL": "contact@example.org",
+    "SITE_CONTACT_ADDRESS": "北京市（示例地址）",
+}
+_SITE_IDENTITY_HELP = {
+    "SITE_SPONSOR": "主办单位, the body responsible for the site",
+    "SITE_OPERATOR": "承办单位, the office that runs it",
+    "SITE_IDENTIFIER": "网站标识码 (10 digits) of the government website",
+    "SITE_ICP_NUMBER": "ICP filing number (京ICP备…号)",
+    "SITE_PUBLIC_SECURITY_NUMBER": "public security filing number (京公网安备…号)",
+    "SITE_CONTACT_PHONE": "the contact telephone",
+    "SITE_CONTACT_EMAIL": "the contact e-mail address",
+    "SITE_CONTACT_ADDRESS": "the postal address",
+}
+
+SITE_IDENTITY = tuple(
+    Setting(
+        name, str, None, deploy=True,
+        help=f"{_SITE_IDENTITY_HELP[name]}, shown in every page's footer and on /about; unset: the example "
+        f"{example!r}, labelled as an example",
+    )
+    for name, example in SITE_IDENTITY_EXAMPLES.items()
+) + (
+    Setting("DATA_LICENCE_NAME", str, "CC BY 4.0", deploy=True, help="the licence of the open data, named on /data and in every download"),
+    Setting(
+        "DATA_LICENCE_URL", str, "https://creativecommons.org/licenses/by/4.0/", deploy=True,
+        help="the address of that licence's text",
+    ),
+    Setting(
+        "SITE_ERROR_REPORT_RATE_LIMIT", str, "5 per minute;30 per day",
+        help="我为政府网站找错 reports sent per client address",
+    ),
+    Setting("SITE_ERROR_REPORT_FORM_RATE_LIMIT", str, "60 per minute", help="error-report forms shown per client address"),
+    Setting("SITE_ERROR_REPORT_MAX_DESCRIPTION", int, 2000, help="longest error-report description, in characters"),
+)

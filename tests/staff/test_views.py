@@ -40,6 +40,8 @@ ROUTE_ROLES = {
     "staff.users": "supervisor",
     "staff.clear_sign_in_delays": "supervisor",
     "staff.reset_two_factor": "supervisor",
+    "staff.site_errors": "staff",
+    "staff.site_error_handled": "staff",
 }
 
 
@@ -68,7 +70,8 @@ def staff_rules(app):
 
 
 def url_of(app, rule, world):
-    values = {"tracking_number": world["number"], "evidence_id": world["evidence"], "user_id": world["handler"], "step_name": "accept"}
+    values = {"tracking_number": world["number"], "evidence_id": world["evidence"], "user_id": world["handler"], "step_name": "accept",
+              "report_id": 1}
     with app.test_request_context():
         return url_for(rule.endpoint, **{name: values[name] for name in rule.arguments})
 
