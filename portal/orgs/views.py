@@ -249,9 +249,8 @@ def _report_as_of(uscc, timezone):
 # -- changes to the public list --------------------------------------------------------
 
 
-@bp.get("/changes")
-@cached_page
-def changes():
+def requested_change_filters():
+    """Return (change type, from, to) of /changes and its downloads; stop with a 400 on a bad one."""
     change_type = _requested_choice(
         "type",
         CHANGE_TYPES,
@@ -261,6 +260,13 @@ def changes():
     date_to = _requested_date("to")
     if date_from and date_to and date_from > date_to:
         abort_with_message(400, _("The start date (“from”) must not be later than the end date (“to”)."))
+    return change_type, date_from, date_to
+
+
+@bp.get("/changes")
+@cached_page
+def changes():
+    change_type, date_from, date_to = requested_change_filters()
     page = requested_page()
     per_page = current_app.config["LIST_PAGE_SIZE"]
     lines, total = list_changes(change_type, date_from, date_to, page, per_page, _timezone())
