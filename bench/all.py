@@ -3,10 +3,12 @@
     .venv/bin/python bench/all.py            # all of them, about 15 minutes on an idle 2-core machine
     .venv/bin/python bench/all.py search     # only the scripts whose name contains "search"
 
-Each script prints its own figures and its ratio to a baseline measured in
-the same run (see docs/benchmarks.md); this prints how long each took, its exit status,
-how many of its lines say a goal was missed, and the total against the
-15-minute budget. National scale is ``make bench-national``.
+Each script prints its own figures, its ratio to a baseline measured in the
+same run (see docs/benchmarks.md) and a verdict, and exits 1 on a missed goal;
+this prints how long each took, its exit status, how many of its lines say a
+goal was missed, and the total against the 15-minute budget, and exits 1 if
+any script exited non-zero or printed a missed goal. National scale is
+``make bench-national``.
 """
 
 import os
@@ -28,6 +30,7 @@ BENCHMARKS = [
     ("load.py", ["--orgs", "60000", "--duration", "60"]),
     ("upload_bombs.py", ["--seconds", "20"]),
     ("national.py", ["--sizes", "30000", "--queries", "30"]),
+    ("relevance.py", []),
 ]
 
 
@@ -46,7 +49,7 @@ def main():
                               text=True) as run:
             for line in run.stdout:
                 print(line, end="", flush=True)
-                missed += "MISSED" in line or "goals missed" in line
+                missed += "MISSED" in line or "goals missed" in line or "no verdict" in line
         results.append((script, time.perf_counter() - began, run.returncode, missed))
     total = time.perf_counter() - started
     print("\nscript              seconds  exit  lines saying a goal was missed")
@@ -55,7 +58,10 @@ def main():
     verdict = "within" if total <= BUDGET_SECONDS else "OVER"
     print(f"all: {total:.0f} s ({total / 60:.1f} min), {verdict} the {BUDGET_SECONDS // 60}-minute budget; "
           f"load average {os.getloadavg()[0]:.2f}")
-    sys.exit(0 if all(status == 0 for _, _, status, _ in results) else 1)
+    failed = [script for script, _, status, missed in results if status != 0 or missed]
+    print(f"verdict: {'goals missed in ' + ', '.join(failed) if failed else 'every goal of every script met'}")
+    # A script that exits 0 while printing a missed goal fails the run too.
+    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import sqlalchemy as sa  # noqa: E402
 
+from bench.verdict import Goals  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.demo.generator import generate_scoring_db  # noqa: E402
 from portal.extensions import db  # noqa: E402
@@ -149,14 +150,18 @@ def measure(backend, orgs, seed, chunk_size, workdir, repeats):
         databases.drop()
 
 
-def report(backend, orgs, results, memory, sizes):
+def report(backend, orgs, results, memory, sizes, goals):
     base = results["baseline: cursor + csv.writer"][0]
     print(f"\n{backend}, {orgs:,} organisations generated; file sizes: "
           + ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in sizes.items()))
     print(f"  {'measure':<32} {'seconds':>8} {'rows':>9} {'× baseline':>11} {'peak MB':>8}  target ≤ {TARGET_RATIO:g}×")
     for name, (seconds, rows) in results.items():
         ratio = seconds / base
-        verdict = "" if name.startswith("baseline") else ("ok" if ratio <= TARGET_RATIO else "MISSED")
+        verdict = ""
+        if not name.startswith("baseline"):
+            ok = goals.check(ratio <= TARGET_RATIO, f"{backend} {orgs:,}: {name} {ratio:.2f}× the baseline "
+                                                    f"(goal ≤ {TARGET_RATIO:g}×)")
+            verdict = "ok" if ok else "MISSED"
         print(f"  {name:<32} {seconds:>8.2f} {rows:>9,} {ratio:>10.2f}× {memory[name] / 1e6:>8.1f}  {verdict}")
 
 
@@ -168,15 +173,17 @@ def main():
     parser.add_argument("--chunk-size", type=int, default=5000)
     parser.add_argument("--repeats", type=int, default=2, help="Timed runs of each case; the best is kept.")
     args = parser.parse_args()
+    goals = Goals()
     for backend in args.backends.split(","):
         for orgs in (int(size) for size in args.sizes.split(",")):
             workdir = tempfile.mkdtemp(prefix=f"bench-export-{backend}-")
             try:
                 print(f"== {backend}: {orgs:,} organisations, seed {args.seed}", flush=True)
                 results, memory, sizes = measure(backend, orgs, args.seed, args.chunk_size, workdir, args.repeats)
-                report(backend, orgs, results, memory, sizes)
+                report(backend, orgs, results, memory, sizes, goals)
             finally:
                 shutil.rmtree(workdir, ignore_errors=True)
+    goals.finish()
 
 
 if __name__ == "__main__":

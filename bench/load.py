@@ -5,7 +5,7 @@
 
 Sets up the portal as ``make run`` does in a temporary folder (demo scoring
 database, ``flask db upgrade``, ``flask sync run``; see
-``tests/browser/server.py``) and starts ``gunicorn -c gunicorn.conf.py
+``portal/testing/live_server.py``) and starts ``gunicorn -c gunicorn.conf.py
 bench.trivial_app:app`` with the workers gunicorn.conf.py chooses. Then:
 
 1. the trivial-route ceiling: wrk on ``/bench-trivial`` (same server and hooks);
@@ -66,8 +66,8 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from bench.pages import load_average, wrk  # noqa: E402
-from tests.browser.server import LiveServer  # noqa: E402
+from bench.pages import load_average, settle, wrk, write_lua  # noqa: E402
+from portal.testing.live_server import LiveServer  # noqa: E402
 
 MIX = {"search": 50, "report": 30, "list": 15, "api": 5}
 PDF_MIX = {"search": 50, "report": 35, "pdf": 15}
@@ -186,19 +186,6 @@ def weighted_paths(pools, mix, count, seed):
         paths += [generator.choice(pools[route]) for _ in range(count * weight // 100)]
     generator.shuffle(paths)
     return paths
-
-
-def write_lua(paths, folder, name="mix.lua"):
-    script = folder / name
-    quoted = ",\n".join('"' + path.replace("\\", "\\\\").replace('"', '\\"') + '"' for path in paths)
-    script.write_text(
-        "local paths = {\n" + quoted + "\n}\n"
-        "math.randomseed(os.time())\n"
-        "request = function()\n"
-        "  return wrk.format('GET', paths[math.random(#paths)], {['Accept-Language'] = 'zh-CN'})\n"
-        "end\n"
-    )
-    return script
 
 
 def wrk_script(url, script, duration, connections, threads):
@@ -402,6 +389,7 @@ def errors_of(route, route_statuses, gone):
 def run_mix(server, script, label, duration, connections, threads, routes, p99_goals, during=None):
     """Run wrk with ``script``; print req/s, p50/p95/p99 and statuses per route; return (rate, failures, requests)."""
     log_path = server.folder / "access.log"
+    settle(server.base_url)
     _, _, start_line, _ = route_latencies(log_path, 0)
     print(f"\n{label}: wrk -c{connections} -d{duration}s, load average {load_average()}", flush=True)
     with WorkerMemory(server.process.pid, log_path) as memory:
@@ -526,6 +514,7 @@ def pdf_phases(server, pools, texts, arguments, trivial_rate, scripts_folder):
     if set(statuses) != {200}:
         failures.append(f"pre-rendering the PDF pool answered {statuses}")
     script = write_lua(rendered, scripts_folder, "cached-pdf.lua")
+    settle(server.base_url)
     rate, non_success, socket_errors = wrk_script(server.base_url + "/", script, arguments.cached_pdf_duration,
                                                   arguments.pdf_connections, arguments.threads)
     ratio = rate / trivial_rate
@@ -590,6 +579,7 @@ def main():
         wrk_script(server.base_url + "/", script, 5, arguments.connections, arguments.threads)
 
         for connections in sorted({arguments.connections, arguments.pdf_connections}):
+            settle(server.base_url)
             trivial, _ = wrk(server.base_url + "/bench-trivial", 10, connections, arguments.threads)
             print(f"\ntrivial route, {connections} connections: {trivial['requests_per_second']:.0f} req/s, "
                   f"p99 {trivial['p99_ms']:.1f} ms (the ceiling of this server on this machine)")

@@ -4,26 +4,35 @@
     .venv/bin/python bench/sqlmap_scan.py --level 1 --only search
 
 Starts the portal as deployed (gunicorn, demo data of 600 organisations, see
-tests/browser/server.py) on a free 127.0.0.1 port, with rate limits off for
+portal/testing/live_server.py) on a free 127.0.0.1 port, with rate limits off for
 the scan, then runs ``sqlmap --batch`` against each target and prints, per
-target, whether sqlmap found an injectable parameter. Exits 1 if it did.
+target, whether sqlmap found an injectable parameter. Every endpoint that takes
+input is a target: the public GET pages and the API, the complaint forms
+(POST /complaints/new and its organisation lookup), the batch check (a CSV
+upload to /batch, and POST /api/v1/batch-check as JSON), the staff sign-in,
+and the staff forms and filters with a signed-in supervisor's session.
+Exits 1 if any target is injectable, not served, or gets no verdict from
+sqlmap ("no verdict" is a failure: the target was not tested).
 Results go into docs/security.md.
 """
 
 import argparse
-from datetime import date
+import json
 import re
+import uuid
+from datetime import date
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.server import YOUTH_FOUNDATION, LiveServer  # noqa: E402
+from bench.verdict import Goals  # noqa: E402
+from portal.testing.live_server import YOUTH_FOUNDATION, LiveServer  # noqa: E402
 
 
 class ScanServer(LiveServer):
@@ -55,13 +64,85 @@ def targets(uscc):
             "-u", "/staff/login", "--data", "csrf_token=x&username=admin&password=secret",
             "--csrf-token", "csrf_token", "--csrf-url", "/staff/login", "--ignore-code=401",
         ],
+        "complaint-new": [
+            "-u", "/complaints/new", "--data",
+            f"csrf_token=x&form_token=&uscc={uscc}&organisation_name={quote(YOUTH_FOUNDATION)}&category=other",
+            "--csrf-token", "csrf_token", "--csrf-url", "/complaints/new", "--ignore-code=400",
+        ],
+        "complaint-organisations": [
+            "-u", "/complaints/organisations", "--data", f"csrf_token=x&q={quote('青少年')}",
+            "--csrf-token", "csrf_token", "--csrf-url", "/complaints/new", "--ignore-code=400",
+        ],
+        "api-batch-check": [
+            "-u", "/api/v1/batch-check", "--data", json.dumps({"values": [uscc, YOUTH_FOUNDATION]}, ensure_ascii=False),
+            "--headers", "Content-Type: application/json", "--ignore-code=400",
+        ],
+        # A CSV upload (multipart): the raw request is written by batch_request(), * marks the value.
+        "batch": ["-r", "BATCH_REQUEST", "--ignore-code=400"],
     }
+
+
+def staff_targets():
+    """Return {name: sqlmap arguments} of the staff forms and filters (run with a signed-in session cookie)."""
+    return {
+        "staff-queue": ["-u", "/staff/complaints?state=received&category=other&organisation=x&age=7&overdue=1"
+                              "&assignee=me&sort=oldest&page=1", "--ignore-code=400"],
+        "staff-password": [
+            "-u", "/staff/password", "--data",
+            "csrf_token=x&current_password=x&new_password=y&confirm_password=y",
+            "--csrf-token", "csrf_token", "--csrf-url", "/staff/password", "--ignore-code=400",
+        ],
+    }
+
+
+def batch_request(base_url, folder, uscc):
+    """Write the raw multipart request of a batch check (the file's one value marked *) and return its path."""
+    host = base_url.split("://", 1)[1]
+    boundary = "sqlmapboundary7MA4YWxk"
+    body = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"codes.csv\"\r\n"
+        f"Content-Type: text/csv\r\n\r\ncode\r\n{uscc}*\r\n--{boundary}--\r\n"
+    )
+    request = (
+        f"POST /batch HTTP/1.1\r\nHost: {host}\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+        f"Content-Length: {len(body.encode())}\r\n\r\n{body}"
+    )
+    path = Path(folder) / "batch-request.txt"
+    path.write_text(request)
+    return str(path)
+
+
+def staff_session(server):
+    """Create a staff account and sign in; return the session cookie ("name=value") for the staff targets."""
+    import http.cookiejar
+    import urllib.request
+
+    password = "scan-" + uuid.uuid4().hex
+    command = [str(ROOT / ".venv" / "bin" / "flask"), "--app", "app", "staff", "create-user", "scanner",
+               "--role", "supervisor", "--display-name", "扫描", "--password-stdin"]
+    subprocess.run(command, cwd=ROOT, env=server.environment(), input=password + "\n", text=True,
+                   capture_output=True, check=True, timeout=120)
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(server.base_url + "/staff/login", timeout=30).read().decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"', page)
+    form = {"csrf_token": next(group for group in token.groups() if group), "username": "scanner",
+            "password": password}
+    opener.open(server.base_url + "/staff/login", data=urlencode(form).encode(), timeout=30).read()
+    cookies = [f"{cookie.name}={cookie.value}" for cookie in jar]
+    check = opener.open(server.base_url + "/staff/complaints", timeout=30)
+    if check.status != 200 or "/staff/login" in check.geturl():
+        raise SystemExit("could not sign in to the staff console for the scan")
+    return "; ".join(cookies)
 
 
 def available(base_url, arguments):
     import urllib.error
     import urllib.request
 
+    if arguments[0] == "-r":
+        return True
     url = base_url + arguments[1].replace("*", "")
     try:
         with urllib.request.urlopen(url, timeout=10):
@@ -101,28 +182,34 @@ def main():
     arguments = parser.parse_args()
     output_dir = tempfile.mkdtemp(prefix="sqlmap-")
     found = []
+    goals = Goals()
     with ScanServer(orgs=600, seed=1, workers=2, access_log=False, log=lambda message: None) as server:
         uscc, _ = server.published_organisation(YOUTH_FOUNDATION)
         chosen = targets(uscc)
+        chosen["batch"] = [batch_request(server.base_url, output_dir, uscc) if value == "BATCH_REQUEST" else value
+                           for value in chosen["batch"]]
+        cookie = staff_session(server)
+        chosen.update({name: [*target, "--cookie", cookie] for name, target in staff_targets().items()})
         if arguments.only:
             chosen = {name: chosen[name] for name in arguments.only.split(",")}
         print(f"sqlmap --level={arguments.level} --risk={arguments.risk} against {server.base_url}")
         for name, target in chosen.items():
             if not available(server.base_url, target):
-                print(f"{name:<20} skipped: not served")
+                goals.check(False, f"{name}: not served")
+                print(f"{name:<24} not served (a target that is not scanned is a failure)")
                 continue
             injectable, clean, seconds, output = scan(server.base_url, name, target, arguments.level,
                                                       arguments.risk, output_dir)
             verdict = f"INJECTABLE: {', '.join(sorted(set(injectable)))}" if injectable else (
                 "nothing injectable" if clean else "no verdict (see output)")
-            print(f"{name:<20} {seconds:6.0f} s  {verdict}", flush=True)
+            print(f"{name:<24} {seconds:6.0f} s  {verdict}", flush=True)
+            # "No verdict" is a failure: sqlmap did not test what it was pointed at.
+            goals.check(clean and not injectable, f"{name}: {verdict}")
             if injectable:
-                found.append(name)
                 print(output[-3000:])
             elif not clean:
                 print("\n".join(output.splitlines()[-15:]))
-    if found:
-        sys.exit(f"injectable: {', '.join(found)}")
+    goals.finish()
 
 
 if __name__ == "__main__":

@@ -114,14 +114,6 @@ class LineChart:
     x_ticks: tuple
     thresholds: tuple
 
-    @property
-    def plot_width(self):
-        return self.right - self.left
-
-    @property
-    def plot_height(self):
-        return self.bottom - self.top
-
 
 LINE_CHART_WIDTH = 640
 LINE_CHART_HEIGHT = 280

@@ -82,11 +82,3 @@ LIST_TYPES = {
     "serious_violation": _l("List of seriously illegal and dishonest organisations"),
 }
 
-
-def evaluation_label(level):
-    """Return the label of a 评估等级 (1..5 -> '1A'..'5A'), or None."""
-    return f"{level}A" if level else None
-
-
-def district_label(code):
-    return DISTRICTS.get(code, code)

@@ -16,7 +16,6 @@ from stdnum.cn import uscc as uscc_number
 
 #: Characters a USCC may have in positions 9 to 18 (GB 32100-2015: no I, O, S, V, Z).
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-LENGTH = 18
 #: The shape of a code: eight digits, then ten characters of ``ALPHABET``.
 SHAPE = re.compile(r"[0-9]{8}[0-9A-HJ-NPQRTUWXY]{10}")
 #: The same shape as a JSON Schema / OpenAPI ``pattern``.

@@ -9,6 +9,7 @@ syncs them into the portal, night by night.
 """
 
 import os
+import re
 import uuid
 from datetime import date
 
@@ -240,3 +241,14 @@ def published_matches(text, limit=20, searcher=None):
     from portal.search.suggestions import checked_best_matches
 
     return [fields for _, fields in checked_best_matches(text, limit, searcher)]
+
+
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)", re.IGNORECASE)
+
+
+def has_inline_script(body):
+    """True if a page carries a script element without src: the CSP forbids inline scripts.
+
+    Pages may load the site's own deferred scripts (the header's suggestion combobox), which
+    only enhance a page that works without them."""
+    return INLINE_SCRIPT.search(body) is not None

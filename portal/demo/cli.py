@@ -8,6 +8,7 @@ from sqlalchemy.engine import make_url
 from portal.demo.generator import (
     DemoDatabaseError,
     advance_night,
+    demo_night,
     format_generation_summary,
     format_night_summary,
     generate_scoring_db,
@@ -73,3 +74,11 @@ def advance_night_command(seed, url, changes_percent):
     except DemoDatabaseError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(format_night_summary(summary))
+
+
+@demo_cli.command("status")
+@click.option("--url", default=None, help=URL_HELP)
+def status_command(url):
+    """Print the demo scoring database's current night (its latest change)."""
+    night = demo_night(_target_url(url))
+    click.echo("No demo scoring data yet (flask demo scoring-db)." if night is None else f"demo night: {night:%Y-%m-%d %H:%M:%S} UTC")

@@ -10,13 +10,9 @@ import json
 import random
 from datetime import timedelta
 
-from portal.demo import catalogue, names
-from portal.demo.factory import (
-    OrganisationFactory,
-    cents,
-    grade_for,
-    night_moment,
-)
+from portal.demo import catalogue, name_words, names
+from portal.demo.factory import OrganisationFactory
+from portal.demo.shape import cents, grade_for, night_moment
 from portal.scoring.schema import STATUS_CANCELLED, STATUS_NORMAL
 
 
@@ -315,8 +311,8 @@ class Night:
         elif draw < 0.8:
             home = (
                 org["district_code"]
-                if org["district_code"] != names.MUNICIPAL
-                else rng.choice(names.DISTRICT_CODES)
+                if org["district_code"] != name_words.MUNICIPAL
+                else rng.choice(name_words.DISTRICT_CODES)
             )
             update["address"] = names.address(rng, home)
         else:

@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from portal.characters import xml_text
 from portal.extensions import db
-from portal.orgs import service as orgs_service
+from portal.orgs import report as orgs_report
+from portal.publication.changes import public_changes, shown_grades
 from portal.publication.models import CHANGE_ENTRY, CHANGE_EXIT, CHANGE_GRADE, ListChange, Organisation, ScoreSnapshot
 from portal.publication.state import PUBLISHED
 
@@ -55,21 +56,7 @@ class FeedChange:
 
 def recent_list_changes(change_type=None, limit=100):
     """Return the ``limit`` most recent list changes (of one type, or all), newest first."""
-    statement = (
-        select(
-            ListChange.id,
-            ListChange.changed_at,
-            ListChange.uscc,
-            ListChange.name,
-            ListChange.change_type,
-            ListChange.old_grade,
-            ListChange.new_grade,
-            Organisation.is_published,
-        )
-        .outerjoin(Organisation, Organisation.uscc == ListChange.uscc)
-        .order_by(ListChange.changed_at.desc(), ListChange.id.desc())
-        .limit(limit)
-    )
+    statement = public_changes().order_by(ListChange.changed_at.desc(), ListChange.id.desc()).limit(limit)
     if change_type is not None:
         statement = statement.where(ListChange.change_type == change_type)
     return [
@@ -79,9 +66,7 @@ def recent_list_changes(change_type=None, limit=100):
             row.uscc,
             row.name,
             row.change_type,
-            # An exit shows no grade at all, neither the old one nor the new one.
-            None if row.change_type == CHANGE_EXIT else row.old_grade,
-            None if row.change_type == CHANGE_EXIT else row.new_grade,
+            *shown_grades(row),
             bool(row.is_published),
         )
         for row in db.session.execute(statement)
@@ -109,7 +94,7 @@ def organisation_history(uscc, timezone_name, limit=100):
     ).all()
     # The report page's own rules: nothing from before the first publication,
     # and a time out of the list is one point without a score.
-    return list(reversed(orgs_service.score_history(snapshots, timezone_name)))[:limit]
+    return list(reversed(orgs_report.score_history(snapshots, timezone_name)))[:limit]
 
 
 # -- building the XML ----------------------------------------------------------

@@ -10,6 +10,8 @@ from flask_babel import ngettext
 
 from portal import charts
 from portal.orgs import service
+from portal.orgs.changes import group_by_day, list_changes, public_state_on, recent_changes
+from portal.orgs.report import credit_report
 from portal.clock import local_today
 from portal.grades import PUBLISHED_GRADES
 from portal.pagecache import cached_page
@@ -116,8 +118,8 @@ def home():
         "orgs/home.html",
         summary=summary,
         grades=PUBLISHED_GRADES,
-        entries=service.recent_changes(CHANGE_ENTRY, RECENT_CHANGES, timezone),
-        exits=service.recent_changes(CHANGE_EXIT, RECENT_CHANGES, timezone),
+        entries=recent_changes(CHANGE_ENTRY, RECENT_CHANGES, timezone),
+        exits=recent_changes(CHANGE_EXIT, RECENT_CHANGES, timezone),
     )
 
 
@@ -203,18 +205,18 @@ def report(uscc):
     timezone = _timezone()
     if request.args.get("as_of", "").strip():
         return _report_as_of(check.code, timezone)
-    credit_report = service.credit_report(check.code, local_today(timezone), timezone)
-    if credit_report is None:
+    organisation_report = credit_report(check.code, local_today(timezone), timezone)
+    if organisation_report is None:
         # The same page for every code the public may not see: it must not
         # tell a C-graded, cancelled or unknown organisation apart.
         return render_template("orgs/not_published.html", uscc=check.code), 404
-    bands = credit_report.rule_set.grade_bands if credit_report.rule_set else ()
+    bands = organisation_report.rule_set.grade_bands if organisation_report.rule_set else ()
     return render_template(
         "orgs/report.html",
-        report=credit_report,
-        org=credit_report.organisation,
-        dimension_chart=charts.dimension_bars(credit_report.dimensions),
-        history_chart=charts.score_line(credit_report.history, bands),
+        report=organisation_report,
+        org=organisation_report.organisation,
+        dimension_chart=charts.dimension_bars(organisation_report.dimensions),
+        history_chart=charts.score_line(organisation_report.history, bands),
         org_types=ORG_TYPES,
         districts=DISTRICTS,
         registration_statuses=REGISTRATION_STATUSES,
@@ -236,7 +238,7 @@ def _report_as_of(uscc, timezone):
                 today=format_date(today, "long"),
             ),
         )
-    state = service.public_state_on(uscc, day, timezone)
+    state = public_state_on(uscc, day, timezone)
     status = 200 if state.published else 404
     chart = None
     if state.published:
@@ -272,12 +274,12 @@ def changes():
         abort_with_message(400, _("The start date (“from”) must not be later than the end date (“to”)."))
     page = _requested_page()
     per_page = current_app.config["LIST_PAGE_SIZE"]
-    lines, total = service.list_changes(change_type, date_from, date_to, page, per_page, _timezone())
+    lines, total = list_changes(change_type, date_from, date_to, page, per_page, _timezone())
     pages = service.page_count(total, per_page)
     _check_page_exists(page, pages)
     return render_template(
         "orgs/changes.html",
-        days=service.group_by_day(lines),
+        days=group_by_day(lines),
         total=total,
         page=page,
         pages=pages,

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.clock import local_date
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.orgs import service as orgs_service
+from portal.orgs import report as orgs_report
 from portal.publication.models import Organisation
 from portal.publication.state import read_publication
 from portal.reports.models import IssuedReport
@@ -259,7 +259,7 @@ def issue_report(uscc, language, timezone_name):
             # Reused only while the organisation is still published (it is, if the version has not moved).
             return existing if _still_published(uscc) else None
         issued_at = utcnow()
-        credit_report = orgs_service.credit_report(
+        credit_report = orgs_report.credit_report(
             uscc, local_date(issued_at, timezone_name), timezone_name
         )
         if credit_report is None:

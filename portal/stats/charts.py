@@ -70,10 +70,6 @@ class ColumnChart:
     groups: tuple
     y_ticks: tuple  # charts.Tick
 
-    @property
-    def plot_width(self):
-        return self.right - self.left
-
 
 COLUMN_CHART_WIDTH = 640
 COLUMN_CHART_HEIGHT = 300

@@ -18,7 +18,7 @@ import pytest
 
 from tests.browser import staff_setup
 from tests.browser.conftest import TIMEOUT_MS
-from tests.browser.server import IN_CI
+from portal.testing.live_server import IN_CI
 
 pytestmark = pytest.mark.browser
 

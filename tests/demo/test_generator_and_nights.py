@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from stdnum.cn import uscc as uscc_number
 
 from portal.demo import catalogue
-from portal.demo.factory import Batch, OrganisationFactory, generation_time, grade_for
+from portal.demo.factory import Batch, OrganisationFactory
+from portal.demo.shape import generation_time, grade_for
 from portal.demo.generator import (
     DemoDatabaseError,
     advance_night,
@@ -19,14 +20,9 @@ from portal.demo.generator import (
     generate_scoring_db,
 )
 from portal.demo import names as demo_names
-from portal.demo.names import (
-    ANCHOR_ORGANISATIONS,
-    COMPOUND_SURNAMES,
-    GROUP_QUALIFIERS,
-    LOCALITIES,
-    name_key,
-    unique_organisation_name,
-)
+from portal.demo.detail_words import COMPOUND_SURNAMES
+from portal.demo.name_words import ANCHOR_ORGANISATIONS, GROUP_QUALIFIERS, LOCALITIES
+from portal.demo.names import name_key, unique_organisation_name
 from tests.conftest import DEMO_TODAY
 from portal.reference import DISTRICT_NAMES_ZH, ORG_TYPE_USCC_PREFIX
 from portal.scoring.schema import (
@@ -372,4 +368,14 @@ def test_cli_generates_and_advances(runner, app):
     assert "demo night 2026-11-02:" in result.output
     assert "B→C" in result.output
 
+
+def test_cli_status_prints_the_demo_night(runner, app):
+    result = runner.invoke(args=["demo", "status"])
+    assert result.exit_code == 0, result.output
+    assert "No demo scoring data yet" in result.output
+    assert runner.invoke(args=["demo", "scoring-db", "--orgs", "50"]).exit_code == 0
+    night = demo_night(app.config["SCORING_DATABASE_URL"])
+    result = runner.invoke(args=["demo", "status"])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"demo night: {night:%Y-%m-%d %H:%M:%S} UTC\n"
 

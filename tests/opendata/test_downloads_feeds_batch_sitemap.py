@@ -25,6 +25,7 @@ from portal.publication.models import Organisation
 from portal.publication.state import publication_state
 from tests.scoring_builder import make_uscc
 from tests.synced_portal import ScoringOrganisation, sync_at, sync_three_nights
+from tests.conftest import has_inline_script
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -252,7 +253,7 @@ def test_an_older_export_never_replaces_a_newer_one(portal):
         current = downloads.read_manifest()["directory"]
         generation = os.path.join(folder, "gen-old")
         os.makedirs(generation)
-        assert not downloads._make_current(folder, generation, (0, None))
+        assert not downloads.make_current(folder, generation, (0, None))
         assert downloads.read_manifest()["directory"] == current
 
 

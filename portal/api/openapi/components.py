@@ -71,6 +71,16 @@ RESPONSES = {
     },
 }
 
+def _filter_parameter(name, description):
+    """Return the query parameter of one filter of the list, with its allowed values."""
+    return {
+        "name": name,
+        "in": "query",
+        "description": description,
+        "schema": {"type": "string", "enum": list(LIST_FILTERS[name])},
+    }
+
+
 PARAMETERS = {
     "lang": {
         "name": "lang",
@@ -78,30 +88,10 @@ PARAMETERS = {
         "description": "Language of labels and messages: zh (default) or en. Without it, Accept-Language decides.",
         "schema": {"type": "string", "enum": ["zh", "en"]},
     },
-    "grade": {
-        "name": "grade",
-        "in": "query",
-        "description": "Only this credit grade.",
-        "schema": {"type": "string", "enum": list(LIST_FILTERS["grade"])},
-    },
-    "type": {
-        "name": "type",
-        "in": "query",
-        "description": "Only this organisation type.",
-        "schema": {"type": "string", "enum": list(LIST_FILTERS["type"])},
-    },
-    "district": {
-        "name": "district",
-        "in": "query",
-        "description": "Only this registration district (GB/T 2260 code).",
-        "schema": {"type": "string", "enum": list(LIST_FILTERS["district"])},
-    },
-    "evaluation": {
-        "name": "evaluation",
-        "in": "query",
-        "description": "Only this evaluation level (评估等级), or none for organisations not evaluated.",
-        "schema": {"type": "string", "enum": list(LIST_FILTERS["evaluation"])},
-    },
+    "grade": _filter_parameter("grade", "Only this credit grade."),
+    "type": _filter_parameter("type", "Only this organisation type."),
+    "district": _filter_parameter("district", "Only this registration district (GB/T 2260 code)."),
+    "evaluation": _filter_parameter("evaluation", "Only this evaluation level (评估等级), or none for organisations not evaluated."),
     "limit": {
         "name": "limit",
         "in": "query",

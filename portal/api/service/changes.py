@@ -8,7 +8,8 @@ from portal.api.service.paging import InvalidCursor, Page, rows_after
 from portal.api.service.values import iso_date, iso_time
 from portal.clock import day_end_utc, day_start_utc, local_date
 from portal.extensions import db
-from portal.publication.models import CHANGE_EXIT, ListChange, Organisation
+from portal.publication.changes import public_changes, shown_grades
+from portal.publication.models import ListChange
 
 
 _CHANGE_KEY = ((ListChange.changed_at, False), (ListChange.id, False))
@@ -27,21 +28,7 @@ def list_changes(since, until, change_type, limit, timezone_name, after=None):
     if change_type is not None:
         conditions.append(ListChange.change_type == change_type)
     total = db.session.scalar(select(func.count()).select_from(ListChange).where(*conditions))
-    statement = (
-        select(
-            ListChange.id,
-            ListChange.changed_at,
-            ListChange.publication_version,
-            ListChange.uscc,
-            ListChange.name,
-            ListChange.change_type,
-            ListChange.old_grade,
-            ListChange.new_grade,
-            Organisation.is_published,
-        )
-        .outerjoin(Organisation, Organisation.uscc == ListChange.uscc)
-        .where(*conditions)
-    )
+    statement = public_changes().where(*conditions)
     if after is not None:
         statement = statement.where(rows_after(_CHANGE_KEY, _change_key(after)))
     rows = db.session.execute(statement.order_by(ListChange.changed_at, ListChange.id).limit(limit + 1)).all()
@@ -49,21 +36,23 @@ def list_changes(since, until, change_type, limit, timezone_name, after=None):
     if len(rows) > limit:
         last = rows[limit - 1]
         next_key = [last.changed_at.isoformat(), last.id]
-    lines = [
-        {
-            "changed_at": iso_time(row.changed_at),
-            "date": iso_date(local_date(row.changed_at, timezone_name)),
-            "publication_version": row.publication_version,
-            "uscc": row.uscc,
-            "name": row.name,
-            "change_type": row.change_type,
-            # An exit never shows a grade: nothing may suggest why it left.
-            "old_grade": None if row.change_type == CHANGE_EXIT else row.old_grade,
-            "new_grade": None if row.change_type == CHANGE_EXIT else row.new_grade,
-            "currently_published": bool(row.is_published),
-        }
-        for row in rows[:limit]
-    ]
+    lines = []
+    for row in rows[:limit]:
+        # An exit never shows a grade: nothing may suggest why it left.
+        old_grade, new_grade = shown_grades(row)
+        lines.append(
+            {
+                "changed_at": iso_time(row.changed_at),
+                "date": iso_date(local_date(row.changed_at, timezone_name)),
+                "publication_version": row.publication_version,
+                "uscc": row.uscc,
+                "name": row.name,
+                "change_type": row.change_type,
+                "old_grade": old_grade,
+                "new_grade": new_grade,
+                "currently_published": bool(row.is_published),
+            }
+        )
     return Page(lines, total, next_key)
 
 

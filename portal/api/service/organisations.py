@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from portal.api.service.paging import Page, key_from_cursor, key_values, keyset_order, rows_after
 from portal.api.service.values import evaluation_code, iso_date, iso_time, label, number
 from portal.extensions import db
+from portal.orgs import report as orgs_report
 from portal.orgs import service as orgs_service
 from portal.publication.models import Organisation
 from portal.publication.state import PUBLISHED
@@ -158,7 +159,7 @@ def organisation_report(uscc, today, timezone_name, language):
     None for every code the public may not see (unpublished, cancelled,
     unknown): callers must answer all of them in the same way.
     """
-    report = orgs_service.credit_report(uscc, today, timezone_name)
+    report = orgs_report.credit_report(uscc, today, timezone_name)
     if report is None:
         return None
     org = report.organisation
