@@ -7,31 +7,47 @@ FLASK := $(BIN)/flask --app app
 DEMO_ORGS ?= 12000
 PYTEST_ARGS ?=
 
-.PHONY: run setup test lint-imports bench bench-national security-scan babel-extract babel-update babel-compile clean
+.PHONY: help run setup test lint-imports bench bench-national security-scan babel-extract babel-update babel-compile clean
 
+## help: list these targets
+help:
+	@grep -E '^## ' $(MAKEFILE_LIST) | sed -e 's/^## /  make /' -e 's/: /\t/'
+
+# pip prints each package as it goes ("Collecting ...", "Installing collected packages"), so a
+# first `make run` shows progress through its half minute of installing instead of staying silent.
 $(BIN)/python:
+	@echo "==> Creating the virtual environment in $(VENV)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install --disable-pip-version-check --progress-bar on --upgrade pip
 
 $(VENV)/.installed: requirements.txt | $(BIN)/python
-	$(BIN)/pip install -q -r requirements.txt
+	@echo "==> Installing the pinned requirements (requirements.txt; about 30 s the first time)"
+	$(BIN)/pip install --disable-pip-version-check --progress-bar on -r requirements.txt
 	touch $@
 
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
-	$(BIN)/pip install -q -r requirements-dev.txt
+	@echo "==> Installing the test and benchmark requirements (requirements-dev.txt)"
+	$(BIN)/pip install --disable-pip-version-check --progress-bar on -r requirements-dev.txt
 	touch $@
 
 ## setup: install, migrate the portal DB, make demo scoring data if none is configured, first sync
 setup: $(VENV)/.installed
+	@echo "==> Migrating the portal database"
 	$(FLASK) db upgrade
 	@if [ -z "$$SCORING_DATABASE_URL" ] && [ ! -f instance/scoring-demo.db ]; then \
+		echo "==> Generating a demo scoring database of $(DEMO_ORGS) organisations"; \
 		$(FLASK) demo scoring-db --orgs $(DEMO_ORGS); \
 	fi
+	@echo "==> First sync from the scoring database (and the search index)"
 	$(FLASK) sync run
 
 ## run: the portal on http://127.0.0.1:8000 (web + scheduler, embedded SQLite, demo data)
+# Ctrl-C: honcho stops both processes and exits 130 (SIGINT) or 143 (SIGTERM); that is a clean stop,
+# so the recipe ends with status 0 and make reports no error.
 run: setup
-	$(BIN)/honcho start
+	@echo "==> Starting the web server ($${PORTAL_BIND:-127.0.0.1:8000}) and the scheduler; Ctrl-C stops both"
+	@$(BIN)/honcho start; status=$$?; \
+	if [ $$status -eq 0 ] || [ $$status -eq 130 ] || [ $$status -eq 143 ]; then echo "==> Stopped."; else exit $$status; fi
 
 AXE := tests/browser/axe/node_modules/axe-core/axe.min.js
 
@@ -64,6 +80,7 @@ bench-national: $(VENV)/.installed-dev
 security-scan: $(VENV)/.installed-dev
 	$(BIN)/python bench/sqlmap_scan.py
 
+## babel-extract, babel-update, babel-compile: the translation catalogues (extract the messages, update zh and en, compile)
 babel-extract: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --add-location=file --sort-by-file --project=portal -o portal/translations/messages.pot .
 
@@ -73,5 +90,6 @@ babel-update: babel-extract
 babel-compile: $(VENV)/.installed
 	$(BIN)/pybabel compile -d portal/translations --statistics
 
+## clean: remove the virtual environment and instance/ (the portal database, demo data, index, downloads)
 clean:
 	rm -rf $(VENV) instance

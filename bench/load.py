@@ -5,7 +5,7 @@
 
 Sets up the portal as ``make run`` does in a temporary folder (demo scoring
 database, ``flask db upgrade``, ``flask sync run``; see
-``tests/browser/server.py``) and starts ``gunicorn -c gunicorn.conf.py
+``portal/testing/live_server.py``) and starts ``gunicorn -c gunicorn.conf.py
 bench.trivial_app:app`` with the workers gunicorn.conf.py chooses. Then:
 
 1. the trivial-route ceiling: wrk on ``/bench-trivial`` (same server and hooks);
@@ -67,7 +67,7 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 
 from bench.pages import load_average, settle, wrk, write_lua  # noqa: E402
-from tests.browser.server import LiveServer  # noqa: E402
+from portal.testing.live_server import LiveServer  # noqa: E402
 
 MIX = {"search": 50, "report": 30, "list": 15, "api": 5}
 PDF_MIX = {"search": 50, "report": 35, "pdf": 15}

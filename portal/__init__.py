@@ -5,7 +5,7 @@ import os
 from flask import Flask
 
 from portal import config as portal_config
-from portal import database, origin
+from portal import database, origin, site_identity
 from portal.extensions import csrf, db, limiter, migrate
 
 
@@ -40,6 +40,7 @@ def create_app(test_config=None):
         api,
         complaints,
         demo,
+        feedback,
         i18n,
         large_text,
         models,
@@ -56,6 +57,7 @@ def create_app(test_config=None):
     )
 
     web.init_app(app)
+    site_identity.init_app(app)
     i18n.init_app(app)
     large_text.init_app(app)
     search.init_app(app)
@@ -63,6 +65,7 @@ def create_app(test_config=None):
     orgs.init_app(app)
     rules.init_app(app)
     complaints.init_app(app)
+    feedback.init_app(app)
     staff.init_app(app)
     api.init_app(app)
     opendata.init_app(app)

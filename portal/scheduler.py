@@ -142,6 +142,14 @@ def evidence_cleanup_job(app):
         return cleanup()
 
 
+def notification_job(app):
+    """Send the complainants' e-mail waiting in the outbox (every MAIL_SEND_INTERVAL_SECONDS)."""
+    from portal.complaints.notifications import send_pending
+
+    with app.app_context():
+        return send_pending()
+
+
 def build_scheduler(app, scheduler_class=BlockingScheduler):
     """Return a scheduler with the sync and catch-up jobs configured from ``app.config``."""
     timezone = app.config["SYNC_TIMEZONE"]
@@ -176,6 +184,14 @@ def build_scheduler(app, scheduler_class=BlockingScheduler):
         args=[app],
         id="evidence-cleanup",
         name="evidence file clean-up",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        notification_job,
+        IntervalTrigger(seconds=app.config["MAIL_SEND_INTERVAL_SECONDS"], timezone=timezone),
+        args=[app],
+        id="complaint-notifications",
+        name="complaint notifications (e-mail outbox)",
         replace_existing=True,
     )
     return scheduler

@@ -13,22 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 
-#: Every state of a complaint, in workflow order.
-STATES = ("submitted", "accepted", "rejected", "investigating", "concluded")
-
-#: States in which a complaint is still being handled ("open").
-OPEN_STATES = ("submitted", "accepted", "investigating")
-
-#: States after which nothing happens unless a supervisor reopens it.
-FINAL_STATES = ("rejected", "concluded")
-
-STATE_LABELS = {
-    "submitted": _l("Submitted"),
-    "accepted": _l("Accepted"),
-    "rejected": _l("Not accepted"),
-    "investigating": _l("Under investigation"),
-    "concluded": _l("Concluded"),
-}
+# States, outcomes and the steps between them: portal.complaints.workflow.
 
 CATEGORIES = {
     "illegal_fundraising": _l("Illegal fundraising"),
@@ -39,10 +24,6 @@ CATEGORIES = {
     "other": _l("Other"),
 }
 
-OUTCOMES = {
-    "substantiated": _l("Substantiated"),
-    "not_substantiated": _l("Not substantiated"),
-}
 
 class Complaint(db.Model):
     __tablename__ = "complaints"
@@ -76,7 +57,25 @@ class Complaint(db.Model):
     accepted_at: Mapped[datetime | None] = mapped_column(DateTime)
     concluded_at: Mapped[datetime | None] = mapped_column(DateTime)
     accept_due_at: Mapped[datetime | None] = mapped_column(DateTime)
-    conclude_due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    answer_due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The answer (outcome and public reply) and who gave it: a review is decided by another supervisor.
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    # A transfer (转办): the receiving unit and the public note of where the complaint went.
+    transfer_unit: Mapped[str | None] = mapped_column(String(200))
+    transfer_note: Mapped[str | None] = mapped_column(Text)  # public
+    # The answer deadline, extended once with a public reason.
+    extended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    extension_reason: Mapped[str | None] = mapped_column(Text)  # public
+    # Escalated to a supervisor by its handler (cleared by the next step a supervisor takes).
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The review (复核): asked for once, by the complainant, until review_request_until.
+    review_request_until: Mapped[datetime | None] = mapped_column(DateTime)
+    review_requested_at: Mapped[datetime | None] = mapped_column(DateTime)
+    review_reason: Mapped[str | None] = mapped_column(Text)  # the complainant's; shown to them
+    review_due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    review_result: Mapped[str | None] = mapped_column(String(16))
+    review_decision: Mapped[str | None] = mapped_column(Text)  # public
 
     # Contact details: Fernet tokens, or NULL (anonymous, not given, or purged).
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -143,6 +142,7 @@ class ComplaintEvent(db.Model):
     # None: the complainant or the system.
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     # transition | note | assignment | reply | purge | contact_view (a staff member saw the contact details)
+    # | step (a step of the workflow that does not change the state, e.g. an extension or a hand-back)
     kind: Mapped[str] = mapped_column(String(16))
     from_state: Mapped[str | None] = mapped_column(String(16))
     to_state: Mapped[str | None] = mapped_column(String(16))
@@ -154,3 +154,24 @@ class ComplaintEvent(db.Model):
 
     def __repr__(self):
         return f"<ComplaintEvent {self.kind} {self.from_state}->{self.to_state}>"
+
+
+class Notification(db.Model):
+    """One e-mail to a complainant, in the outbox until the mail server has accepted it."""
+
+    __tablename__ = "complaint_notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    # The complainant's address, a Fernet token like the contact details.
+    recipient: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    # The class of the last failure (never the server's text, which may echo the address).
+    last_error: Mapped[str | None] = mapped_column(String(64))
+
+    def __repr__(self):
+        return f"<Notification {self.kind} of complaint {self.complaint_id}: {'sent' if self.sent_at else 'pending'}>"

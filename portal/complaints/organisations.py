@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
-from portal.complaints.models import OPEN_STATES, Complaint
+from portal.complaints.models import Complaint
+from portal.complaints.workflow import OPEN_STATES
 from portal.complaints.validation import ComplaintInvalid, clean_text
 from portal.extensions import db
 from portal.publication.models import Organisation

@@ -8,7 +8,8 @@ from sqlalchemy import or_, select
 
 from portal.clock import utcnow
 from portal.complaints import evidence
-from portal.complaints.models import FINAL_STATES, Complaint, ComplaintEvent
+from portal.complaints.models import Complaint, ComplaintEvent
+from portal.complaints.workflow import FINAL_STATES
 from portal.complaints.service import begin_write
 from portal.extensions import db
 

@@ -11,14 +11,13 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash
 
 from portal.clock import utcnow
-from portal.complaints import crypto, evidence
+from portal.complaints import crypto, evidence, workflow
 from portal.complaints.codes import (
     DUMMY_ACCESS_CODE_HASH,
     TRACKING_NUMBER,
@@ -27,7 +26,6 @@ from portal.complaints.codes import (
     normalise_access_code,
     normalise_tracking_number,
 )
-from portal.complaints.deadlines import due_after_working_days
 from portal.complaints.models import Complaint, ComplaintEvent, Evidence
 from portal.complaints.organisations import OrganisationChoice, same_concern_target
 from portal.complaints.validation import (
@@ -37,7 +35,6 @@ from portal.complaints.validation import (
     check_file_count,
     local_date,
     prepare_files,
-    timezone_name,
 )
 from portal.extensions import db
 
@@ -166,7 +163,6 @@ def submit_complaint(
 def _insert(
     organisation, category, description, incident_on, stored, contact, anonymous, idempotency_key, now, same_concern
 ):
-    config = current_app.config
     target = same_concern_target(organisation, category) if same_concern else None
     target_id = target.id if target is not None else None
     for _attempt in range(20):
@@ -185,7 +181,7 @@ def _insert(
             same_concern_as_id=target_id,
             created_at=now,
             updated_at=now,
-            accept_due_at=due_after_working_days(now, config["COMPLAINT_ACCEPT_WORKING_DAYS"], timezone_name()),
+            accept_due_at=workflow.deadline_for("acknowledge", now),
             anonymous=bool(anonymous),
             contact_name=crypto.encrypt(contact.get("name")),
             contact_phone=crypto.encrypt(contact.get("phone")),
@@ -280,15 +276,24 @@ class PublicStatus:
     rejection_reason: str | None
     public_reply: str | None
     accept_due_at: datetime | None
-    conclude_due_at: datetime | None
+    answer_due_at: datetime | None
+    transfer_unit: str | None
+    transfer_note: str | None
+    extension_reason: str | None
+    review_due_at: datetime | None
+    #: Until when the complainant may ask for a review (None: not now).
+    review_request_until: datetime | None
+    review_reason: str | None
+    review_result: str | None
+    review_decision: str | None
     same_concern: bool
     evidence_count: int
     contact_given: bool
     timeline: list = field(default_factory=list)
 
 
-def lookup(tracking_number, access_code):
-    """Return the PublicStatus of a complaint if the access code matches, else None (constant time)."""
+def find_with_access_code(tracking_number, access_code):
+    """Return the complaint if the access code matches, else None (constant time)."""
     number = normalise_tracking_number(tracking_number)
     code = normalise_access_code(access_code)
     complaint = None
@@ -300,6 +305,26 @@ def lookup(tracking_number, access_code):
     matches = check_password_hash(stored_hash, code)
     if complaint is None or not matches:
         return None
+    return complaint
+
+
+def lookup(tracking_number, access_code, now=None):
+    """Return the PublicStatus of a complaint if the access code matches, else None (constant time)."""
+    complaint = find_with_access_code(tracking_number, access_code)
+    if complaint is None:
+        return None
+    return public_status(complaint, now)
+
+
+def public_status(complaint, now=None):
+    """Return what the complainant sees of ``complaint``: the public states and texts of the workflow table."""
+    now = now or utcnow()
+    state = complaint.state
+    answered = state in workflow.ANSWERED_STATES
+    may_request_review = (
+        state == "answered" and complaint.review_requested_at is None
+        and complaint.review_request_until is not None and complaint.review_request_until > now
+    )
     timeline = [
         TimelineEntry(event.at, event.to_state)
         for event in complaint.events
@@ -312,11 +337,19 @@ def lookup(tracking_number, access_code):
         category=complaint.category,
         submitted_at=complaint.created_at,
         state=complaint.state,
-        outcome=complaint.outcome if complaint.state == "concluded" else None,
-        rejection_reason=complaint.rejection_reason if complaint.state == "rejected" else None,
-        public_reply=complaint.public_reply if complaint.state == "concluded" else None,
-        accept_due_at=complaint.accept_due_at if complaint.state == "submitted" else None,
-        conclude_due_at=complaint.conclude_due_at if complaint.state in ("accepted", "investigating") else None,
+        outcome=complaint.outcome if answered else None,
+        rejection_reason=complaint.rejection_reason if state == "rejected" else None,
+        public_reply=complaint.public_reply if answered else None,
+        accept_due_at=complaint.accept_due_at if state == "submitted" else None,
+        answer_due_at=complaint.answer_due_at if state in workflow.HANDLING_STATES else None,
+        transfer_unit=complaint.transfer_unit,
+        transfer_note=complaint.transfer_note,
+        extension_reason=complaint.extension_reason,
+        review_due_at=complaint.review_due_at if state == "reviewing" else None,
+        review_request_until=complaint.review_request_until if may_request_review else None,
+        review_reason=complaint.review_reason,
+        review_result=complaint.review_result if state == "concluded" else None,
+        review_decision=complaint.review_decision if state == "concluded" else None,
         same_concern=complaint.same_concern_as_id is not None,
         evidence_count=len(complaint.evidence),
         contact_given=complaint.has_contact,

@@ -22,9 +22,10 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal.clock import utcnow
-from portal.complaints import bp, codes, service, validation
+from portal.complaints import bp, codes, review, service, validation
 from portal.complaints import organisations as organisation_lookup
-from portal.complaints.models import CATEGORIES, OUTCOMES, STATE_LABELS
+from portal.complaints.models import CATEGORIES
+from portal.complaints.workflow import OUTCOMES, REVIEW_RESULTS, STATE_LABELS
 from portal.extensions import limiter
 from portal.web import abort_with_message, current_publication
 
@@ -61,6 +62,7 @@ def _render(template, status=200, **context):
     context.setdefault("categories", CATEGORIES)
     context.setdefault("state_labels", STATE_LABELS)
     context.setdefault("outcomes", OUTCOMES)
+    context.setdefault("review_results", REVIEW_RESULTS)
     return _no_store(make_response(render_template(template, **context), status))
 
 
@@ -76,8 +78,8 @@ def index():
     """Explain how complaints work, with links to file one and to look one up."""
     return _render(
         "complaints/index.html",
-        accept_days=current_app.config["COMPLAINT_ACCEPT_WORKING_DAYS"],
-        conclude_days=current_app.config["COMPLAINT_CONCLUDE_DAYS"],
+        accept_days=current_app.config["COMPLAINT_ACKNOWLEDGE_WORKING_DAYS"],
+        conclude_days=current_app.config["COMPLAINT_ANSWER_WORKING_DAYS"],
     )
 
 
@@ -305,6 +307,22 @@ def status():
             message=_("No complaint matches this tracking number and access code. Check both and try again."),
         )
     return _render("complaints/status_result.html", result=result)
+
+
+@bp.post("/status/review")
+@limiter.limit(_status_limit)
+def request_review():
+    """Ask for a review (复核) of the answer, with the access code and a reason."""
+    values = _form_values("tracking_number", "review_access_code", "review_reason")
+    try:
+        complaint = review.request_review(values["tracking_number"], values["review_access_code"], values["review_reason"])
+    except review.ReviewRefused as error:
+        # Back to the look-up, which says why: the access code is never put back into a page.
+        return _render(
+            "complaints/status.html", error.status, values={"tracking_number": values["tracking_number"]},
+            errors={}, message=error.message,
+        )
+    return _render("complaints/status_result.html", result=service.public_status(complaint), review_requested=True)
 
 
 @bp.get("/privacy")

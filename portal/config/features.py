@@ -19,8 +19,49 @@ COMPLAINTS = (
         "COMPLAINT_CONTACT_RETENTION_DAYS", int, 365,
         help="days after a complaint is concluded (or rejected) before its contact details are deleted",
     ),
-    Setting("COMPLAINT_ACCEPT_WORKING_DAYS", int, 5, help="working days (Mon-Fri) to accept a complaint"),
-    Setting("COMPLAINT_CONCLUDE_DAYS", int, 30, help="calendar days to conclude a complaint once accepted"),
+    # Deadlines of the workflow table (portal/complaints/workflow.py), in working days on the
+    # Chinese holiday calendar (portal/working_days.py).
+    Setting("COMPLAINT_ACKNOWLEDGE_WORKING_DAYS", int, 5, help="working days to accept a complaint or not (受理)"),
+    Setting("COMPLAINT_ANSWER_WORKING_DAYS", int, 30, help="working days to answer a complaint once accepted"),
+    Setting(
+        "COMPLAINT_ANSWER_EXTENSION_WORKING_DAYS", int, 30,
+        help="working days an answer deadline may be extended by, once, with a public reason",
+    ),
+    Setting("COMPLAINT_REVIEW_WORKING_DAYS", int, 30, help="working days to decide a review (复核)"),
+    Setting(
+        "COMPLAINT_REVIEW_REQUEST_DAYS", int, 30,
+        help="calendar days after an answer in which the complainant may ask for a review, once",
+    ),
+    Setting(
+        "COMPLAINT_RECEIVING_UNITS", list, ["市民政局社会组织管理处", "区民政局（属地登记管理机关）", "业务主管单位"],
+        help="receiving units a complaint may be transferred to (转办), comma-separated: the bodies that "
+        "supervise organisations",
+    ),
+    # E-mail to complainants (portal/complaints/notifications.py), sent by the scheduler from an outbox.
+    Setting(
+        "MAIL_SERVER", str, "", deploy=True,
+        help="SMTP server of the notifications to complainants; empty: they stay queued and staff see them pending",
+    ),
+    Setting("MAIL_PORT", int, 25, deploy=True, help="SMTP port"),
+    Setting("MAIL_USE_TLS", bool, False, deploy=True, help="STARTTLS after connecting"),
+    Setting("MAIL_USERNAME", str, "", deploy=True, help="SMTP user name (empty: no login)"),
+    Setting("MAIL_PASSWORD", str, "", secret=True, deploy=True, help="SMTP password"),
+    Setting(
+        "MAIL_DEFAULT_SENDER", str, "noreply@localhost", deploy=True,
+        help="the From address of notifications", production="the portal's own address",
+    ),
+    Setting("MAIL_TIMEOUT_SECONDS", int, 20, help="seconds to wait for the SMTP server"),
+    Setting("MAIL_SEND_INTERVAL_SECONDS", int, 60, help="seconds between the scheduler's sends of the outbox"),
+    Setting(
+        "MAIL_RETRY_SECONDS", int, 300,
+        help="first wait after a failed send, doubling with each further failure up to MAIL_RETRY_MAX_SECONDS",
+    ),
+    Setting("MAIL_RETRY_MAX_SECONDS", int, 6 * 3600, help="longest wait between two tries of one notification"),
+    Setting(
+        "WORKING_DAYS_SCHEDULE_FILE", str, "",
+        help="a reviewed TOML file of public holidays and 调休 working days for years chinesecalendar does not "
+        "cover yet, each naming its State Council notice; empty: portal/holiday_schedule.toml",
+    ),
     Setting("COMPLAINT_DESCRIPTION_MIN", int, 20, help="shortest description, in characters"),
     Setting("COMPLAINT_DESCRIPTION_MAX", int, 5000, help="longest description, in characters"),
     Setting("COMPLAINT_EVIDENCE_MAX_FILES", int, 5, help="evidence files per complaint"),
@@ -66,10 +107,10 @@ STAFF = (
     Setting("STAFF_SESSION_MAX_HOURS", int, 12, help="and in any case after this many hours"),
     Setting("STAFF_QUEUE_PAGE_SIZE", int, 25, help="complaints per page of the queue"),
     Setting(
-        "STAFF_TOTP_REQUIRED_ROLES", str, "", production_default="supervisor", deploy=True,
+        "STAFF_TOTP_REQUIRED_ROLES", str, "", production_default="handler,supervisor", deploy=True,
         help="roles that must use a second factor (TOTP) at sign-in, comma-separated (\"handler,supervisor\"); "
-        "anyone may set one up; an unknown role refuses to start",
-        production="supervisors by default",
+        "an account without one must set it up before it can use the console; an unknown role refuses to start",
+        production="every account (handlers and supervisors) by default",
     ),
     Setting(
         "STAFF_TOTP_ISSUER", str, "北京市社会组织信用信息公示平台",
@@ -161,4 +202,48 @@ REPORTS = (
         help="a render (in a child process) that takes longer is stopped and answered with a clean 500, "
         "before gunicorn's WEB_TIMEOUT would kill the worker",
     ),
+)
+
+#: The trust marks of a 政府网站 in every page's footer and on /about. A value left unset shows this
+#: example instead, labelled 示例 (example), as the demo does; a deployment sets every one.
+SITE_IDENTITY_EXAMPLES = {
+    "SITE_SPONSOR": "北京市民政局",
+    "SITE_OPERATOR": "北京市社会组织管理中心",
+    "SITE_IDENTIFIER": "1100000000",
+    "SITE_ICP_NUMBER": "京ICP备00000000号",
+    "SITE_PUBLIC_SECURITY_NUMBER": "京公网安备11000000000000号",
+    "SITE_CONTACT_PHONE": "010-00000000",
+    "SITE_CONTACT_EMAIL": "contact@example.org",
+    "SITE_CONTACT_ADDRESS": "北京市（示例地址）",
+}
+_SITE_IDENTITY_HELP = {
+    "SITE_SPONSOR": "主办单位, the body responsible for the site",
+    "SITE_OPERATOR": "承办单位, the office that runs it",
+    "SITE_IDENTIFIER": "网站标识码 (10 digits) of the government website",
+    "SITE_ICP_NUMBER": "ICP filing number (京ICP备…号)",
+    "SITE_PUBLIC_SECURITY_NUMBER": "public security filing number (京公网安备…号)",
+    "SITE_CONTACT_PHONE": "the contact telephone",
+    "SITE_CONTACT_EMAIL": "the contact e-mail address",
+    "SITE_CONTACT_ADDRESS": "the postal address",
+}
+
+SITE_IDENTITY = tuple(
+    Setting(
+        name, str, None, deploy=True,
+        help=f"{_SITE_IDENTITY_HELP[name]}, shown in every page's footer and on /about; unset: the example "
+        f"{example!r}, labelled as an example",
+    )
+    for name, example in SITE_IDENTITY_EXAMPLES.items()
+) + (
+    Setting("DATA_LICENCE_NAME", str, "CC BY 4.0", deploy=True, help="the licence of the open data, named on /data and in every download"),
+    Setting(
+        "DATA_LICENCE_URL", str, "https://creativecommons.org/licenses/by/4.0/", deploy=True,
+        help="the address of that licence's text",
+    ),
+    Setting(
+        "SITE_ERROR_REPORT_RATE_LIMIT", str, "5 per minute;30 per day",
+        help="我为政府网站找错 reports sent per client address",
+    ),
+    Setting("SITE_ERROR_REPORT_FORM_RATE_LIMIT", str, "60 per minute", help="error-report forms shown per client address"),
+    Setting("SITE_ERROR_REPORT_MAX_DESCRIPTION", int, 2000, help="longest error-report description, in characters"),
 )

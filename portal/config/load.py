@@ -23,6 +23,7 @@ SECTIONS = (
     ("JSON API", features.API),
     ("Open data", features.OPEN_DATA),
     ("Reports", features.REPORTS),
+    ("Site identity and error reports", features.SITE_IDENTITY),
     ("Web process (gunicorn.conf.py)", settings.WEB_PROCESS),
 )
 SETTINGS = tuple(setting for _, section in SECTIONS for setting in section)

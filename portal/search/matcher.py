@@ -6,36 +6,82 @@ without the documents of the tiers before it, and ``page()`` a page of them
 in the order of relevance or of a sort.
 """
 
+import contextlib
+
+from portal.reference import DISTRICT_NAMES_ZH
 from portal.search import bitmaps
-from portal.search.analysis import former, normalise_name
+from portal.search.analysis import cjk_bigrams, former, normalise_name
 from portal.search.docsets import index_state
+from portal.search.parts import PartMatcher
+from portal.search.understanding import OPTIONAL_WORDS
+from portal.uscc import check_character
+
+#: The second character of a social organisation's USCC: 1 社会团体, 2 社会服务机构, 3 基金会, 9 other.
+ORG_TYPE_DIGITS = "1239"
 
 #: Relevance tiers, best first (see the module's docstring). A ``former_``
 #: tier is the same match on a former name rather than the current one.
+#: ``understood_*``, ``district_word`` and ``district`` are the tiers of the
+#: understood query (``portal.search.parts``): every part, in any order, in
+#: the district the query names.
 TIERS = (
     "exact",
     "uscc",
+    "org_code",
+    "person_exact",
+    "pinyin",
+    "former_pinyin",
+    "understood_literal",
     "name_words",
     "name",
     "former_name",
+    "understood_former",
+    "district_word",
     "uscc_prefix",
-    "pinyin",
-    "former_pinyin",
     "initials",
     "former_initials",
     "person",
-    "homophone",
-    "former_homophone",
+    "understood_text",
     "business_scope",
     "address",
+    "understood",
+    "homophone",
+    "former_homophone",
+    "understood_homophone",
+    "district",
 )
 #: Tiers found in free text rather than in a name, a code or a person: the
 #: search page lists them, autocomplete (which suggests names) does not.
-FREE_TEXT_TIERS = ("business_scope", "address")
+FREE_TEXT_TIERS = ("business_scope", "address", "understood_text")
 #: Candidates for a whole-name match that are checked against the stored
 #: name. More than this many (the same name registered many times) are
 #: taken as they are: all bigrams and the same length is a whole-name match.
 _EXACT_CHECKED = 50
+
+
+#: What each tier of the understood query is shown as (``Hit.match``, ``SearchResults.tiers``).
+SHOWN_AS = {
+    "understood_literal": "name_words",
+    "understood_former": "former_name",
+    "understood_text": "business_scope",
+    "understood": "name",
+    "understood_homophone": "homophone",
+    "district_word": "name",
+    "org_code": "uscc",
+    "person_exact": "person",
+}
+#: The same for a query typed in pinyin only.
+SHOWN_AS_PINYIN = {"understood_literal": "pinyin", "understood_former": "former_pinyin", "understood": "pinyin"}
+
+
+def shown_tier(tier, plan):
+    """Return the name a tier is shown by: the kind of match a visitor can tell (name, pinyin, scope...)."""
+    if tier.startswith("partial_"):
+        return "partial"
+    understanding = plan.understanding
+    if understanding and understanding.parts and all(part.kind == "pinyin" for part in understanding.parts):
+        tier = SHOWN_AS_PINYIN.get(tier, tier)
+    return SHOWN_AS.get(tier, tier)
 
 
 def request_searcher(searcher):
@@ -64,6 +110,11 @@ class Matcher:
         self.free_text = free_text
         # Documents of organisations that are no longer published (see publication_check).
         self.hidden = 0
+        # Whether a pinyin part that matches nothing is respelled (did-you-mean's counts do not).
+        self.respell = True
+        # Whether the last tiers() matched only some of the query's parts, or only a respelling of it.
+        self.partial = False
+        self.respelled = False
 
     @property
     def live(self):
@@ -87,6 +138,10 @@ class Matcher:
                 found["name_words"] = self.terms("name", plan.words, within=in_name)
             found["name"] = in_name
             found["former_name"] = in_former
+            if plan.person:
+                found["person_exact"] = self._whole_person()
+        if plan.org_code:
+            found["org_code"] = self._org_code()
         if plan.uscc_exact:
             found["uscc"] = state.term(reader, "uscc", plan.uscc_exact) & state.live
         if plan.uscc_prefix:
@@ -109,6 +164,9 @@ class Matcher:
         if plan.text_words and self.free_text:
             found["business_scope"] = self.terms("business_scope", plan.text_words)
             found["address"] = self.terms("address", plan.text_words)
+        parts = PartMatcher(self, plan.understanding) if plan.understanding else None
+        if parts is not None:
+            found.update(parts.tiers())
         tiers = []
         seen = self.hidden
         for tier in TIERS:
@@ -116,19 +174,61 @@ class Matcher:
             if bitmap:
                 tiers.append((tier, bitmap))
                 seen |= bitmap
+        self.partial = False
+        typo_tiers = {"homophone", "former_homophone", "understood_homophone"}
+        self.respelled = bool(tiers) and (
+            all(tier in typo_tiers for tier, _ in tiers) or (parts is not None and parts.respelled)
+        )
+        if not tiers and parts is not None and self.free_text:
+            # Not every part matched: rank by how many did, and say so.
+            tiers = [(tier, bitmap & ~self.hidden) for tier, bitmap in parts.partial_tiers()]
+            tiers = [(tier, bitmap) for tier, bitmap in tiers if bitmap]
+            self.partial = bool(tiers)
         return tiers
 
+    def _whole_person(self):
+        """Return the documents whose legal representative is the whole query (a person's full name)."""
+        plan = self.plan
+        candidates = self.terms("legal_representative", plan.person)
+        if not candidates or candidates.bit_count() > _EXACT_CHECKED:
+            return 0
+        stored = self.searcher.stored_fields
+        return bitmaps.bitmap_of(
+            [d for d in bitmaps.docnums_of(candidates) if stored(d).get("legal_representative") == plan.text]
+        )
+
+    def _org_code(self):
+        """Return the documents whose USCC holds the organisation code (any social organisation type, any district)."""
+        found = 0
+        for kind in ORG_TYPE_DIGITS:
+            for district in DISTRICT_NAMES_ZH:
+                first17 = f"5{kind}{district}{self.plan.org_code}"
+                if len(first17) == 17 and first17.isalnum():
+                    with contextlib.suppress(ValueError):
+                        code = first17 + check_character(first17)
+                        found |= self.state.term(self.reader, "uscc", code)
+        return found & self.state.live
+
     def _whole_names(self, in_name, in_former):
-        """Return the documents whose name (or a former name) is the whole query."""
+        """Return the documents whose name (or a former name) is the whole query, with or without 北京/北京市."""
         plan = self.plan
         exact = []
-        if in_name:
-            same_length = in_name & self.state.name_lengths(self.reader).get(len(plan.whole_name), 0)
+        core = plan.whole_name
+        for word in OPTIONAL_WORDS:
+            core = core.removeprefix(word)
+        for name in dict.fromkeys((plan.whole_name, *(word + core for word in OPTIONAL_WORDS), core)):
+            if name == plan.whole_name:
+                in_variant = in_name
+            else:
+                in_variant = self.terms("name_bigrams", tuple(dict.fromkeys(cjk_bigrams(name))))
+            if not in_variant:
+                continue
+            same_length = in_variant & self.state.name_lengths(self.reader).get(len(name), 0)
             candidates = bitmaps.docnums_of(same_length)
             if len(candidates) > _EXACT_CHECKED:
                 return same_length
             stored = self.searcher.stored_fields
-            exact = [d for d in candidates if normalise_name(stored(d).get("name")) == plan.whole_name]
+            exact.extend(d for d in candidates if normalise_name(stored(d).get("name")) == name)
         if in_former and in_former.bit_count() <= _EXACT_CHECKED // 5:
             for docnum in bitmaps.docnums_of(in_former):
                 names = self.searcher.stored_fields(docnum).get("former_names") or ""

@@ -28,6 +28,8 @@ PER_PAGE_MAXIMUM = 100
 #: Nobody reads past this many results; a deeper page is refused rather than walked to.
 RESULTS_MAXIMUM = 10000
 SUGGESTIONS_MAXIMUM = 8
+#: Rows of a search's CSV download (the first results, in the page's order).
+DOWNLOAD_MAXIMUM = 5000
 
 
 class InvalidSearch(ValueError):
@@ -132,6 +134,14 @@ class SearchResults:
     # The index reflects an older publication than the database's: departed
     # organisations are left out, but new ones may be missing and facet counts be off.
     index_behind: bool = False
+    # Not every part of the query matched: these are the best partial matches (the page says so).
+    partial: bool = False
+    # Found only by respelling what was typed (a typo): the page offers the respelling.
+    respelled: bool = False
+    # A looser query to offer when nothing, or only part, matched (the district or the last word left out).
+    relaxed: str | None = None
+    # The districts the query names (registrar codes), for the links to browse them.
+    districts: tuple = ()
 
     @property
     def pages(self):

@@ -50,6 +50,8 @@ functions of ``portal.search.analysis``, never with a query parser):
   ``score`` and ``registered_on`` are the stored values to display. (Indexed
   NUMERIC/DATETIME fields, which would also allow range filters, cost 0.1 ms
   per document; the search needs sorting only.)
+- ``supervising_unit`` (schema 5): like the address, so that 残联 (残疾人联合会)
+  or 卫健委 finds the organisations a body supervises.
 - ``address``, ``business_scope``: stored for display and snippets, and
   indexed as the distinct jieba words of the text (``text_words``: search
   mode, no single characters) in a ``FreeTextField``: existence only, no
@@ -82,7 +84,7 @@ from portal.search.analysis import (
 
 #: Bump when a field or an analyzer changes: an index built with another
 #: version is rebuilt by the next ``catch_up``.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: Separates the names in ``name_pinyin``, so no syllable pair runs from the
 #: end of one name into the start of the next.
@@ -130,6 +132,7 @@ def build_schema():
         legal_representative=TEXT(analyzer=bigrams, phrase=False, stored=True),
         address=FreeTextField(),
         business_scope=FreeTextField(),
+        supervising_unit=FreeTextField(),
         district_code=ID(stored=True),
         org_type=ID(stored=True),
         grade=ID(stored=True),

@@ -31,10 +31,11 @@ from portal.grades import PUBLISHED_GRADES
 from portal.reference import DISTRICTS, ORG_TYPES
 from portal.search import bitmaps, publication_check
 from portal.search.hits import hit_of
-from portal.search.matcher import Matcher, request_searcher, word_terms_of
+from portal.search.matcher import Matcher, request_searcher, shown_tier, word_terms_of
 from portal.search.query import plan_query
 from portal.search.results import (  # noqa: F401 (the pages and the API read these through the service)
     DEFAULT_PER_PAGE,
+    DOWNLOAD_MAXIMUM,
     DEFAULT_SORT,
     EVALUATION_OPTIONS,
     FACETS,
@@ -76,6 +77,17 @@ def search(
     """
     filters = check_filters(filters)
     check_paging(sort, page, per_page)
+    return _search(text, filters, sort, page, per_page, locale, searcher, publication_version)
+
+
+def search_for_download(text, filters=None, sort=DEFAULT_SORT, locale=None, searcher=None, publication_version=None):
+    """Return the first ``DOWNLOAD_MAXIMUM`` results of a search, in the page's order, for a CSV download."""
+    filters = check_filters(filters)
+    check_paging(sort, 1, 1)
+    return _search(text, filters, sort, 1, DOWNLOAD_MAXIMUM, locale, searcher, publication_version)
+
+
+def _search(text, filters, sort, page, per_page, locale, searcher, publication_version):
     searcher = request_searcher(searcher)
     plan = plan_query(text, word_terms_of(searcher.schema))
     results = {
@@ -121,7 +133,7 @@ def search(
     )
 
     suggestion, suggestion_total = (None, 0)
-    if not matched:
+    if not matched or matcher.partial or matcher.respelled:
         suggestion, suggestion_total = did_you_mean(matcher)
 
     return SearchResults(
@@ -131,10 +143,36 @@ def search(
         facets=_facets(matched, facet_bitmaps, chosen, filters, locale),
         suggestion=suggestion,
         suggestion_total=suggestion_total,
-        tiers={tier: bitmap.bit_count() for tier, bitmap in tiers},
+        tiers=_shown_tiers(tiers, plan),
         index_behind=visibility.behind,
+        partial=matcher.partial,
+        respelled=matcher.respelled,
+        relaxed=_relaxed(plan) if (not total or matcher.partial) else None,
+        districts=plan.understanding.districts if plan.understanding else (),
         **results,
     )
+
+
+def _relaxed(plan):
+    """Return a looser query than the plan's: without its district, or without its last word; None if none."""
+    understanding = plan.understanding
+    if understanding is None or not understanding.parts:
+        return None
+    texts = [part.text for part in understanding.parts]
+    if understanding.districts:
+        return " ".join(texts)
+    if len(texts) > 1:
+        return " ".join(texts[:-1])
+    return None
+
+
+def _shown_tiers(tiers, plan):
+    """Return {tier as shown: matches} (see ``matcher.shown_tier``)."""
+    shown = {}
+    for tier, bitmap in tiers:
+        name = shown_tier(tier, plan)
+        shown[name] = shown.get(name, 0) + bitmap.bit_count()
+    return shown
 
 
 def _chosen_bitmap(option_bitmaps, name, options):

@@ -2,7 +2,8 @@
 
 from portal.search import bitmaps, publication_check
 from portal.search.matcher import Matcher, request_searcher, word_terms_of
-from portal.search.query import USCC_PREFIX_MAXIMUM, han_runs, pinyin_corrections, plan_query
+from portal.search.pinyin import pinyin_corrections
+from portal.search.query import USCC_PREFIX_MAXIMUM, han_runs, plan_query
 
 _SUGGESTION_TEXT_MAXIMUM = 40
 
@@ -43,10 +44,14 @@ def _count_for(matcher, text):
     other = Matcher.__new__(Matcher)
     other.searcher, other.reader, other.state = matcher.searcher, matcher.reader, matcher.state
     other.free_text, other.hidden = matcher.free_text, matcher.hidden
+    other.partial = other.respelled = other.respell = False
     other.plan = plan_query(text, word_terms_of(matcher.searcher.schema))
     if other.plan.too_short or other.plan.empty:
         return 0
-    return bitmaps.any_of(bitmap for _, bitmap in other.tiers()).bit_count()
+    tiers = other.tiers()
+    if other.partial or other.respelled:
+        return 0  # a suggestion is something that matches as it is spelled
+    return bitmaps.any_of(bitmap for _, bitmap in tiers).bit_count()
 
 
 def _longest_matching_part(matcher, text):

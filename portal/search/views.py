@@ -15,6 +15,7 @@ from portal.extensions import limiter
 from portal.i18n import current_language
 from portal.pagecache import cached_page
 from portal.reference import DISTRICTS, ORG_TYPES
+from portal.search.download import download_response
 from portal.web import abort_with_message, current_publication
 
 bp = Blueprint("search", __name__)
@@ -123,13 +124,37 @@ def results():
             ),
         )
     # Caching (ETag per publication state) is cached_page's.
+    # Zero results: the organisations the did-you-mean query finds, as names to choose from.
+    close_names = service.suggest(found.suggestion) if found.suggestion and not found.total else []
     return render_template(
         "search/results.html",
         results=found,
+        close_names=close_names,
         sort_options=service.SORTS,
         org_types={code: str(label) for code, label in ORG_TYPES.items()},
         districts={code: str(label) for code, label in DISTRICTS.items()},
     )
+
+
+@bp.get("/search.csv", endpoint="download")
+def download():
+    """Send the current search's results (same query, filters and order as /search) as CSV, up to 5,000 rows."""
+    from portal.search import service
+    from portal.search.index import SearchIndexMissing
+
+    text = _requested_text()
+    filters = {name: request.args.getlist(name) for name in FILTER_ARGUMENTS if name in request.args}
+    sort = request.args.get("sort") or service.DEFAULT_SORT
+    publication = current_publication()
+    try:
+        found = service.search_for_download(
+            text, filters, sort, locale=current_language(), publication_version=_publication_version()
+        )
+    except service.InvalidSearch as error:
+        abort_with_message(400, _invalid_search_message(error, service))
+    except SearchIndexMissing:
+        return _unavailable()
+    return download_response(found, publication)
 
 
 def _suggest_limit():

@@ -2,11 +2,11 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
-from portal.complaints.models import OUTCOMES
+from portal.complaints.workflow import OUTCOMES, REVIEW_RESULTS
 from portal.staff.two_factor import normalise_code
 from portal.staff.workflow import NOTE_MAX_LENGTH, PUBLIC_TEXT_MAX_LENGTH
 
@@ -45,46 +45,41 @@ class LogoutForm(FlaskForm):
     pass
 
 
-class NoteForm(FlaskForm):
-    """An internal note, alone (add a note) or with a move (accept, investigate)."""
+class StepForm(FlaskForm):
+    """A step of the workflow table (portal.complaints.workflow): the page shows the fields the step uses.
 
+    What a step requires (a reason, an outcome, a unit) is checked by the
+    workflow service from the table, so that the console and the CLI refuse
+    the same things; the form bounds lengths and asks for the confirmation.
+    """
+
+    unit = SelectField(_l("Receiving unit"), choices=[], validate_choice=False)
+    outcome = RadioField(_l("Outcome"), choices=[SelectChoice(code, label) for code, label in OUTCOMES.items()],
+                         validate_choice=False)
+    result = RadioField(_l("Result of the review"), choices=[SelectChoice(code, label) for code, label in REVIEW_RESULTS.items()],
+                        validate_choice=False)
+    reply = TextAreaField(_l("Reply to the complainant (public)"), validators=[_too_long(PUBLIC_TEXT_MAX_LENGTH)])
+    reason = TextAreaField(_l("Reason"), validators=[_too_long(PUBLIC_TEXT_MAX_LENGTH)])
     note = TextAreaField(_l("Internal note (optional, staff only)"), validators=[_too_long(NOTE_MAX_LENGTH)])
+    confirm = BooleanField(_l("I have checked this step: it cannot be undone by me."))
+
+
+#: The label of the reason of each step that has one (public reasons say so).
+REASON_LABELS = {
+    "reject": _l("Reason for not accepting (shown to the complainant)"),
+    "transfer": _l("Public note of the transfer (shown to the complainant)"),
+    "extend": _l("Reason for the extension (shown to the complainant)"),
+    "hand_back": _l("Why does it go back to the queue? (staff only)"),
+    "escalate": _l("Why does it need a supervisor? (staff only)"),
+    "decide_review": _l("Reasons of the decision (shown to the complainant)"),
+    "reopen": _l("Why is the complaint reopened? (staff only)"),
+}
 
 
 class AddNoteForm(FlaskForm):
     note = TextAreaField(
         _l("Internal note (staff only)"),
         validators=[DataRequired(_l("Write the note.")), _too_long(NOTE_MAX_LENGTH)],
-    )
-
-
-class RejectForm(FlaskForm):
-    reason = TextAreaField(
-        _l("Reason for not accepting (shown to the complainant)"),
-        validators=[DataRequired(_l("Give the reason for not accepting the complaint; the complainant will see it.")),
-                    _too_long(PUBLIC_TEXT_MAX_LENGTH)],
-    )
-    note = TextAreaField(_l("Internal note (optional, staff only)"), validators=[_too_long(NOTE_MAX_LENGTH)])
-
-
-class ConcludeForm(FlaskForm):
-    outcome = RadioField(
-        _l("Outcome"),
-        choices=[SelectChoice(code, label) for code, label in OUTCOMES.items()],
-        validators=[InputRequired(_l("Choose the outcome: substantiated or not substantiated."))],
-    )
-    reply = TextAreaField(
-        _l("Reply to the complainant (public)"),
-        validators=[DataRequired(_l("Write the reply to the complainant; a complaint cannot be concluded without one.")),
-                    _too_long(PUBLIC_TEXT_MAX_LENGTH)],
-    )
-    note = TextAreaField(_l("Internal note (optional, staff only)"), validators=[_too_long(NOTE_MAX_LENGTH)])
-
-
-class ReopenForm(FlaskForm):
-    note = TextAreaField(
-        _l("Why is the complaint reopened? (staff only)"),
-        validators=[DataRequired(_l("Say why the complaint is reopened.")), _too_long(NOTE_MAX_LENGTH)],
     )
 
 

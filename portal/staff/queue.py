@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import and_, case, func, or_, select
 
-from portal.complaints.models import OPEN_STATES, STATES, Complaint
+from portal.complaints.models import Complaint
+from portal.complaints.workflow import DUE_COLUMN, OPEN_STATES, STATES, due_of, is_overdue
 from portal.extensions import db
 from portal.staff import access
 from portal.staff.models import StaffUser
@@ -49,32 +50,15 @@ class QueuePage:
 
 
 def due_expression():
-    """The deadline a complaint is working towards now: accepting it, then concluding it; NULL once closed."""
+    """The deadline a complaint is working towards now (workflow.DUE_COLUMN); NULL once answered or closed."""
     return case(
-        (Complaint.state == "submitted", Complaint.accept_due_at),
-        (Complaint.state.in_(("accepted", "investigating")), Complaint.conclude_due_at),
+        *((Complaint.state == state, getattr(Complaint, column)) for state, column in DUE_COLUMN.items()),
         else_=None,
     )
 
 
 def overdue_condition(now):
-    return or_(
-        and_(Complaint.state == "submitted", Complaint.accept_due_at < now),
-        and_(Complaint.state.in_(("accepted", "investigating")), Complaint.conclude_due_at < now),
-    )
-
-
-def due_of(complaint):
-    if complaint.state == "submitted":
-        return complaint.accept_due_at
-    if complaint.state in ("accepted", "investigating"):
-        return complaint.conclude_due_at
-    return None
-
-
-def is_overdue(complaint, now):
-    due = due_of(complaint)
-    return due is not None and due < now
+    return or_(*(and_(Complaint.state == state, getattr(Complaint, column) < now) for state, column in DUE_COLUMN.items()))
 
 
 def _escape_like(text):

@@ -1,16 +1,12 @@
-"""The handling workflow of a complaint: its transitions, notes and assignment, with the audit log.
+"""The steps staff take on a complaint, as the table of portal.complaints.workflow says, with the audit log.
 
-    submitted ──► accepted ──► investigating ──► concluded (outcome + public reply)
-        └──────► rejected (public reason)
-    rejected / concluded ──► accepted   (reopening: a supervisor, with a note)
-
-Every change writes a ComplaintEvent: who, when, from, to and the internal
-note. A state change is an UPDATE guarded by the state it was read in
-(optimistic concurrency): if two people act at once, the second finds the
-state moved and gets ``ConcurrentChange``, so no state can be skipped.
+Every step writes a ComplaintEvent: who, when, from, to and the note. A
+state change is an UPDATE guarded by the state it was read in (optimistic
+concurrency): if two people act at once, the second finds the state moved
+and gets ``ConcurrentChange``, so no state can be skipped.
 
 The functions take plain arguments (ids, the acting StaffUser or its id) and
-raise a ``WorkflowError`` with a translated message when a move is refused.
+raise a ``WorkflowError`` with a translated message when a step is refused.
 """
 
 from flask import current_app
@@ -19,26 +15,14 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
 from portal.clock import utcnow
+from portal.complaints import notifications
+from portal.complaints import workflow as table
 from portal.complaints.crypto import ContactKeyError, InvalidToken
-from portal.complaints.deadlines import due_after_days
-from portal.complaints.models import OUTCOMES, STATE_LABELS, Complaint, ComplaintEvent
+from portal.complaints.models import Complaint, ComplaintEvent
 from portal.complaints.service import contact_of
 from portal.extensions import db
 from portal.staff import access
 from portal.staff.models import StaffUser
-
-#: Forward moves anyone on the staff may make (a handler only on a complaint that is
-#: unassigned or assigned to them).
-FORWARD = {
-    "submitted": ("accepted", "rejected"),
-    "accepted": ("investigating",),
-    "investigating": ("concluded",),
-}
-#: Moves back into the workflow: supervisors only, with a note.
-REOPEN = {
-    "rejected": ("accepted",),
-    "concluded": ("accepted",),
-}
 
 NOTE_MAX_LENGTH = 5000
 PUBLIC_TEXT_MAX_LENGTH = 5000
@@ -87,7 +71,7 @@ class ConcurrentChange(WorkflowError):
 
 
 def _label(state):
-    return STATE_LABELS.get(state, state)
+    return table.STATE_LABELS.get(state, state)
 
 
 def _actor(actor):
@@ -133,63 +117,131 @@ def may_act(user, complaint):
     return user.is_supervisor or complaint.assignee_id in (None, user.id)
 
 
-def transition(complaint_id, actor, to_state, note=None, reason=None, outcome=None, reply=None, now=None):
-    """Move a complaint to ``to_state``, record the event and return the complaint.
+def _role_of(user, complaint):
+    """The role ``user`` takes in the table for ``complaint``: supervisor, handler (if theirs or nobody's), or None."""
+    if user.is_supervisor:
+        return table.SUPERVISOR
+    return table.HANDLER if may_act(user, complaint) else None
 
-    ``reason`` (public) is required to reject; ``outcome`` and ``reply``
-    (public) to conclude; ``note`` (internal) to reopen. Raise a
-    WorkflowError subclass if the move is refused.
+
+def _refuse_step(step, from_state, user, complaint):
+    """Raise the WorkflowError that says why ``user`` may not take ``step`` now; return if they may."""
+    if from_state not in step.from_states:
+        if step.to_state == from_state:
+            raise IllegalTransition(_l("The complaint is already “%(state)s”.", state=_label(from_state)))
+        raise IllegalTransition(
+            _l("A complaint that is “%(from)s” cannot be moved by “%(step)s”.", **{"from": _label(from_state), "step": step.label})
+        )
+    role = _role_of(user, complaint)
+    if role in step.roles:
+        return
+    if role == table.HANDLER and table.SUPERVISOR in step.roles:
+        if step.name == "reopen":
+            raise NotAllowed(_l("Only a supervisor can reopen a complaint."))
+        raise NotAllowed(_l("Only a supervisor can take this step."))
+    if role == table.SUPERVISOR and step.name == "escalate":
+        raise NotAllowed(_l("A supervisor does not escalate: take the next step or assign the complaint."))
+    raise NotAllowed(_l("This complaint is assigned to someone else: only they or a supervisor can move it."))
+
+
+def _step_values(step, complaint, user, now, reason, outcome, reply, unit, review_result):
+    """Return the column values ``step`` writes (besides the state), checking what it needs."""
+    config = current_app.config
+    values = {"updated_at": now}
+    if step.reason == "required" and reason is None:
+        raise MissingInformation(REASON_PROMPTS.get(step.name, _l("Give the reason.")), field="reason")
+    if step.deadline == "answer":
+        values["answer_due_at"] = table.deadline_for("answer", now, config)
+    if step.name == "accept":
+        values["accepted_at"] = now
+    elif step.name == "reject":
+        values.update(rejection_reason=reason, concluded_at=now)
+    elif step.name == "transfer":
+        if unit not in table.receiving_units(config):
+            raise MissingInformation(_l("Choose the receiving unit from the list."), field="unit")
+        values.update(transfer_unit=unit, transfer_note=reason)
+    elif step.name == "answer":
+        if outcome not in table.OUTCOMES:
+            raise MissingInformation(_l("Choose the outcome."), field="outcome")
+        if reply is None:
+            raise MissingInformation(_l("Write the reply to the complainant; an answer cannot be published without one."), field="reply")
+        values.update(
+            outcome=outcome, public_reply=reply, answered_at=now, answered_by_id=user.id,
+            review_request_until=table.deadline_for("review_request", now, config),
+        )
+    elif step.name == "extend":
+        if complaint.extended_at is not None:
+            raise IllegalTransition(_l("The answer deadline has already been extended once."))
+        values.update(
+            extended_at=now, extension_reason=reason,
+            answer_due_at=table.deadline_for("extension", complaint.answer_due_at or now, config),
+        )
+    elif step.name == "hand_back":
+        values.update(assignee_id=None)
+    elif step.name == "escalate":
+        values.update(escalated_at=now)
+    elif step.name == "decide_review":
+        if complaint.answered_by_id == user.id:
+            raise NotAllowed(_l("A review is decided by a supervisor other than the one who answered."))
+        if review_result not in table.REVIEW_RESULTS:
+            raise MissingInformation(_l("Choose the result of the review."), field="result")
+        if review_result == "revised" and outcome not in table.OUTCOMES:
+            raise MissingInformation(_l("Choose the new outcome."), field="outcome")
+        values.update(review_result=review_result, review_decision=reason, concluded_at=now)
+        if review_result == "revised":
+            values["outcome"] = outcome
+    elif step.name == "close":
+        if complaint.review_request_until and complaint.review_request_until > now:
+            raise IllegalTransition(
+                _l("The complainant may still ask for a review: close the complaint once that time is over.")
+            )
+        values.update(concluded_at=now)
+    elif step.name == "reopen":
+        # The earlier decision stays in the history; the complaint is open again.
+        values.update(
+            accepted_at=now, outcome=None, public_reply=None, rejection_reason=None, concluded_at=None,
+            answered_at=None, answered_by_id=None, review_request_until=None,
+        )
+    if user.is_supervisor and step.name != "escalate":
+        values["escalated_at"] = None
+    return values
+
+
+#: What to say when a step's reason is missing.
+REASON_PROMPTS = {
+    "reject": _l("Give the reason for not accepting the complaint; the complainant will see it."),
+    "transfer": _l("Write the public note of the transfer; the complainant will see it."),
+    "extend": _l("Give the reason for the extension; the complainant will see it."),
+    "hand_back": _l("Say why the complaint goes back to the queue."),
+    "escalate": _l("Say why the complaint needs a supervisor."),
+    "decide_review": _l("Give the reasons of the review decision; the complainant will see them."),
+    "reopen": _l("Say why the complaint is reopened."),
+}
+
+
+def take_step(
+    complaint_id, actor, step_name, note=None, reason=None, outcome=None, reply=None, unit=None,
+    review_result=None, now=None,
+):
+    """Take the step ``step_name`` of the workflow table on a complaint, record it and return the complaint.
+
+    Raise a WorkflowError subclass if the step is refused.
     """
     now = now or utcnow()
+    step = table.step_named(step_name)
+    if step is None or table.COMPLAINANT in step.roles:
+        raise IllegalTransition(_l("There is no such step."))
     user = _actor(actor)
     complaint = _complaint(complaint_id)
     from_state = complaint.state
-    reopening = to_state in REOPEN.get(from_state, ())
-
-    if to_state not in FORWARD.get(from_state, ()) and not reopening:
-        if to_state == from_state:
-            raise IllegalTransition(_l("The complaint is already “%(state)s”.", state=_label(from_state)))
-        raise IllegalTransition(
-            _l(
-                "A complaint that is “%(from)s” cannot become “%(to)s”.",
-                **{"from": _label(from_state), "to": _label(to_state)},
-            )
-        )
+    _refuse_step(step, from_state, user, complaint)
     note = _clean(note, NOTE_MAX_LENGTH, "note")
-    if reopening:
-        if not user.is_supervisor:
-            raise NotAllowed(_l("Only a supervisor can reopen a complaint."))
-        if note is None:
-            raise MissingInformation(_l("Say why the complaint is reopened."), field="note")
-    elif not may_act(user, complaint):
-        raise NotAllowed(_l("This complaint is assigned to someone else: only they or a supervisor can move it."))
-
-    values = {"state": to_state, "updated_at": now}
-    public_text = None
-    if to_state == "rejected":
-        reason = _clean(reason, PUBLIC_TEXT_MAX_LENGTH, "reason")
-        if reason is None:
-            raise MissingInformation(_l("Give the reason for not accepting the complaint; the complainant will see it."), field="reason")
-        values.update(rejection_reason=reason, concluded_at=now)
-        public_text = reason
-    elif to_state == "concluded":
-        if outcome not in OUTCOMES:
-            raise MissingInformation(_l("Choose the outcome: substantiated or not substantiated."), field="outcome")
-        reply = _clean(reply, PUBLIC_TEXT_MAX_LENGTH, "reply")
-        if reply is None:
-            raise MissingInformation(_l("Write the reply to the complainant; a complaint cannot be concluded without one."), field="reply")
-        values.update(outcome=outcome, public_reply=reply, concluded_at=now)
-        public_text = reply
-    elif to_state == "accepted":
-        values.update(
-            accepted_at=now,
-            conclude_due_at=due_after_days(now, current_app.config["COMPLAINT_CONCLUDE_DAYS"]),
-        )
-        if reopening:
-            # The earlier decision stays in the history; the complaint is open again.
-            values.update(outcome=None, public_reply=None, rejection_reason=None, concluded_at=None)
-
-    assign_to_actor = to_state == "accepted" and not reopening and complaint.assignee_id is None and not user.is_supervisor
+    reason = _clean(reason, PUBLIC_TEXT_MAX_LENGTH if step.reason_public else NOTE_MAX_LENGTH, "reason")
+    reply = _clean(reply, PUBLIC_TEXT_MAX_LENGTH, "reply")
+    values = _step_values(step, complaint, user, now, reason, outcome, reply, unit, review_result)
+    to_state = step.to_state or from_state
+    values["state"] = to_state
+    assign_to_actor = step.name == "accept" and complaint.assignee_id is None and not user.is_supervisor
     if assign_to_actor:
         values["assignee_id"] = user.id
 
@@ -200,26 +252,49 @@ def transition(complaint_id, actor, to_state, note=None, reason=None, outcome=No
         db.session.rollback()
         raise ConcurrentChange(_l("Someone else changed this complaint a moment ago. Look at it again before acting."))
 
-    db.session.add(
-        ComplaintEvent(
+    public_text = reason if step.reason_public else None
+    internal = "\n\n".join(text for text in (None if step.reason_public else reason, note) if text) or None
+    if step.to_state is not None:
+        event = ComplaintEvent(
             complaint_id=complaint.id, at=now, actor_id=user.id, kind="transition",
-            from_state=from_state, to_state=to_state, note=note, public=True,
+            from_state=from_state, to_state=to_state, note=internal, public=True,
         )
-    )
-    if public_text is not None and to_state == "concluded":
-        # The reply as the complainant sees it, kept in the history even if the complaint is reopened.
-        db.session.add(
-            ComplaintEvent(complaint_id=complaint.id, at=now, actor_id=user.id, kind="reply", note=public_text, public=True)
+    else:
+        event = ComplaintEvent(
+            complaint_id=complaint.id, at=now, actor_id=user.id, kind="step", from_state=from_state,
+            to_state=step.name, note=internal, public=False,
         )
-    if assign_to_actor:
+    db.session.add(event)
+    if public_text is not None or step.name == "answer":
+        # The public text as the complainant sees it, kept in the history even if the complaint is reopened.
         db.session.add(
             ComplaintEvent(
-                complaint_id=complaint.id, at=now, actor_id=user.id, kind="assignment", note=user.username, public=False
+                complaint_id=complaint.id, at=now, actor_id=user.id, kind="reply", to_state=step.name,
+                note=reply if step.name == "answer" else public_text, public=True,
+            )
+        )
+    notifications.queue_for_step(complaint, step.name, now)
+    if assign_to_actor or step.name == "hand_back":
+        db.session.add(
+            ComplaintEvent(
+                complaint_id=complaint.id, at=now, actor_id=user.id, kind="assignment",
+                note=user.username if assign_to_actor else None, public=False,
             )
         )
     db.session.commit()
     db.session.refresh(complaint)
     return complaint
+
+
+def transition(complaint_id, actor, to_state, **arguments):
+    """Move a complaint to ``to_state`` by the step of the table that leads there from its state (see take_step)."""
+    complaint = _complaint(complaint_id)
+    steps = [step for step in table.STEPS.values() if step.to_state == to_state and table.COMPLAINANT not in step.roles]
+    from_here = [step for step in steps if complaint.state in step.from_states]
+    step = (from_here or steps or [None])[0]
+    if step is None:
+        raise IllegalTransition(_l("There is no such step."))
+    return take_step(complaint_id, actor, step.name, **arguments)
 
 
 def add_note(complaint_id, actor, note, now=None):
@@ -267,7 +342,7 @@ def assign(complaint_id, actor, assignee_id, now=None):
             raise NotAllowed(_l("This complaint is already assigned; ask a supervisor to reassign it."))
     if previous == assignee_id:
         raise IllegalTransition(_l("The complaint is already assigned to this person."), field="assignee")
-    if complaint.state not in FORWARD:
+    if complaint.state in table.FINAL_STATES:
         raise IllegalTransition(_l("A closed complaint cannot be assigned; a supervisor may reopen it first."))
     guard = Complaint.assignee_id.is_(None) if previous is None else Complaint.assignee_id == previous
     if _guarded_update(

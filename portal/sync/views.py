@@ -1,9 +1,11 @@
 """The public status page of the nightly sync (registered by ``portal.sync.init_app``)."""
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from portal import working_days
+from portal.clock import utcnow
 from portal.sync import record
 from portal.sync.models import (
     ERROR_INTERNAL,
@@ -61,4 +63,5 @@ def status():
         triggers=RUN_TRIGGERS,
         errors=RUN_ERRORS,
         duration_label=duration_label,
+        missing_holiday_year=working_days.missing_schedule_now(current_app.config, utcnow()),
     )

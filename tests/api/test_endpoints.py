@@ -17,7 +17,7 @@ from portal.extensions import db
 from portal.publication.models import Organisation
 from portal.sync import service as sync_service
 from tests.scoring_builder import make_uscc
-from tests.opendata.upload_bombs import StreamedBody
+from portal.testing.upload_bombs import StreamedBody
 from tests.synced_portal import ScoringOrganisation, sync_at, sync_three_nights, uscc_lookup
 from tests.conftest import has_inline_script
 
@@ -282,7 +282,7 @@ def test_every_code_not_in_the_list_gets_the_same_404(client, portal):
             assert response.headers["Cache-Control"] == "no-store"
     assert len(bodies) == 2  # one per language, whatever the code
     zh = api(client, f"/organisations/{UNKNOWN}")[1]["error"]["message"]
-    assert zh == f"统一社会信用代码为{UNKNOWN}的社会组织不在公示名单中。" or "公示名单" in zh
+    assert zh == f"公示名单中没有统一社会信用代码为 {UNKNOWN} 的社会组织。"
     en = api(client, f"/organisations/{UNKNOWN}", lang="en")[1]["error"]["message"]
     assert en == f"No organisation with the unified social credit code {UNKNOWN} is in the public list."
 

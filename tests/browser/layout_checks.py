@@ -12,7 +12,7 @@ const describe = (element) => {
   return element.tagName.toLowerCase() + classes + (text ? ` "${text}"` : "");
 };
 const shown = (element) => {
-  if (element.closest("svg, script, style, noscript, template, .visually-hidden, .print-only, .skip-link, [hidden]")) return false;
+  if (element.closest('svg, script, style, noscript, template, .visually-hidden, .print-only, .skip-link, [hidden], [aria-hidden="true"]')) return false;
   const style = getComputedStyle(element);
   const box = element.getBoundingClientRect();
   if (style.visibility === "hidden" || style.display === "none" || box.width === 0 || box.height === 0) return false;
@@ -151,4 +151,15 @@ def reading_order_problems(page, tolerance=24):
         return problems;
         }""",
         tolerance,
+    )
+
+
+def half_width_punctuation_beside_chinese(page):
+    """Places in the page's visible text where a half-width , : ; ( ) ? ! stands beside a Chinese character."""
+    return page.evaluate(
+        r"""() => {
+        const text = document.body.innerText;
+        const pattern = /(?<=[\u3000-\u303f\u3400-\u9fff\uff00-\uffef])[,:;()?!]|[,:;()?!](?=[\u3000-\u303f\u3400-\u9fff\uff00-\uffef])/g;
+        return [...text.matchAll(pattern)].map((match) => text.slice(Math.max(0, match.index - 8), match.index + 9));
+        }"""
     )

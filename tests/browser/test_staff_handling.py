@@ -1,5 +1,5 @@
-"""A complaint handled end to end in a real browser: staff sign-in, accept, investigate, conclude with a
-reply, sign out, and the complainant reads the reply on /complaints/status.
+"""A complaint handled end to end in a real browser: staff sign-in, accept, investigate, answer with a
+reply (部分属实, confirmed), sign out, and the complainant reads the reply on /complaints/status.
 
 Runs with JavaScript on and off: every step is a plain form.
 """
@@ -59,22 +59,24 @@ def test_staff_handle_a_complaint_and_the_complainant_reads_the_reply(any_page, 
     expect(page.locator("main")).to_contain_text("13800138000")
     expect(page.locator("table.staff-history")).to_contain_text("已查看联系方式")
     submit(page, "#action-investigate form")
-    expect(page.locator("#action-conclude")).to_be_visible()
+    expect(page.locator("#action-answer")).to_be_visible()
 
-    # Concluding without a reply is refused, with a summary that links to the field.
-    page.check("input[name=conclude-outcome][value=substantiated]")
-    submit(page, "#action-conclude form")
+    # Answering without a reply is refused, with a summary that links to the field.
+    page.check("input[name=answer-outcome][value=partly_substantiated]")
+    page.check("#answer-confirm")
+    submit(page, "#action-answer form")
     summary = page.locator(".error-summary")
     expect(summary).to_be_visible()
-    expect(summary.locator("a[href='#conclude-reply']")).to_have_count(1)
+    expect(summary.locator("a[href='#answer-reply']")).to_have_count(1)
     # That refusal is the one 4xx response this journey expects.
     assert [error.split()[0] for error in page.browsing_errors] == ["400"]
     page.browsing_errors.clear()
 
-    page.check("input[name=conclude-outcome][value=substantiated]")
-    page.fill("#conclude-reply", REPLY)
-    submit(page, "#action-conclude form")
-    expect(page.locator("#action-conclude")).to_have_count(0)
+    page.check("input[name=answer-outcome][value=partly_substantiated]")
+    page.fill("#answer-reply", REPLY)
+    page.check("#answer-confirm")
+    submit(page, "#action-answer form")
+    expect(page.locator("#action-answer")).to_have_count(0)
     history = page.locator("table.staff-history")
     expect(history).to_contain_text("材料齐全，予以受理。")
     expect(history).to_contain_text(REPLY)
@@ -96,6 +98,8 @@ def test_staff_handle_a_complaint_and_the_complainant_reads_the_reply(any_page, 
             citizen.locator("main form button[type=submit]").click()
         main = citizen.locator("main")
         expect(main).to_contain_text(REPLY)
+        expect(main).to_contain_text("部分属实")
+        expect(main.locator("#ask-review-title")).to_be_visible()
         expect(main).not_to_contain_text("材料齐全")  # internal notes stay internal
         expect(main).not_to_contain_text("13800138000")
     finally:

@@ -15,7 +15,7 @@ import pytest
 from portal.complaints.models import Complaint
 from portal.extensions import db
 from tests.scoring_builder import make_uscc
-from tests.opendata.upload_bombs import solid_png
+from portal.testing.upload_bombs import solid_png
 from tests.complaints.support import (  # noqa: F401 (fixtures)
     DESCRIPTION,
     PUBLISHED_NAME,

@@ -15,7 +15,7 @@ from PIL import Image
 from portal import create_app
 from portal.clock import utcnow
 from portal.complaints import codes, crypto, evidence, organisations, retention, service, validation
-from portal.complaints.deadlines import add_working_days, due_after_working_days
+from portal.working_days import add_working_days, due_after_working_days
 from portal.complaints.models import Complaint, ComplaintEvent, Evidence
 from portal.extensions import db
 from tests.scoring_builder import make_uscc

@@ -150,8 +150,10 @@ def test_sqlite_node_install_catch_up_rebuild_and_backup(tmp_path):
 
     shutil.rmtree(tmp_path / "index")  # a node that lost its index
     run_block("catch-up", env)
-    status = run_block("rebuild", env)
-    assert "version 1" in status or "version: 1" in status or " 1" in status
+    status = run_block("rebuild", env).splitlines()
+    # `search rebuild`, then `search status`: every published organisation, at the publication's version.
+    assert re.fullmatch(rf"search index: {published} documents, version 1, built in [0-9.]+ s \(.+\)", status[0])
+    assert status[1] == f"search index: {published} documents, version 1 (publication version 1: up to date)"
 
     backup = tmp_path / "backup.db"
     run_block("backup-sqlite", {**env, "BACKUP_FILE": str(backup)}, {"instance/portal.db": str(tmp_path / "portal.db")})

@@ -6,7 +6,10 @@ index catch-up). The relevance table runs on one index built per module
 page tests run on SQLite and PostgreSQL, as every test with ``app`` does.
 """
 
+import csv
+import io
 import json
+import re
 from datetime import date
 
 import pytest
@@ -397,7 +400,8 @@ def test_control_characters_are_spaces(indexed_app):
 )
 def test_did_you_mean(indexed_app, text, suggestion):
     results = found(indexed_app, text)
-    assert results.total == 0
+    # Nothing, or only part of the query, or only a respelling of it matched.
+    assert results.total == 0 or results.partial or results.respelled
     assert results.suggestion == suggestion
     assert results.suggestion_total >= 1
     assert found(indexed_app, results.suggestion).total == results.suggestion_total
@@ -610,3 +614,68 @@ def test_search_json_is_plain_data(synced):
     data = synced.test_client().get("/search/suggest?q=%E5%AE%89%E5%85%A8").get_json()
     assert json.loads(json.dumps(data)) == data
     assert data["results"][0]["name"] == "北京市<i>安全</i>&测试协会"  # JSON, escaped by the page that shows it
+
+
+# -- issue 16: the same answers everywhere, partial matches, no dead ends, CSV ----------------
+
+
+@pytest.mark.parametrize("text", ["蓝天", "朝阳 养老", "lantian", "养老 助残", "蓝天 独门绝技", "5211", "协会"])
+def test_the_api_and_the_page_give_the_same_results_in_the_same_order(synced, text):
+    client = synced.test_client()
+    page = text_of(client.get("/search", query_string={"q": text}))
+    api = client.get("/api/v1/search", query_string={"q": text, "per_page": synced.config["SEARCH_PAGE_SIZE"]})
+    data = api.get_json()
+    on_page = re.findall(r'href="/org/([0-9A-Z]{18})"', page)
+    assert [item["uscc"] for item in data["results"]] == list(dict.fromkeys(on_page))
+    assert f"{data['total']}" in page or data["total"] == 0
+
+
+def test_partial_matches_say_so(synced):
+    client = synced.test_client()
+    results = client.get("/api/v1/search", query_string={"q": "蓝天 独门绝技"}).get_json()
+    assert results["partial"] is True and results["total"] >= 1
+    body = text_of(client.get("/search", query_string={"q": "蓝天 独门绝技"}))
+    assert "没有完全匹配的结果，以下为部分匹配" in body
+    body = text_of(client.get("/search", query_string={"q": "蓝天 独门绝技", "lang": "en"}))
+    assert "No organisation matches every word you typed" in body
+    # Every word matched: no such note.
+    assert "以下为部分匹配" not in text_of(client.get("/search", query_string={"q": "朝阳 养老"}))
+
+
+def test_a_search_without_results_is_no_dead_end(synced):
+    body = text_of(synced.test_client().get("/search", query_string={"q": "朝阳区独门绝技"}))
+    assert "朝阳区独门绝技" in body
+    assert 'href="/orgs?district=110105"' in body  # the district the query names
+    assert 'href="/orgs?type=foundation"' in body
+    assert 'href="/search?q=%E7%8B%AC%E9%97%A8%E7%BB%9D%E6%8A%80"' in body  # relaxed: without the district
+
+
+def test_an_unpublished_code_answers_like_an_unknown_one(synced):
+    client = synced.test_client()
+    never_issued = make_uscc(999, "51", "110105")
+    hidden = text_of(client.get("/search", query_string={"q": uscc(9)}))
+    unknown = text_of(client.get("/search", query_string={"q": never_issued}))
+    assert hidden.replace(uscc(9), "CODE") == unknown.replace(never_issued, "CODE")
+
+
+def test_the_results_download_as_csv(synced):
+    client = synced.test_client()
+    page = text_of(client.get("/search", query_string={"q": "蓝天", "grade": "A"}))
+    link = re.search(r'href="(/search\.csv\?[^"]+)"', page).group(1).replace("&amp;", "&")
+    assert "grade=A" in link and "q=" in link
+    response = client.get(link)
+    assert response.status_code == 200
+    assert response.content_type == "text/csv; charset=utf-8"
+    assert response.data.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert rows[0][1] == "统一社会信用代码"
+    on_page = list(dict.fromkeys(re.findall(r'href="/org/([0-9A-Z]{18})"', page)))
+    assert [row[1] for row in rows[1:]] == on_page
+    assert response.headers["X-Total-Count"] == str(len(on_page))
+    # A bad argument is the page's 400.
+    assert client.get("/search.csv", query_string={"sort": "nonsense"}).status_code == 400
+
+
+def test_methodology_explains_the_order_of_results(synced):
+    body = text_of(synced.test_client().get("/methodology"))
+    assert "搜索结果的顺序" in body and "从不按信用等级或分数排序" in body

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pyotp
 import pytest
 from flask_babel import force_locale
+from werkzeug.security import check_password_hash
 
 from portal import create_app
 from portal.extensions import db
@@ -85,7 +86,12 @@ def test_create_user_prompt_must_match(staff_app):
         input=f"{PASSWORD}\nSomething-else-1\n{PASSWORD}\n{PASSWORD}\n",
     )
     assert result.exit_code == 0, result.output
-    assert "do not match" in result.output.lower() or "error" in result.output.lower()
+    assert result.output == (
+        "Password: \nRepeat the password: \nError: The two entered values do not match.\n"
+        "Password: \nRepeat the password: \nCreated handler zhangmin (张敏).\n"
+    )
+    with staff_app.app_context():
+        assert check_password_hash(accounts.get_user("zhangmin").password_hash, PASSWORD)
 
 
 def test_create_user_from_stdin_and_refusals(staff_app):
@@ -424,27 +430,44 @@ def test_idle_session_times_out(staff_app, client):
     assert "signed out after a period of inactivity" in page
 
 
+def assert_sent_to_sign_in(client, notice=None):
+    """The console sends ``client`` to the sign-in form, signed out, with ``notice`` (English) if given."""
+    response = client.get("/staff/", headers={"Accept-Language": "en"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/staff/login?next=/staff/"
+    page = client.get(response.headers["Location"], headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert 'action="/staff/login' in body and 'name="password"' in body
+    if notice is not None:
+        assert notice in body
+
+
 def test_long_sessions_end(staff_app, client):
     with staff_app.app_context():
         create_staff("zhangmin")
     sign_in(client, "zhangmin")
+    assert client.get("/staff/").status_code == 200
     with client.session_transaction() as state:
         state["staff_since"] -= 13 * 3600
-    assert client.get("/staff/").status_code == 302
+    assert_sent_to_sign_in(client, "signed out after a period of inactivity")
 
 
 def test_deactivation_and_password_change_end_sessions(staff_app, client):
     with staff_app.app_context():
         create_staff("zhangmin")
     sign_in(client, "zhangmin")
+    assert client.get("/staff/").status_code == 200
     with staff_app.app_context():
         accounts.set_password("zhangmin", "A-new-password-2")
-    assert client.get("/staff/").status_code == 302
-    sign_in(client, "zhangmin", "A-new-password-2")
+    assert_sent_to_sign_in(client)
+    assert sign_in(client, "zhangmin").status_code == 401  # the old password is gone
+    assert sign_in(client, "zhangmin", "A-new-password-2").status_code == 303
     assert client.get("/staff/").status_code == 200
     with staff_app.app_context():
         accounts.deactivate("zhangmin")
-    assert client.get("/staff/").status_code == 302
+    assert_sent_to_sign_in(client)
+    assert sign_in(client, "zhangmin", "A-new-password-2").status_code == 401
 
 
 def copy_of_the_session(app, client):

@@ -89,7 +89,7 @@ def test_required_roles_setting():
 def test_required_roles_default_by_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("STAFF_TOTP_REQUIRED_ROLES", raising=False)
     monkeypatch.setenv("PORTAL_ENV", "production")
-    assert defaults(str(tmp_path))["STAFF_TOTP_REQUIRED_ROLES"] == "supervisor"
+    assert defaults(str(tmp_path))["STAFF_TOTP_REQUIRED_ROLES"] == "handler,supervisor"
     monkeypatch.setenv("PORTAL_ENV", "development")
     assert defaults(str(tmp_path))["STAFF_TOTP_REQUIRED_ROLES"] == ""
     monkeypatch.setenv("STAFF_TOTP_REQUIRED_ROLES", "handler,supervisor")

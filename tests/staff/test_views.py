@@ -32,15 +32,16 @@ ROUTE_ROLES = {
     "staff.dashboard": "staff",
     "staff.complaints": "staff",
     "staff.detail": "staff",
-    "staff.move": "staff",
+    "staff.step": "staff",
     "staff.add_note": "staff",
     "staff.assign": "staff",
     "staff.evidence": "staff",
     "staff.contact": "assignee",
-    "staff.reopen": "supervisor",
     "staff.users": "supervisor",
     "staff.clear_sign_in_delays": "supervisor",
     "staff.reset_two_factor": "supervisor",
+    "staff.site_errors": "staff",
+    "staff.site_error_handled": "staff",
 }
 
 
@@ -69,7 +70,8 @@ def staff_rules(app):
 
 
 def url_of(app, rule, world):
-    values = {"tracking_number": world["number"], "evidence_id": world["evidence"], "user_id": world["handler"], "to_state": "accepted"}
+    values = {"tracking_number": world["number"], "evidence_id": world["evidence"], "user_id": world["handler"], "step_name": "accept",
+              "report_id": 1}
     with app.test_request_context():
         return url_for(rule.endpoint, **{name: values[name] for name in rule.arguments})
 
@@ -348,7 +350,7 @@ def test_a_handler_cannot_reach_a_colleagues_complaint(staff_app, world, colleag
         ("GET", base, None),
         ("GET", f"{base}/evidence/{colleagues_complaint['evidence']}", None),
         ("POST", f"{base}/notes", {"note-note": "偷看"}),
-        ("POST", f"{base}/move/investigating", {}),
+        ("POST", f"{base}/step/investigate", {}),
         ("POST", f"{base}/assign", {"assign-assignee": str(world["handler"])}),
         ("POST", f"{base}/contact", {}),
     ]:
@@ -438,38 +440,47 @@ def test_handling_a_complaint_through_the_forms(staff_app, world):
 
     client = client_as(staff_app, "handler")
     base = f"/staff/complaints/{world['number']}"
-    response = client.post(f"{base}/move/accepted", data={"accept-note": "材料齐全"}, headers={"Accept-Language": "en"})
+    response = client.post(f"{base}/step/accept", data={"accept-note": "材料齐全"}, headers={"Accept-Language": "en"})
     assert response.status_code == 303 and response.headers["Location"] == base
     page = client.get(base, headers={"Accept-Language": "en"}).get_data(as_text=True)
-    assert "The complaint is now" in page and "材料齐全" in page
-    # Skipping is refused: an accepted complaint cannot be concluded yet.
-    response = client.post(f"{base}/move/concluded", data={"conclude-outcome": "substantiated", "conclude-reply": "答复"})
+    assert "The complaint is “Accepted”" in page and "材料齐全" in page
+    # Skipping is refused: an accepted complaint cannot be answered yet.
+    response = client.post(f"{base}/step/answer", data={"answer-outcome": "substantiated", "answer-reply": "答复", "answer-confirm": "y"})
     assert response.status_code == 409
     assert 'href="#actions"' in response.get_data(as_text=True)
-    # So is a move whose form is not on the page, even with its fields left empty.
-    response = client.post(f"{base}/move/rejected", data={"reject-reason": ""})
+    # So is a step whose form is not on the page, even with its fields left empty.
+    response = client.post(f"{base}/step/reject", data={"reject-reason": ""})
     assert response.status_code == 409 and 'href="#actions"' in response.get_data(as_text=True)
-    assert client.post(f"{base}/move/investigating", data={}).status_code == 303
-    # Concluding without a reply: a 400 with an error summary linking to the field.
-    response = client.post(f"{base}/move/concluded", data={"conclude-outcome": "substantiated"}, headers={"Accept-Language": "en"})
+    assert client.post(f"{base}/step/investigate", data={}).status_code == 303
+    # Answering without a reply nor the confirmation: a 400 with an error summary linking to the fields.
+    response = client.post(f"{base}/step/answer", data={"answer-outcome": "substantiated"}, headers={"Accept-Language": "en"})
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert 'href="#conclude-reply"' in page and "cannot be concluded without one" in page
-    assert 'aria-describedby="conclude-reply-hint conclude-reply-error"' in page
+    assert 'href="#answer-reply"' in page and "cannot be published without one" in page
+    assert 'href="#answer-confirm"' in page
+    assert 'aria-describedby="answer-reply-hint answer-reply-error"' in page
     response = client.post(
-        f"{base}/move/concluded",
-        data={"conclude-outcome": "substantiated", "conclude-reply": "经查属实，已责令该会整改。"},
+        f"{base}/step/answer",
+        data={"answer-outcome": "partly_substantiated", "answer-reply": "经查部分属实，已责令该会整改。", "answer-confirm": "y"},
     )
     assert response.status_code == 303
     with staff_app.app_context():
         status = complaints_service.lookup(world["number"], world["code"])
-    assert status.state == "concluded" and status.public_reply == "经查属实，已责令该会整改。"
-    # A handler cannot reopen; a supervisor can, with a note.
-    assert client.post(f"{base}/reopen", data={"reopen-note": "重新调查"}).status_code == 403
+    assert status.state == "answered" and status.public_reply == "经查部分属实，已责令该会整改。"
+    assert status.outcome == "partly_substantiated" and status.review_request_until is not None
+    # Closing is refused while the complainant may still ask for a review.
+    response = client.post(f"{base}/step/close", data={"close-confirm": "y"})
+    assert response.status_code == 409
+    with staff_app.app_context():
+        db.session.execute(db.update(Complaint).where(Complaint.id == world["complaint"]).values(review_request_until=utcnow()))
+        db.session.commit()
+    assert client.post(f"{base}/step/close", data={"close-confirm": "y"}).status_code == 303
+    # A handler cannot reopen; a supervisor can, with a reason.
+    assert client.post(f"{base}/step/reopen", data={"reopen-reason": "重新调查"}).status_code == 403
     supervisor = client_as(staff_app, "supervisor")
-    response = supervisor.post(f"{base}/reopen", data={"reopen-note": ""})
+    response = supervisor.post(f"{base}/step/reopen", data={"reopen-reason": ""})
     assert response.status_code == 400
-    assert supervisor.post(f"{base}/reopen", data={"reopen-note": "投诉人补充证据"}).status_code == 303
+    assert supervisor.post(f"{base}/step/reopen", data={"reopen-reason": "投诉人补充证据"}).status_code == 303
     with staff_app.app_context():
         complaint = reload(Complaint, world["complaint"])
         assert complaint.state == "accepted"
@@ -481,20 +492,25 @@ def test_handling_a_complaint_through_the_forms(staff_app, world):
         ("transition", "submitted", "accepted"),
         ("assignment", None, None),
         ("transition", "accepted", "investigating"),
-        ("transition", "investigating", "concluded"),
-        ("reply", None, None),
+        ("transition", "investigating", "answered"),
+        ("reply", None, "answer"),
+        ("transition", "answered", "concluded"),
         ("transition", "concluded", "accepted"),
     ]
 
 
-def test_rejecting_needs_a_reason(staff_app, world):
+def test_rejecting_needs_a_reason_and_a_confirmation(staff_app, world):
     client = client_as(staff_app, "handler")
     base = f"/staff/complaints/{world['number']}"
-    response = client.post(f"{base}/move/rejected", data={"reject-reason": "  "}, headers={"Accept-Language": "en"})
+    response = client.post(f"{base}/step/reject", data={"reject-reason": "  "}, headers={"Accept-Language": "en"})
     assert response.status_code == 400
     assert 'href="#reject-reason"' in response.get_data(as_text=True)
-    assert client.post(f"{base}/move/rejected", data={"reject-reason": "不属于本机关管辖。"}).status_code == 303
-    assert client.post(f"{base}/move/nowhere", data={}).status_code == 404
+    response = client.post(f"{base}/step/reject", data={"reject-reason": "不属于本机关管辖。"}, headers={"Accept-Language": "en"})
+    assert response.status_code == 400 and 'href="#reject-confirm"' in response.get_data(as_text=True)
+    with staff_app.app_context():
+        assert reload(Complaint, world["complaint"]).state == "submitted"
+    assert client.post(f"{base}/step/reject", data={"reject-reason": "不属于本机关管辖。", "reject-confirm": "y"}).status_code == 303
+    assert client.post(f"{base}/step/nowhere", data={}).status_code == 404
 
 
 def test_notes_and_assignment_through_the_forms(staff_app, world):
@@ -586,7 +602,7 @@ def test_pages_have_labels_captions_and_scoped_headers(staff_app, world, queue_w
     if path == "DETAIL":
         base = f"/staff/complaints/{world['number']}"
         # With errors shown: the summary's links must lead to fields on the page.
-        response = client.post(f"{base}/move/rejected", data={"reject-reason": ""})
+        response = client.post(f"{base}/step/reject", data={"reject-reason": ""})
         assert response.status_code == 400
     else:
         response = client.get(path)

@@ -1,27 +1,35 @@
-"""The handling workflow (portal/staff/workflow.py): every transition, legal and illegal, and the audit log."""
+"""The handling workflow (the table of portal/complaints/workflow.py, taken by portal/staff/workflow.py): every step, legal and illegal, and the audit log."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
 
 from portal.complaints import service as complaints_service
-from portal.complaints.models import STATES, Complaint, ComplaintEvent
+from portal.complaints import workflow as table
+from portal.complaints.models import Complaint, ComplaintEvent
 from portal.extensions import db
 from portal.staff import accounts, workflow
 from tests.staff.support import NOW, create_staff, make_complaint, reload, staff_app  # noqa: F401
 
-FORWARD = {("submitted", "accepted"), ("submitted", "rejected"), ("accepted", "investigating"), ("investigating", "concluded")}
-REOPEN = {("rejected", "accepted"), ("concluded", "accepted")}
-#: How to bring a new complaint to each state, with a supervisor.
+#: The steps staff take, from the table; the complainant's (request_review) is tested in test_complaint_workflow.py.
+STAFF_STEPS = [step for step in table.STEPS.values() if table.COMPLAINANT not in step.roles]
+UNIT = "市民政局社会组织管理处"
+#: How to bring a new complaint to each state, with a supervisor (steps of the table).
 PATHS = {
     "submitted": [],
-    "accepted": ["accepted"],
-    "rejected": ["rejected"],
-    "investigating": ["accepted", "investigating"],
-    "concluded": ["accepted", "investigating", "concluded"],
+    "accepted": ["accept"],
+    "rejected": ["reject"],
+    "transferred": ["accept", "transfer"],
+    "investigating": ["accept", "investigate"],
+    "answered": ["accept", "investigate", "answer"],
+    "reviewing": ["accept", "investigate", "answer"],
+    "concluded": ["accept", "investigate", "answer", "close"],
 }
-FULL_ARGUMENTS = {"note": "内部备注", "reason": "不属于本机关管辖。", "outcome": "substantiated", "reply": "经查，情况属实，已责令整改。"}
+FULL_ARGUMENTS = {
+    "note": "内部备注", "reason": "不属于本机关管辖。", "outcome": "substantiated", "reply": "经查，情况属实，已责令整改。",
+    "unit": UNIT, "review_result": "upheld",
+}
 
 
 @pytest.fixture
@@ -35,8 +43,16 @@ def people(staff_app):
 
 def bring_to(state, actor_id, now=NOW):
     complaint, _code = make_complaint(now=now)
-    for step, to_state in enumerate(PATHS[state], start=1):
-        workflow.transition(complaint.id, actor_id, to_state, now=now + timedelta(hours=step), **FULL_ARGUMENTS)
+    for hour, step in enumerate(PATHS[state], start=1):
+        if step == "close":
+            # The review window is over.
+            now = now + timedelta(days=60)
+        workflow.take_step(complaint.id, actor_id, step, now=now + timedelta(hours=hour), **FULL_ARGUMENTS)
+    if state == "reviewing":
+        db.session.execute(
+            update(Complaint).where(Complaint.id == complaint.id).values(state="reviewing", review_reason="不服", review_requested_at=now)
+        )
+        db.session.commit()
     return complaint.id
 
 
@@ -47,26 +63,29 @@ def events_of(complaint_id):
 
 
 @pytest.mark.parametrize("role", ["handler", "supervisor"])
-@pytest.mark.parametrize("to_state", STATES)
-@pytest.mark.parametrize("from_state", STATES)
-def test_every_pair_of_states(staff_app, people, role, from_state, to_state):
+@pytest.mark.parametrize("step", [step.name for step in STAFF_STEPS])
+@pytest.mark.parametrize("from_state", table.STATES)
+def test_every_step_from_every_state(staff_app, people, role, from_state, step):
+    """Each step of the table is taken exactly from its states, by its roles; every other try changes nothing."""
     complaint_id = bring_to(from_state, people["supervisor"])
-    # Unassigned, so that a handler is refused only by the rules of the workflow.
-    db.session.execute(update(Complaint).where(Complaint.id == complaint_id).values(assignee_id=None))
+    # Unassigned, so that a handler is refused only by the rules of the workflow; answered by nobody here.
+    db.session.execute(update(Complaint).where(Complaint.id == complaint_id).values(assignee_id=None, answered_by_id=None))
     db.session.commit()
     before = len(events_of(complaint_id))
-    pair = (from_state, to_state)
-    call = lambda: workflow.transition(  # noqa: E731
-        complaint_id, people[role], to_state, now=NOW + timedelta(days=1), **FULL_ARGUMENTS
-    )
-    if pair in FORWARD or (pair in REOPEN and role == "supervisor"):
+    spec = table.STEPS[step]
+    later = NOW + timedelta(days=90)  # after any review window
+    call = lambda: workflow.take_step(complaint_id, people[role], step, now=later, **FULL_ARGUMENTS)  # noqa: E731
+    if from_state in spec.from_states and role in spec.roles:
         complaint = call()
-        assert complaint.state == to_state
+        assert complaint.state == (spec.to_state or from_state)
         event = events_of(complaint_id)[before]
-        assert (event.kind, event.from_state, event.to_state, event.actor_id) == ("transition", from_state, to_state, people[role])
-        assert event.note == "内部备注" and event.at == NOW + timedelta(days=1)
+        assert event.actor_id == people[role] and event.at == later
+        if spec.to_state:
+            assert (event.kind, event.from_state, event.to_state) == ("transition", from_state, spec.to_state)
+        else:
+            assert (event.kind, event.to_state, event.public) == ("step", step, False)
         return
-    expected = workflow.NotAllowed if pair in REOPEN else workflow.IllegalTransition
+    expected = workflow.IllegalTransition if from_state not in spec.from_states else workflow.NotAllowed
     with pytest.raises(expected):
         call()
     assert reload(Complaint, complaint_id).state == from_state
@@ -85,23 +104,25 @@ def test_reject_without_reason_is_refused(staff_app, people):
     assert complaint.concluded_at == NOW
 
 
-def test_conclude_needs_an_outcome_and_a_reply(staff_app, people):
+def test_an_answer_needs_an_outcome_and_a_reply(staff_app, people):
     complaint_id = bring_to("investigating", people["supervisor"])
     with pytest.raises(workflow.MissingInformation) as caught:
-        workflow.transition(complaint_id, people["supervisor"], "concluded", outcome="substantiated", reply="  ")
+        workflow.transition(complaint_id, people["supervisor"], "answered", outcome="substantiated", reply="  ")
     assert caught.value.field == "reply"
     with pytest.raises(workflow.MissingInformation) as caught:
-        workflow.transition(complaint_id, people["supervisor"], "concluded", outcome="maybe", reply="回复")
+        workflow.transition(complaint_id, people["supervisor"], "answered", outcome="maybe", reply="回复")
     assert caught.value.field == "outcome"
     with pytest.raises(workflow.MissingInformation):
-        workflow.transition(complaint_id, people["supervisor"], "concluded", reply="回复")
+        workflow.transition(complaint_id, people["supervisor"], "answered", reply="回复")
     assert reload(Complaint, complaint_id).state == "investigating"
     complaint = workflow.transition(
-        complaint_id, people["supervisor"], "concluded", outcome="not_substantiated", reply="经查，未发现违规。", now=NOW + timedelta(days=1)
+        complaint_id, people["supervisor"], "answered", outcome="partly_substantiated", reply="经查，部分属实。", now=NOW + timedelta(days=1)
     )
-    assert (complaint.state, complaint.outcome, complaint.public_reply) == ("concluded", "not_substantiated", "经查，未发现违规。")
+    assert (complaint.state, complaint.outcome, complaint.public_reply) == ("answered", "partly_substantiated", "经查，部分属实。")
+    assert complaint.answered_by_id == people["supervisor"]
+    assert complaint.review_request_until is not None
     kinds = [(event.kind, event.public, event.note) for event in events_of(complaint_id)][-2:]
-    assert kinds == [("transition", True, None), ("reply", True, "经查，未发现违规。")]
+    assert kinds == [("transition", True, None), ("reply", True, "经查，部分属实。")]
 
 
 def test_public_texts_have_a_maximum_length(staff_app, people):
@@ -111,37 +132,40 @@ def test_public_texts_have_a_maximum_length(staff_app, people):
     assert caught.value.field == "reason"
 
 
-def test_reopening_needs_a_supervisor_and_a_note(staff_app, people):
+def test_reopening_needs_a_supervisor_and_a_reason(staff_app, people):
     complaint_id = bring_to("concluded", people["supervisor"])
     with pytest.raises(workflow.NotAllowed):
-        workflow.transition(complaint_id, people["handler"], "accepted", note="想重新处理")
+        workflow.take_step(complaint_id, people["handler"], "reopen", reason="想重新处理")
     with pytest.raises(workflow.MissingInformation) as caught:
-        workflow.transition(complaint_id, people["supervisor"], "accepted")
-    assert caught.value.field == "note"
-    complaint = workflow.transition(complaint_id, people["supervisor"], "accepted", note="投诉人补充了新证据", now=NOW + timedelta(days=3))
+        workflow.take_step(complaint_id, people["supervisor"], "reopen")
+    assert caught.value.field == "reason"
+    # Thursday 5 November 2026, 10:00 in Beijing: 30 working days later is Thursday 17 December, 23:59:59 Beijing.
+    reopened_at = NOW + timedelta(days=3)
+    complaint = workflow.take_step(complaint_id, people["supervisor"], "reopen", reason="投诉人补充了新证据", now=reopened_at)
     assert complaint.state == "accepted"
     assert complaint.outcome is None and complaint.public_reply is None and complaint.concluded_at is None
-    assert complaint.conclude_due_at == NOW + timedelta(days=33)
+    assert complaint.answer_due_at == datetime(2026, 12, 17, 15, 59, 59)
     # The earlier reply stays in the history.
     assert any(event.kind == "reply" for event in events_of(complaint_id))
     # And the reopened complaint goes round the workflow again.
     workflow.transition(complaint_id, people["supervisor"], "investigating")
-    workflow.transition(complaint_id, people["supervisor"], "concluded", outcome="substantiated", reply="复查属实。")
+    workflow.transition(complaint_id, people["supervisor"], "answered", outcome="substantiated", reply="复查属实。")
     assert reload(Complaint, complaint_id).public_reply == "复查属实。"
 
 
 def test_reopening_a_rejected_complaint(staff_app, people):
     complaint_id = bring_to("rejected", people["supervisor"])
-    complaint = workflow.transition(complaint_id, people["supervisor"], "accepted", note="复核后受理")
+    complaint = workflow.take_step(complaint_id, people["supervisor"], "reopen", reason="复核后受理")
     assert complaint.state == "accepted" and complaint.rejection_reason is None
 
 
-def test_acceptance_sets_the_conclusion_deadline(staff_app, people):
+def test_acceptance_sets_the_answer_deadline(staff_app, people):
     complaint_id = bring_to("submitted", people["supervisor"])
-    staff_app.config["COMPLAINT_CONCLUDE_DAYS"] = 10
+    staff_app.config["COMPLAINT_ANSWER_WORKING_DAYS"] = 10
     complaint = workflow.transition(complaint_id, people["handler"], "accepted", now=NOW)
     assert complaint.accepted_at == NOW
-    assert complaint.conclude_due_at == NOW + timedelta(days=10)
+    # Monday 2 November 2026 + 10 working days: Monday 16 November, the end of that day in Beijing.
+    assert complaint.answer_due_at == datetime(2026, 11, 16, 15, 59, 59)
     assert complaint.accept_due_at is not None  # set at submission, kept
 
 
@@ -155,7 +179,7 @@ def test_a_handler_accepting_an_unassigned_complaint_takes_it(staff_app, people)
     with pytest.raises(workflow.NotAllowed):
         workflow.transition(complaint_id, people["other"], "investigating")
     workflow.transition(complaint_id, people["handler"], "investigating")
-    workflow.transition(complaint_id, people["supervisor"], "concluded", outcome="substantiated", reply="已处理。")
+    workflow.transition(complaint_id, people["supervisor"], "answered", outcome="substantiated", reply="已处理。")
 
 
 def test_a_deactivated_account_cannot_act(staff_app, people):
@@ -232,9 +256,9 @@ def test_the_complainant_sees_the_reply_and_not_the_notes(staff_app, people):
     workflow.transition(complaint.id, people["handler"], "accepted", note="秘密备注一")
     workflow.add_note(complaint.id, people["handler"], "秘密备注二")
     workflow.transition(complaint.id, people["handler"], "investigating")
-    workflow.transition(complaint.id, people["handler"], "concluded", outcome="substantiated", reply="经查属实，已责令整改。")
+    workflow.transition(complaint.id, people["handler"], "answered", outcome="substantiated", reply="经查属实，已责令整改。")
     status = complaints_service.lookup(complaint.tracking_number, code)
-    assert status.state == "concluded" and status.outcome == "substantiated"
+    assert status.state == "answered" and status.outcome == "substantiated"
     assert status.public_reply == "经查属实，已责令整改。"
-    assert [entry.state for entry in status.timeline] == ["submitted", "accepted", "investigating", "concluded"]
+    assert [entry.state for entry in status.timeline] == ["submitted", "accepted", "investigating", "answered"]
     assert "秘密" not in repr(status)

@@ -101,6 +101,8 @@ def search():
         "filters": {name: list(values) for name, values in found.filters.items()},
         "truncated": found.truncated,
         "too_short": found.too_short,
+        "partial": found.partial,
+        "respelled": found.respelled,
         "suggestion": (
             {"query": found.suggestion, "total": found.suggestion_total} if found.suggestion else None
         ),

@@ -17,42 +17,30 @@ from wtforms.fields.choices import SelectChoice
 from portal.clock import utcnow
 from portal.complaints import evidence as evidence_store
 from portal.complaints import organisations
-from portal.complaints.models import (
-    CATEGORIES,
-    OUTCOMES,
-    STATE_LABELS,
-    Complaint,
-    Evidence,
-)
+from portal.complaints import workflow as table
+from portal.complaints.models import CATEGORIES, Complaint, Evidence
 from portal.extensions import db
 from portal.reference import REGISTRATION_STATUSES
-from portal.staff import (
-    access,
-    accounts,
-    queue,
-    workflow,
-)
-from portal.staff.forms import (
-    AddNoteForm,
-    AssignForm,
-    ConcludeForm,
-    NoteForm,
-    RejectForm,
-    ReopenForm,
-    error_list,
-)
-from portal.staff.models import ROLE_SUPERVISOR, StaffUser
+from portal.staff import access, accounts, workflow
+from portal.staff.forms import REASON_LABELS, AddNoteForm, AssignForm, StepForm, error_list
+from portal.staff.models import StaffUser
 from portal.staff.views.base import bp, staff_required
 from portal.web import abort_with_message
 
 
-#: The form of each move, by the state it moves to, with its prefix (ids must be unique on the page).
-MOVE_FORMS = {
-    "accepted": (NoteForm, "accept"),
-    "rejected": (RejectForm, "reject"),
-    "investigating": (NoteForm, "investigate"),
-    "concluded": (ConcludeForm, "conclude"),
-}
+def _step_form(step_name, formdata=None):
+    form = StepForm(formdata=formdata, prefix=step_name)
+    form.unit.choices = [SelectChoice("", _("Choose a unit"))] + [
+        SelectChoice(unit, unit) for unit in table.receiving_units()
+    ]
+    form.reason.label.text = str(REASON_LABELS.get(step_name, form.reason.label.text))
+    return form
+
+
+def _steps_open_to(user, complaint):
+    """The steps of the table the page offers ``user`` on ``complaint``."""
+    role = table.SUPERVISOR if user.is_supervisor else (table.HANDLER if workflow.may_act(user, complaint) else None)
+    return [step for step in table.steps_from(complaint.state, role) if step.name != "extend" or complaint.extended_at is None]
 
 
 def _complaint_or_404(tracking_number):
@@ -78,16 +66,13 @@ def _assign_form(complaint, formdata=None):
 
 def _render_detail(complaint, status=200, errors=(), contact=None, contact_unreadable=False, **forms):
     """Render a complaint's page; ``contact`` only once workflow.view_contact has recorded the view."""
-    actions = {}
-    for to_state in workflow.FORWARD.get(complaint.state, ()):
-        form_class, prefix = MOVE_FORMS[to_state]
-        actions[to_state] = forms.get(prefix) or form_class(formdata=None, prefix=prefix)
-    reopen_form = None
-    if complaint.state in workflow.REOPEN and current_user.is_supervisor:
-        reopen_form = forms.get("reopen") or ReopenForm(formdata=None, prefix="reopen")
+    actions = {
+        step.name: (step, forms.get(step.name) or _step_form(step.name))
+        for step in _steps_open_to(current_user, complaint)
+    }
     note_form = forms.get("note") or AddNoteForm(formdata=None, prefix="note")
     assign_form = None
-    if complaint.state in workflow.FORWARD and (current_user.is_supervisor or complaint.assignee_id is None):
+    if complaint.state not in table.FINAL_STATES and (current_user.is_supervisor or complaint.assignee_id is None):
         assign_form = forms.get("assign") or _assign_form(complaint)
     related = db.session.scalars(
         select(Complaint)
@@ -115,16 +100,17 @@ def _render_detail(complaint, status=200, errors=(), contact=None, contact_unrea
             related=related,
             actions=actions,
             may_act=workflow.may_act(current_user, complaint),
-            reopen_form=reopen_form,
             note_form=note_form,
             assign_form=assign_form,
             errors=list(errors),
             staff_names=staff_names,
             categories=CATEGORIES,
-            outcomes=OUTCOMES,
-            state_labels=STATE_LABELS,
-            due=queue.due_of(complaint),
-            overdue=queue.is_overdue(complaint, now),
+            outcomes=table.OUTCOMES,
+            review_results=table.REVIEW_RESULTS,
+            state_labels=table.STATE_LABELS,
+            step_labels={name: step.label for name, step in table.STEPS.items()},
+            due=table.due_of(complaint),
+            overdue=table.is_overdue(complaint, now),
             now=now,
         ),
         status,
@@ -166,48 +152,55 @@ def _workflow_error_response(complaint, error, prefix, form):
     return _render_detail(complaint, status=error.status, errors=[(field_id, str(error))], **{prefix: form})
 
 
-@bp.post("/complaints/<tracking_number>/move/<to_state>")
+def _required_fields(step, form):
+    """What the table says ``step`` needs, as (field, missing, message): every error shown at once."""
+    blank = lambda field: not (field.data or "").strip()  # noqa: E731
+    return [
+        (form.reason, step.reason == "required" and blank(form.reason), workflow.REASON_PROMPTS.get(step.name, "")),
+        (form.unit, step.unit and blank(form.unit), _("Choose the receiving unit from the list.")),
+        (form.outcome, step.outcome and blank(form.outcome), _("Choose the outcome.")),
+        (form.reply, step.outcome and blank(form.reply),
+         _("Write the reply to the complainant; an answer cannot be published without one.")),
+        (form.result, step.name == "decide_review" and blank(form.result), _("Choose the result of the review.")),
+    ]
+
+
+@bp.post("/complaints/<tracking_number>/step/<step_name>")
 @staff_required()
-def move(tracking_number, to_state):
-    """Accept, reject, investigate or conclude a complaint."""
+def step(tracking_number, step_name):
+    """Take a step of the workflow table (accept, reject, transfer, answer, close, review, reopen...)."""
     complaint = _complaint_or_404(tracking_number)
-    if to_state not in MOVE_FORMS:
+    step = table.step_named(step_name)
+    if step is None or table.COMPLAINANT in step.roles:
         abort(404)
-    form_class, prefix = MOVE_FORMS[to_state]
-    form = form_class(prefix=prefix)
-    # A move that is not open from the current state is refused as such (409), whatever the form says:
+    form = _step_form(step_name, formdata=request.form)
+    # A step that is not open from the current state is refused as such (409), whatever the form says:
     # its form is not on the page, so field errors would point nowhere.
-    if to_state in workflow.FORWARD.get(complaint.state, ()) and not form.validate():
-        return _render_detail(complaint, status=400, errors=error_list(form), **{prefix: form})
+    if complaint.state in step.from_states:
+        valid = form.validate()
+        for field, needed, message in _required_fields(step, form):
+            if needed:
+                field.errors = list(field.errors) + [str(message)]
+                valid = False
+        if step.confirm and not form.confirm.data:
+            form.confirm.errors = list(form.confirm.errors) + [
+                _("Tick the box to confirm “%(step)s”: this step cannot be undone by you.", step=step.label)
+            ]
+            valid = False
+        if not valid:
+            return _render_detail(complaint, status=400, errors=error_list(form), **{step_name: form})
     try:
-        workflow.transition(
-            complaint.id,
-            current_user.id,
-            to_state,
-            note=form.note.data,
-            reason=getattr(form, "reason", None) and form.reason.data,
-            outcome=getattr(form, "outcome", None) and form.outcome.data,
-            reply=getattr(form, "reply", None) and form.reply.data,
+        complaint = workflow.take_step(
+            complaint.id, current_user.id, step_name, note=form.note.data, reason=form.reason.data,
+            outcome=form.outcome.data or None, reply=form.reply.data, unit=form.unit.data or None,
+            review_result=form.result.data or None,
         )
     except workflow.WorkflowError as error:
-        return _workflow_error_response(complaint, error, prefix, form)
-    flash(_("The complaint is now “%(state)s”.", state=STATE_LABELS[to_state]), "success")
-    return redirect(url_for("staff.detail", tracking_number=tracking_number), code=303)
-
-
-@bp.post("/complaints/<tracking_number>/reopen")
-@staff_required(ROLE_SUPERVISOR)
-def reopen(tracking_number):
-    """Reopen a rejected or concluded complaint (supervisors, with a note)."""
-    complaint = _complaint_or_404(tracking_number)
-    form = ReopenForm(prefix="reopen")
-    if complaint.state in workflow.REOPEN and not form.validate():
-        return _render_detail(complaint, status=400, errors=error_list(form), reopen=form)
-    try:
-        workflow.transition(complaint.id, current_user.id, "accepted", note=form.note.data)
-    except workflow.WorkflowError as error:
-        return _workflow_error_response(complaint, error, "reopen", form)
-    flash(_("The complaint is reopened and “%(state)s” again.", state=STATE_LABELS["accepted"]), "success")
+        return _workflow_error_response(complaint, error, step_name, form)
+    flash(_("Done: “%(step)s”. The complaint is “%(state)s”.", step=step.label, state=table.STATE_LABELS[complaint.state]), "success")
+    if not access.may_see(current_user, complaint):
+        # Handed back or escalated away from a handler who may no longer see it.
+        return redirect(url_for("staff.complaints"), code=303)
     return redirect(url_for("staff.detail", tracking_number=tracking_number), code=303)
 
 

@@ -6,8 +6,11 @@ from flask import current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal import working_days
 from portal.clock import utcnow
-from portal.complaints.models import CATEGORIES, STATE_LABELS, STATES
+from portal.complaints import notifications
+from portal.complaints.models import CATEGORIES
+from portal.complaints.workflow import STATE_LABELS, STATES
 from portal.staff import accounts, queue
 from portal.staff.views.base import bp, staff_required
 from portal.web import abort_with_message
@@ -20,8 +23,14 @@ _STAFF_ID = re.compile(r"[0-9]{1,9}")
 @staff_required()
 def dashboard():
     """Counts by state, overdue and mine, and the oldest open complaint."""
-    figures = queue.dashboard(current_user, utcnow())
-    return render_template("staff/dashboard.html", figures=figures, state_labels=STATE_LABELS, now=utcnow())
+    now = utcnow()
+    figures = queue.dashboard(current_user, now)
+    return render_template(
+        "staff/dashboard.html", figures=figures, state_labels=STATE_LABELS, now=now,
+        missing_holiday_year=working_days.missing_schedule_now(current_app.config, now),
+        pending_notifications=notifications.pending_count(),
+        mail_configured=bool(current_app.config["MAIL_SERVER"]),
+    )
 
 
 def _one_arg(name, allowed=None):

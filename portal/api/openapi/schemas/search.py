@@ -32,11 +32,13 @@ SCHEMAS = {
             "match": {
                 "type": "string",
                 "description": "How it was found: exact, uscc, name_words, name, former_name, uscc_prefix, pinyin, "
-                "former_pinyin, initials, former_initials, person, homophone, former_homophone.",
+                "former_pinyin, initials, former_initials, person, business_scope, address, homophone, "
+                "former_homophone, district (registered in the district the query names), partial (only some "
+                "of the query's words matched).",
             },
             "snippet_field": {
                 "type": ["string", "null"],
-                "enum": ["former_names", "legal_representative", "business_scope", "address", None],
+                "enum": ["former_names", "legal_representative", "business_scope", "address", "supervising_unit", None],
             },
             "snippet": {**NULLABLE_STRING, "description": "An excerpt of snippet_field, as plain text."},
             "api_url": URL,
@@ -59,6 +61,15 @@ SCHEMAS = {
             },
             "truncated": {**BOOLEAN, "description": "The text was cut to 100 characters."},
             "too_short": {**BOOLEAN, "description": "Nothing searchable in the text (one character, punctuation)."},
+            "partial": {
+                **BOOLEAN,
+                "description": "No organisation matched every word of the query: the results are the best partial "
+                "matches, those matching most words first.",
+            },
+            "respelled": {
+                **BOOLEAN,
+                "description": "Found only by respelling what was typed (a typo of a character or a pinyin syllable).",
+            },
             "suggestion": nullable(
                 closed_object({"query": STRING, "total": COUNT}, description="Did you mean: a query that finds something.")
             ),

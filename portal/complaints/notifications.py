@@ -1,0 +1,198 @@
+"""E-mail to complainants, through an outbox: queued with the step that causes it, sent by the scheduler.
+
+A notification is a row written in the same transaction as the workflow
+step (acknowledged, not accepted, transferred, answered, review decided), so
+that a step is never without its message and a mail server that is down
+loses nothing: ``send_pending`` (the scheduler's job, every
+MAIL_SEND_INTERVAL_SECONDS) tries each unsent row, and a failure waits
+longer each time (up to MAIL_RETRY_MAX_SECONDS) and is tried again, never
+given up. Without MAIL_SERVER, rows stay pending and the staff dashboard
+counts them. The message holds the tracking number, the new state and a
+link: no text of the complaint, no name, no one else's details.
+"""
+
+import logging
+import smtplib
+import socket
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from portal.clock import utcnow
+from portal.complaints import crypto
+from portal.complaints.models import Complaint, Notification
+from portal.complaints.workflow import OUTCOMES, STATE_LABELS
+from portal.extensions import db
+
+log = logging.getLogger(__name__)
+
+#: The steps that tell the complainant, and the kind of message each sends.
+NOTIFYING_STEPS = {
+    "accept": "acknowledged",
+    "reject": "rejected",
+    "transfer": "transferred",
+    "answer": "answered",
+    "decide_review": "review_decided",
+}
+
+
+def queue_for_step(complaint, step_name, now):
+    """Add to the session the notification ``step_name`` owes the complainant of ``complaint``, if any.
+
+    The caller commits it with the step. Nothing is queued for an anonymous
+    complaint or one without an e-mail address.
+    """
+    kind = NOTIFYING_STEPS.get(step_name)
+    if kind is None or complaint.contact_email is None:
+        return None
+    notification = Notification(
+        complaint_id=complaint.id, kind=kind, recipient=complaint.contact_email, created_at=now,
+        attempts=0, next_attempt_at=now,
+    )
+    db.session.add(notification)
+    return notification
+
+
+def pending_count():
+    """Return how many notifications wait for the mail server (shown to staff)."""
+    return db.session.scalar(select(func.count(Notification.id)).where(Notification.sent_at.is_(None))) or 0
+
+
+#: The state each kind of message announces (the complaint may have moved on by the time it is sent).
+ANNOUNCED_STATE = {
+    "acknowledged": "accepted",
+    "rejected": "rejected",
+    "transferred": "transferred",
+    "answered": "answered",
+    "review_decided": "concluded",
+}
+
+
+def _subject(notification, complaint):
+    state = STATE_LABELS[ANNOUNCED_STATE[notification.kind]]
+    return _("Your complaint %(number)s: %(state)s", number=complaint.tracking_number, state=state)
+
+
+def _body(notification, complaint):
+    config = current_app.config
+    lines = [
+        _("Your complaint %(number)s about %(organisation)s is “%(state)s”.",
+          number=complaint.tracking_number, organisation=complaint.organisation_name,
+          state=STATE_LABELS[ANNOUNCED_STATE[notification.kind]]),
+    ]
+    if notification.kind == "answered" and complaint.outcome:
+        lines.append(_("Outcome: %(outcome)s.", outcome=OUTCOMES[complaint.outcome]))
+    if notification.kind == "transferred" and complaint.transfer_unit:
+        lines.append(_("It was transferred to %(unit)s.", unit=complaint.transfer_unit))
+    lines += [
+        "",
+        _("Read the details on the status page with your tracking number and access code:"),
+        config["PUBLIC_BASE_URL"].rstrip("/") + "/complaints/status",
+        "",
+        _("This message was sent automatically; please do not reply to it."),
+    ]
+    return "\n".join(lines)
+
+
+def _message(notification, complaint, recipient):
+    config = current_app.config
+    message = EmailMessage()
+    # Chinese first (the complainant filed in Chinese or English; the message carries both).
+    with force_locale("zh"):
+        subject, body_zh = _subject(notification, complaint), _body(notification, complaint)
+    with force_locale("en"):
+        body_en = _body(notification, complaint)
+    message["Subject"] = subject
+    message["From"] = config["MAIL_DEFAULT_SENDER"]
+    message["To"] = recipient
+    message["Date"] = formatdate(localtime=False)
+    # One id per notification: a server that received it before the outbox heard so can drop the copy.
+    domain = config["MAIL_DEFAULT_SENDER"].rpartition("@")[2].strip("> ") or "localhost"
+    message["Message-ID"] = make_msgid(idstring=f"complaint-notification-{notification.id}", domain=domain)
+    message.set_content(body_zh + "\n\n---\n\n" + body_en)
+    return message
+
+
+def _retry_delay(attempts):
+    config = current_app.config
+    return min(config["MAIL_RETRY_SECONDS"] * 2 ** max(attempts - 1, 0), config["MAIL_RETRY_MAX_SECONDS"])
+
+
+def _connect():
+    config = current_app.config
+    server = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT_SECONDS"])
+    if config["MAIL_USE_TLS"]:
+        server.starttls()
+    if config["MAIL_USERNAME"]:
+        server.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+    return server
+
+
+def send_pending(now=None, limit=200):
+    """Send the notifications that are due, oldest first; return (sent, failed). Without MAIL_SERVER, send none.
+
+    Each is marked sent in its own transaction as soon as the server has
+    accepted it; a failure schedules the next attempt. Safe to run from
+    several schedulers at once only on PostgreSQL (rows are locked, skipped
+    when taken).
+    """
+    if not current_app.config["MAIL_SERVER"]:
+        return 0, 0
+    now = now or utcnow()
+    query = (
+        select(Notification.id)
+        .where(Notification.sent_at.is_(None), Notification.next_attempt_at <= now)
+        .order_by(Notification.created_at, Notification.id)
+        .limit(limit)
+    )
+    due = db.session.scalars(query).all()
+    db.session.commit()
+    if not due:
+        return 0, 0
+    sent = failed = 0
+    server = None
+    try:
+        for notification_id in due:
+            lock = select(Notification).where(Notification.id == notification_id, Notification.sent_at.is_(None))
+            if db.engine.dialect.name == "postgresql":
+                lock = lock.with_for_update(skip_locked=True)
+            notification = db.session.scalars(lock).first()
+            if notification is None:
+                db.session.rollback()
+                continue
+            complaint = db.session.get(Complaint, notification.complaint_id)
+            try:
+                recipient = crypto.decrypt(notification.recipient)
+                if server is None:
+                    server = _connect()
+                server.send_message(_message(notification, complaint, recipient))
+            except (OSError, smtplib.SMTPException, crypto.InvalidToken, crypto.ContactKeyError) as error:
+                notification.attempts += 1
+                notification.last_error = type(error).__name__[:64]
+                notification.next_attempt_at = now + timedelta(seconds=_retry_delay(notification.attempts))
+                db.session.commit()
+                failed += 1
+                if isinstance(error, (OSError, smtplib.SMTPServerDisconnected, socket.timeout)):
+                    # The server is not there: the rest waits for the next run.
+                    server = None
+                    break
+                continue
+            notification.sent_at = now
+            notification.attempts += 1
+            notification.last_error = None
+            db.session.commit()
+            sent += 1
+    finally:
+        if server is not None:
+            try:
+                server.quit()
+            except (OSError, smtplib.SMTPException):
+                pass
+    if sent or failed:
+        log.info("Complaint notifications: %d sent, %d failed (tried again later)", sent, failed)
+    return sent, failed
