@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from portal.clock import day_end_utc, day_start_utc, local_date
 from portal.extensions import db
 from portal.orgs.report import dimension_scores, rule_set_with_bands, score_history
-from portal.publication.models import CHANGE_EXIT, ListChange, Organisation, ScoreSnapshot
+from portal.publication.changes import public_changes, shown_grades
+from portal.publication.models import ListChange, Organisation, ScoreSnapshot
 from portal.rules.models import RuleSet
 from portal.sync.models import RUN_SUCCEEDED, SyncRun
 
@@ -18,7 +19,7 @@ from portal.sync.models import RUN_SUCCEEDED, SyncRun
 
 @dataclass(frozen=True)
 class ChangeLine:
-    """A change to the public list as the public may see it: an exit carries no new grade."""
+    """A change to the public list as the public may see it (``publication.changes``), with its date."""
 
     changed_at: datetime
     day: date
@@ -30,7 +31,7 @@ class ChangeLine:
     currently_published: bool
 
 
-def _change_lines(rows, timezone_name):
+def _change_lines(statement, timezone_name):
     return [
         ChangeLine(
             row.changed_at,
@@ -38,37 +39,22 @@ def _change_lines(rows, timezone_name):
             row.uscc,
             row.name,
             row.change_type,
-            # Only the grades the list showed: an exit's grade before leaving is
-            # not shown either, so that nothing suggests why it left.
-            None if row.change_type == CHANGE_EXIT else row.old_grade,
-            None if row.change_type == CHANGE_EXIT else row.new_grade,
+            *shown_grades(row),
             bool(row.is_published),
         )
-        for row in rows
+        for row in db.session.execute(statement)
     ]
-
-
-def _changes_query():
-    return select(
-        ListChange.changed_at,
-        ListChange.uscc,
-        ListChange.name,
-        ListChange.change_type,
-        ListChange.old_grade,
-        ListChange.new_grade,
-        Organisation.is_published,
-    ).outerjoin(Organisation, Organisation.uscc == ListChange.uscc)
 
 
 def recent_changes(change_type, limit, timezone_name):
     """Return the ``limit`` most recent ChangeLines of one type, newest first."""
-    rows = db.session.execute(
-        _changes_query()
+    statement = (
+        public_changes()
         .where(ListChange.change_type == change_type)
         .order_by(ListChange.changed_at.desc(), ListChange.id.desc())
         .limit(limit)
-    ).all()
-    return _change_lines(rows, timezone_name)
+    )
+    return _change_lines(statement, timezone_name)
 
 
 def list_changes(change_type, date_from, date_to, page, per_page, timezone_name):
@@ -88,14 +74,14 @@ def list_changes(change_type, date_from, date_to, page, per_page, timezone_name)
     offset = (page - 1) * per_page
     if offset >= total:
         return [], total
-    rows = db.session.execute(
-        _changes_query()
+    statement = (
+        public_changes()
         .where(*conditions)
         .order_by(ListChange.changed_at.desc(), ListChange.id.desc())
         .limit(per_page)
         .offset(offset)
-    ).all()
-    return _change_lines(rows, timezone_name), total
+    )
+    return _change_lines(statement, timezone_name), total
 
 
 def group_by_day(lines):

@@ -25,7 +25,7 @@ from schemathesis.checks import (
 )
 
 from portal.api.openapi import openapi_document
-from tests.browser.server import LiveServer
+from portal.testing.live_server import LiveServer
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
@@ -63,7 +63,7 @@ def test_the_served_description_is_this_one(live_api):
     expected = openapi_document()
     served_info = {key: value for key, value in served.pop("info").items() if not key.startswith("x-")}
     assert served_info == expected.pop("info")
-    # The servers entry is absolute, on the server's PUBLIC_BASE_URL (tests/browser/server.py sets it).
+    # The servers entry is absolute, on the server's PUBLIC_BASE_URL (portal/testing/live_server.py sets it).
     assert served.pop("servers") == [{"url": f"{live_api.base_url}/api/v1"}]
     expected.pop("servers")
     assert served == json.loads(json.dumps(expected))

@@ -8,7 +8,7 @@ Chromium or Playwright is missing, except in CI (CI=true), where they fail.
 
 import pytest
 
-from tests.browser.server import (
+from portal.testing.live_server import (
     BLUE_SKY_ELDERLY_CARE,
     IN_CI,
     YOUTH_FOUNDATION,

@@ -152,3 +152,14 @@ def reading_order_problems(page, tolerance=24):
         }""",
         tolerance,
     )
+
+
+def half_width_punctuation_beside_chinese(page):
+    """Places in the page's visible text where a half-width , : ; ( ) ? ! stands beside a Chinese character."""
+    return page.evaluate(
+        r"""() => {
+        const text = document.body.innerText;
+        const pattern = /(?<=[\u3000-\u303f\u3400-\u9fff\uff00-\uffef])[,:;()?!]|[,:;()?!](?=[\u3000-\u303f\u3400-\u9fff\uff00-\uffef])/g;
+        return [...text.matchAll(pattern)].map((match) => text.slice(Math.max(0, match.index - 8), match.index + 9));
+        }"""
+    )

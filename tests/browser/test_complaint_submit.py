@@ -15,7 +15,7 @@ from PIL import Image
 
 from tests.browser.conftest import new_page
 from tests.browser.playwright_expect import expect
-from tests.browser.server import (
+from portal.testing.live_server import (
     BIN,
     IN_CI,
     ROOT,

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.browser.playwright_expect import expect
-from tests.browser.server import BLUE_SKY_ELDERLY_CARE
+from portal.testing.live_server import BLUE_SKY_ELDERLY_CARE
 
 pytestmark = pytest.mark.browser
 

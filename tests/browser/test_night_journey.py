@@ -23,7 +23,7 @@ import pytest
 
 from tests.browser.conftest import require_browser
 from tests.browser.playwright_expect import expect
-from tests.browser.server import BIN, ROOT, LiveServer
+from portal.testing.live_server import BIN, ROOT, LiveServer
 
 pytestmark = pytest.mark.browser
 

@@ -47,6 +47,9 @@ def test_fits_the_screen_with_readable_text_and_large_targets(device_page, youth
     assert layout_checks.horizontal_overflow(page) == 0
     assert layout_checks.text_smaller_than(page, 16) == []
     assert layout_checks.targets_smaller_than(page, 44) == []
+    if language == "zh":
+        # Chinese text, data included, uses full-width punctuation (，：；（）？！).
+        assert layout_checks.half_width_punctuation_beside_chinese(page) == []
 
 
 def test_navigation_is_one_menu_that_opens_without_javascript(device_page):
