@@ -252,6 +252,7 @@ def _pinyin_parts(tokens, codes, words):
             parts.append(Part(" ".join(token[0] for token in pending), "pinyin", (syllables,)))
             pending.clear()
 
+    unsplittable = sum(1 for token in tokens if not pinyin_splits(token) and _district_of_letters(token) is None)
     for token in tokens:
         code = _district_of_letters(token)
         if code is not None:
@@ -259,8 +260,9 @@ def _pinyin_parts(tokens, codes, words):
             codes.append(code)
             words.append(token)
             continue
-        options = _syllable_options(token)
         respelled = not pinyin_splits(token)
+        # One word that is no pinyin as typed is a typo; two (hello world) are not pinyin at all.
+        options = () if respelled and unsplittable > 1 else _syllable_options(token)
         if not options:
             flush()
             continue
