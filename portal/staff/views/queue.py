@@ -49,6 +49,7 @@ def _queue_filters():
         organisation=_one_arg("organisation"),
         age=_one_arg("age", queue.AGE_FILTERS),
         overdue=_one_arg("overdue", ("1",)) == "1",
+        escalated=_one_arg("escalated", ("1",)) == "1",
         assignee=_one_arg("assignee"),
         sort=_one_arg("sort", queue.SORTS) or "oldest",
     )
