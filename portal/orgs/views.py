@@ -10,11 +10,12 @@ from flask_babel import ngettext
 
 from portal import charts
 from portal.orgs import service
-from portal.orgs.changes import group_by_day, list_changes, public_state_on, recent_changes
+from portal.orgs.changes import first_publication_line, group_by_day, list_changes, public_state_on, recent_changes
 from portal.orgs.report import credit_report
 from portal.clock import local_today
 from portal.grades import PUBLISHED_GRADES
 from portal.pagecache import cached_page
+from portal.publication.changes import EXIT_REASON_LABELS
 from portal.publication.models import CHANGE_ENTRY, CHANGE_EXIT, CHANGE_TYPES
 from portal.publication.state import publication_summary
 from portal.reference import DISTRICTS, EVENT_STATUSES, LIST_TYPES, ORG_TYPES, REGISTRATION_STATUSES
@@ -109,6 +110,7 @@ def home():
         grades=PUBLISHED_GRADES,
         entries=recent_changes(CHANGE_ENTRY, RECENT_CHANGES, timezone),
         exits=recent_changes(CHANGE_EXIT, RECENT_CHANGES, timezone),
+        exit_reasons=EXIT_REASON_LABELS,
     )
 
 
@@ -275,6 +277,8 @@ def changes():
     return render_template(
         "orgs/changes.html",
         days=group_by_day(lines),
+        first_publication=first_publication_line(change_type, date_from, date_to, _timezone()),
+        exit_reasons=EXIT_REASON_LABELS,
         total=total,
         page=page,
         pages=pages,
