@@ -133,7 +133,8 @@ def test_no_serious_accessibility_violations(audit_page, base_url, youth_foundat
     results[f"{name} ({language}, {mode})"] = {"path": path, "status": status, "violations": violations}
     assert status == expected_status, path
     assert audit_page.locator("html").get_attribute("lang") == ("zh-CN" if language == "zh" else "en")
-    assert ("large-text" in (audit_page.locator("html").get_attribute("class") or "")) is (mode == "large-text")
+    if name != "report-print":  # the printable report is a document for paper, the same in both views
+        assert ("large-text" in (audit_page.locator("html").get_attribute("class") or "")) is (mode == "large-text")
     blocking = [v for v in violations if v["impact"] in PUBLIC_BLOCKING]
     assert not blocking, json.dumps(blocking, ensure_ascii=False, indent=1)
 
