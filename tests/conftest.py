@@ -11,6 +11,7 @@ syncs them into the portal, night by night.
 import os
 import re
 import uuid
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
@@ -84,6 +85,31 @@ def backend(request):
     if request.param == "postgresql":
         require_postgresql()
     return request.param
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def live_backend(request):
+    """The portal database of the live servers (gunicorn as deployed): 'sqlite' or 'postgresql'.
+
+    The browser tests and schemathesis run once on each, as the other tests do;
+    PostgreSQL is required in CI.
+    """
+    if request.param == "postgresql":
+        require_postgresql()
+    return request.param
+
+
+@contextmanager
+def live_portal_database(backend):
+    """Yield ``portal_database_url`` for a LiveServer: None (its SQLite file) or a fresh PostgreSQL schema."""
+    if backend == "sqlite":
+        yield None
+        return
+    schema = PostgresSchema("live")
+    try:
+        yield schema.url
+    finally:
+        schema.drop()
 
 
 @pytest.fixture
