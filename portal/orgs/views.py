@@ -20,7 +20,7 @@ from portal.publication.models import CHANGE_ENTRY, CHANGE_EXIT, CHANGE_TYPES
 from portal.publication.state import publication_summary
 from portal.reference import DISTRICTS, EVENT_STATUSES, LIST_TYPES, ORG_TYPES, REGISTRATION_STATUSES
 from portal.uscc import check_uscc
-from portal.web import abort_with_message, current_publication
+from portal.web import abort_with_message, current_publication, requested_page
 
 bp = Blueprint("orgs", __name__)
 
@@ -28,7 +28,6 @@ bp = Blueprint("orgs", __name__)
 RECENT_CHANGES = 10
 
 # ASCII digits only: int() would also take spaces, signs, underscores and other scripts' digits.
-_PAGE_NUMBER = re.compile(r"[0-9]{1,9}")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # How much of a visitor's input an error message repeats.
 _ECHO_LENGTH = 40
@@ -45,16 +44,6 @@ def _timezone():
 def _translated(labels):
     """Return {code: label} with lazy labels translated once, for pages that repeat them in every row."""
     return {code: str(label) for code, label in labels.items()}
-
-
-def _requested_page():
-    """Return the ?page= number, or stop with a 400 if it is not a positive whole number."""
-    value = request.args.get("page")
-    if value is None:
-        return 1
-    if not _PAGE_NUMBER.fullmatch(value) or int(value) < 1:
-        abort_with_message(400, _("The page number must be a whole number from 1 upwards."))
-    return int(value)
 
 
 def _check_page_exists(page, pages):
@@ -171,7 +160,7 @@ def list_organisations():
         )
         or service.DEFAULT_SORT
     )
-    page = _requested_page()
+    page = requested_page()
     per_page = current_app.config["LIST_PAGE_SIZE"]
     rows, total = service.published_organisations(filters, sort, page, per_page)
     pages = service.page_count(total, per_page)
@@ -262,9 +251,8 @@ def _report_as_of(uscc, timezone):
 # -- changes to the public list --------------------------------------------------------
 
 
-@bp.get("/changes")
-@cached_page
-def changes():
+def requested_change_filters():
+    """Return (change type, from, to) of /changes and its downloads; stop with a 400 on a bad one."""
     change_type = _requested_choice(
         "type",
         CHANGE_TYPES,
@@ -274,7 +262,14 @@ def changes():
     date_to = _requested_date("to")
     if date_from and date_to and date_from > date_to:
         abort_with_message(400, _("The start date (“from”) must not be later than the end date (“to”)."))
-    page = _requested_page()
+    return change_type, date_from, date_to
+
+
+@bp.get("/changes")
+@cached_page
+def changes():
+    change_type, date_from, date_to = requested_change_filters()
+    page = requested_page()
     per_page = current_app.config["LIST_PAGE_SIZE"]
     lines, total = list_changes(change_type, date_from, date_to, page, per_page, _timezone())
     pages = service.page_count(total, per_page)

@@ -18,6 +18,9 @@ from tests.scoring_builder import make_uscc
 from tests.synced_portal import ScoringOrganisation, sync_three_nights, uscc_lookup
 from tests.conftest import has_inline_script
 
+#: Production serves these pages from the page cache: every test runs with it off and on.
+pytestmark = pytest.mark.cached_and_uncached
+
 PORTAL_NAME = {"zh": "北京市社会组织信用信息公示平台", "en": "Beijing Social Organisation Credit Information Portal"}
 DEMO_LABEL = {"zh": "这是演示用的评价规则，不是官方规则。", "en": "This is a demonstration rule set, not the official one."}
 HTML_LANG = {"zh": '<html lang="zh-CN">', "en": '<html lang="en">'}

@@ -18,6 +18,9 @@ from tests.scoring_builder import BANDS, ScoringBuilder, make_uscc
 from tests.synced_portal import sync_at
 from tests.conftest import has_inline_script
 
+#: Production serves these pages from the page cache: every test runs with it off and on.
+pytestmark = pytest.mark.cached_and_uncached
+
 RULE_SET = "report-1"
 # Names that appear nowhere in the code: the report must take them from the rule set.
 DIMENSIONS = [
