@@ -82,6 +82,9 @@ def targets(uscc):
     }
 
 
+STAFF_SCAN_AGENT = "portal-sqlmap-scan/1"
+
+
 def staff_targets():
     """Return {name: sqlmap arguments} of the staff forms and filters (run with a signed-in session cookie)."""
     return {
@@ -130,6 +133,9 @@ def staff_session(server, password):
 
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    # The staff session is bound to the browser that signed in (Flask-Login's strong protection):
+    # sqlmap is given the same User-Agent, or every request of its scan is sent back to the sign-in page.
+    opener.addheaders = [("User-Agent", STAFF_SCAN_AGENT)]
     page = opener.open(server.base_url + "/staff/login", timeout=30).read().decode()
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"', page)
     form = {"csrf_token": next(group for group in token.groups() if group), "username": "scanner",
@@ -205,7 +211,8 @@ def main():
                 continue
             if name in staff_targets():
                 # Signed in just before each staff target: a long scan outlives a session.
-                target = [*target, "--cookie", staff_session(server, password)]
+                target = [*target, "--cookie", staff_session(server, password), "-A", STAFF_SCAN_AGENT,
+                          "--ignore-redirects"]
             injectable, clean, seconds, output = scan(server.base_url, name, target, arguments.level,
                                                       arguments.risk, output_dir)
             verdict = f"INJECTABLE: {', '.join(sorted(set(injectable)))}" if injectable else (
