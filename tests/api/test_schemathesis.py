@@ -26,6 +26,7 @@ from schemathesis.checks import (
 
 from portal.api.openapi import openapi_document
 from portal.testing.live_server import LiveServer
+from tests.conftest import live_portal_database
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
@@ -40,11 +41,13 @@ class FuzzServer(LiveServer):
 
 
 @pytest.fixture(scope="module")
-def live_api():
-    server = FuzzServer(orgs=150, seed=3, workers=2, access_log=False, log=lambda message: None)
-    server.start()
-    yield server
-    server.stop()
+def live_api(live_backend):
+    with live_portal_database(live_backend) as portal_database_url:
+        server = FuzzServer(orgs=150, seed=3, workers=2, access_log=False, log=lambda message: None,
+                            portal_database_url=portal_database_url)
+        server.start()
+        yield server
+        server.stop()
 
 
 # The description the code builds: schemathesis needs it at collection time,
