@@ -85,6 +85,20 @@ def targets(uscc):
 STAFF_SCAN_AGENT = "portal-sqlmap-scan/1"
 
 
+def signed_in(url, cookie):
+    """Whether ``url`` answers 200 (not a redirect to the sign-in page) to the scan's session."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    connection.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""),
+                       headers={"Cookie": cookie, "User-Agent": STAFF_SCAN_AGENT})
+    status = connection.getresponse().status
+    connection.close()
+    return status == 200
+
+
 def staff_targets():
     """Return {name: sqlmap arguments} of the staff forms and filters (run with a signed-in session cookie)."""
     return {
@@ -211,8 +225,11 @@ def main():
                 continue
             if name in staff_targets():
                 # Signed in just before each staff target: a long scan outlives a session.
-                target = [*target, "--cookie", staff_session(server, password), "-A", STAFF_SCAN_AGENT,
-                          "--ignore-redirects"]
+                cookie = staff_session(server, password)
+                if not signed_in(server.base_url + target[1], cookie):
+                    goals.check(False, f"{name}: the signed-in session does not reach it")
+                    continue
+                target = [*target, "--cookie", cookie, "-A", STAFF_SCAN_AGENT, "--ignore-redirects"]
             injectable, clean, seconds, output = scan(server.base_url, name, target, arguments.level,
                                                       arguments.risk, output_dir)
             verdict = f"INJECTABLE: {', '.join(sorted(set(injectable)))}" if injectable else (
