@@ -190,7 +190,8 @@ def test_stale_downloads_are_not_served(portal, scoring, monkeypatch):
 def assert_unavailable(client, path, messages):
     """``path`` answers a 503 with Retry-After, in each language its message of ``messages``, and no file."""
     for language, message in messages.items():
-        response = client.get(path, headers={"Accept-Language": language})
+        # Chinese first (issue 18): English by ?lang=, as a visitor chooses it.
+        response = client.get(path, query_string={"lang": language})
         assert response.status_code == 503
         assert response.headers["Retry-After"] == "120"
         assert response.headers["Cache-Control"] == "no-store"
@@ -369,8 +370,13 @@ def test_organisation_feed_rejects_bad_codes_and_normalises(client, portal):
 
 
 def post_file(client, name, content, **headers):
+    # Chinese first (issue 18): the language is the visitor's choice (?lang=), not the browser's header.
+    language = headers.pop("Accept-Language", None)
     return client.post(
-        "/batch", data={"file": (io.BytesIO(content), name)}, content_type="multipart/form-data", headers=headers
+        "/batch" + (f"?lang={language}" if language else ""),
+        data={"file": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+        headers=headers,
     )
 
 
@@ -524,7 +530,7 @@ def test_batch_page_and_missing_file(client, portal):
     assert page.status_code == 200
     body = page.get_data(as_text=True)
     assert 'enctype="multipart/form-data"' in body and '<label for="batch-file">' in body
-    response = client.post("/batch", data={}, headers={"Accept-Language": "en"})
+    response = client.post("/batch?lang=en", data={})
     assert response.status_code == 400 and "Choose a CSV or XLSX file" in response.get_data(as_text=True)
 
 
