@@ -5,7 +5,7 @@
 
 Sets up the portal as ``make run`` does, in a temporary folder (demo scoring
 database of N organisations, ``flask db upgrade``, ``flask sync run``; see
-``tests/browser/server.py``), then starts ``gunicorn -c gunicorn.conf.py
+``portal/testing/live_server.py``), then starts ``gunicorn -c gunicorn.conf.py
 bench.trivial_app:app`` on a loopback port, with the number of workers
 gunicorn.conf.py chooses. ``bench/trivial_app.py`` is the portal's app plus
 one route, ``/bench-trivial``, which returns "ok": the same configuration,
@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.verdict import Goals  # noqa: E402
-from tests.browser.server import YOUTH_FOUNDATION, LiveServer  # noqa: E402
+from portal.testing.live_server import YOUTH_FOUNDATION, LiveServer  # noqa: E402
 
 SEARCH_TEXT = "青少年"
 #: Route name -> goal (minimum ratio of requests/s to the trivial route), or None.

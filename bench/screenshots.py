@@ -3,7 +3,7 @@
     .venv/bin/python bench/screenshots.py
     .venv/bin/python bench/screenshots.py --out /tmp/shots --full-page
 
-Starts the same live server as the browser tests (``tests/browser/server.py``:
+Starts the same live server as the browser tests (``portal/testing/live_server.py``:
 600 demo organisations, ``flask sync run``, gunicorn with gunicorn.conf.py on
 a loopback port) and photographs in Debian's chromium, on a desktop (1280×900)
 and a phone (375×812), in Chinese and in English: the home page, search results,
@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.server import YOUTH_FOUNDATION, LiveServer, chromium_path, launch_chromium  # noqa: E402
+from portal.testing.live_server import YOUTH_FOUNDATION, LiveServer, chromium_path, launch_chromium  # noqa: E402
 
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 812}}
 #: Colours kept in each PNG: text and the few colours of the design survive, the size falls by 3 to 5.

@@ -4,7 +4,7 @@
     .venv/bin/python bench/sqlmap_scan.py --level 1 --only search
 
 Starts the portal as deployed (gunicorn, demo data of 600 organisations, see
-tests/browser/server.py) on a free 127.0.0.1 port, with rate limits off for
+portal/testing/live_server.py) on a free 127.0.0.1 port, with rate limits off for
 the scan, then runs ``sqlmap --batch`` against each target and prints, per
 target, whether sqlmap found an injectable parameter. Every endpoint that takes
 input is a target: the public GET pages and the API, the complaint forms
@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.verdict import Goals  # noqa: E402
-from tests.browser.server import YOUTH_FOUNDATION, LiveServer  # noqa: E402
+from portal.testing.live_server import YOUTH_FOUNDATION, LiveServer  # noqa: E402
 
 
 class ScanServer(LiveServer):

@@ -4,7 +4,7 @@
     .venv/bin/python bench/upload_bombs.py --seconds 5 --workers 2
 
 Sets up the portal as deployed (demo data, ``flask db upgrade``, ``flask sync
-run``; see ``tests/browser/server.py``) and starts gunicorn with
+run``; see ``portal/testing/live_server.py``) and starts gunicorn with
 gunicorn.conf.py in production mode: ``PORTAL_ENV=production`` with its
 secrets given in the environment (and ``PUBLIC_BASE_URL``/``TRUSTED_HOSTS``
 for the loopback address, which production may require). Every request goes
@@ -43,8 +43,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.opendata import upload_bombs as bombs  # noqa: E402
-from tests.browser.server import LiveServer  # noqa: E402
+from portal.testing import upload_bombs as bombs  # noqa: E402
+from portal.testing.live_server import LiveServer  # noqa: E402
 
 HOME_GOAL_SECONDS = 1.0
 RSS_GROWTH_GOAL_MB = 50.0

@@ -11,12 +11,14 @@ syncs them into the portal, night by night.
 import os
 import re
 import uuid
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
 
 from portal import create_app
+from portal.config import settings
 from portal.extensions import db, limiter
 from portal.scoring import dispose_engines
 from portal.scoring.schema import scoring_metadata
@@ -85,6 +87,31 @@ def backend(request):
     return request.param
 
 
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def live_backend(request):
+    """The portal database of the live servers (gunicorn as deployed): 'sqlite' or 'postgresql'.
+
+    The browser tests and schemathesis run once on each, as the other tests do;
+    PostgreSQL is required in CI.
+    """
+    if request.param == "postgresql":
+        require_postgresql()
+    return request.param
+
+
+@contextmanager
+def live_portal_database(backend):
+    """Yield ``portal_database_url`` for a LiveServer: None (its SQLite file) or a fresh PostgreSQL schema."""
+    if backend == "sqlite":
+        yield None
+        return
+    schema = PostgresSchema("live")
+    try:
+        yield schema.url
+    finally:
+        schema.drop()
+
+
 @pytest.fixture
 def database_urls(backend, tmp_path):
     """Yield (portal URL, scoring URL) for fresh, empty databases on ``backend``."""
@@ -117,8 +144,26 @@ def app_config_overrides():
     return {}
 
 
+#: PAGE_CACHE_SIZE as production runs it (its default in portal/config/settings.py).
+PRODUCTION_PAGE_CACHE_SIZE = next(setting.default for setting in settings.PAGES if setting.name == "PAGE_CACHE_SIZE")
+
+
+def pytest_generate_tests(metafunc):
+    """Run the tests marked ``cached_and_uncached`` twice: page cache off, and on as in production."""
+    if metafunc.definition.get_closest_marker("cached_and_uncached") and "page_cache_size" in metafunc.fixturenames:
+        metafunc.parametrize(
+            "page_cache_size", [0, PRODUCTION_PAGE_CACHE_SIZE], ids=["uncached", "cached"], indirect=True
+        )
+
+
 @pytest.fixture
-def app(database_urls, scoring_url, tmp_path, app_config_overrides):
+def page_cache_size(request):
+    """PAGE_CACHE_SIZE of the test app: 0 (tests change rows without a sync), or both for ``cached_and_uncached``."""
+    return getattr(request, "param", 0)
+
+
+@pytest.fixture
+def app(database_urls, scoring_url, tmp_path, app_config_overrides, page_cache_size):
     """An app on fresh portal and scoring databases, with a temporary index folder."""
     app = create_app(
         {
@@ -135,8 +180,8 @@ def app(database_urls, scoring_url, tmp_path, app_config_overrides):
             "SYNC_RETRY_BACKOFF_SECONDS": 0,
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
-            # Tests change rows without a sync; tests/pagecache/test_pagecache.py turns the cache on.
-            "PAGE_CACHE_SIZE": 0,
+            # Off unless the module is marked cached_and_uncached; tests/pagecache/ turns it on too.
+            "PAGE_CACHE_SIZE": page_cache_size,
             **app_config_overrides,
         }
     )

@@ -7,164 +7,37 @@ the generator chooses the events, never the score.
 """
 
 import json
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import date, timedelta
 
 from stdnum.cn import uscc as uscc_number
 
-from portal import clock
 from portal.demo import catalogue, name_words, names
-from portal.demo.names import Weighted
+from portal.demo.shape import (
+    EVALUATION_LEVEL,
+    EVENTS_FROM,
+    EVENT_COUNT,
+    FITTING_STEPS,
+    GRADE,
+    ITEM_POINTS,
+    MINUS_ITEM,
+    MUNICIPAL_SHARE,
+    ORG_TYPE,
+    PLUS_EVENT_CHANCE,
+    REGISTRATION_YEAR,
+    add_months,
+    arithmetic_item,
+    assessment_day,
+    cents,
+    counts,
+    decimal_points,
+    dimension_json,
+    grade_for,
+    night_moment,
+    random_day,
+)
 from portal.reference import ORG_TYPE_USCC_PREFIX
-from portal.rules.arithmetic import Item, RuleDimension, counts_on, score_from_items
+from portal.rules.arithmetic import RuleDimension, score_from_items
 from portal.scoring.schema import STATUS_CANCELLED, STATUS_NORMAL, STATUS_REVOKED
-
-#: The scoring system's nightly run: rows a night touches are stamped 01:00–02:00 UTC.
-NIGHT_HOUR = 1
-#: Calendar dates of the contract are Beijing dates.
-SCORING_TIMEZONE = "Asia/Shanghai"
-EVENTS_FROM = date(2019, 1, 1)
-#: At most this many events are added or repaired to bring a score into its intended grade.
-FITTING_STEPS = 30
-
-
-def demo_today():
-    """Return the demo's "today": the day it is generated (UTC), by the wall clock."""
-    return clock.now().date()
-
-
-def last_night(today):
-    """Return the day of the scoring system's last run before a database generated on ``today``.
-
-    Its rows are stamped 01:00–02:00 UTC of that day, always in the past, so
-    a sync right after generation reads them all; the first ``advance-night``
-    is ``today``.
-    """
-    return today - timedelta(days=1)
-
-
-def generation_time(today):
-    """Return the latest ``updated_at`` a database generated on ``today`` holds (naive UTC)."""
-    return datetime.combine(last_night(today), datetime.min.time()) + timedelta(hours=NIGHT_HOUR + 1)
-
-
-ORG_TYPE_WEIGHTS = {"social_group": 36, "social_service": 58, "foundation": 6}
-#: Share registered by the municipal bureau (110000) rather than a district; ~20% overall.
-MUNICIPAL_SHARE = {"social_group": 0.25, "social_service": 0.1, "foundation": 0.85}
-FIRST_REGISTRATION_YEAR = {"social_group": 1990, "social_service": 1998, "foundation": 1990}
-GRADE_WEIGHTS = {"A": 35, "B": 45, "C": 14, "D": 6}
-#: How many events an organisation has had since 2019, by grade.
-EVENT_COUNT_WEIGHTS = {
-    "A": [8, 18, 24, 22, 14, 8, 6],
-    "B": [6, 14, 22, 24, 16, 10, 8],
-    "C": [2, 6, 14, 20, 22, 18, 18],
-    "D": [0, 2, 8, 16, 22, 24, 28],
-}
-PLUS_EVENT_CHANCE = {"A": 0.65, "B": 0.45, "C": 0.25, "D": 0.12}
-EVALUATION_LEVEL_WEIGHTS = {1: 4, 2: 14, 3: 46, 4: 26, 5: 10}
-INCONSISTENT_SHARE = 0.002
-
-
-ORG_TYPE = Weighted(ORG_TYPE_WEIGHTS)
-_GRADE = Weighted(GRADE_WEIGHTS)
-_EVALUATION_LEVEL = Weighted(EVALUATION_LEVEL_WEIGHTS)
-_EVENT_COUNT = {
-    grade: Weighted(dict(enumerate(weights))) for grade, weights in EVENT_COUNT_WEIGHTS.items()
-}
-_MINUS_ITEM = Weighted(catalogue.MINUS_ITEM_WEIGHTS)
-#: Registration years: few in the 1990s, most in the 2010s.
-_REGISTRATION_YEAR = {
-    org_type: Weighted(
-        {
-            year: 1 if year < 2000 else 2 if year < 2010 else 4 if year < 2020 else 3
-            for year in range(first_year, 2026)
-        }
-    )
-    for org_type, first_year in FIRST_REGISTRATION_YEAR.items()
-}
-
-
-def decimal_points(value):
-    """Return integer cents as a two-decimal Decimal (the contract's Numeric(6, 2))."""
-    return Decimal(value).scaleb(-2)
-
-
-def cents(value):
-    """Return points (a Decimal, float or string like '94.99') as integer cents."""
-    return int((Decimal(value) * 100).to_integral_value())
-
-
-def grade_for(score_cents, bands):
-    """Return the grade whose inclusive band ``(grade, min, max)`` holds the score, or None."""
-    for grade, low, high in bands:
-        if low <= score_cents <= high:
-            return grade
-    return None
-
-
-def dimension_json(points):
-    """Return ``{code: Decimal points}`` as the contract's JSON object (numbers, two decimals at most)."""
-    return json.dumps(
-        {code: float(value) for code, value in points.items()}, separators=(",", ":")
-    )
-
-
-def assessment_day(assessed_at):
-    """Return the Beijing date a score assessed at ``assessed_at`` (naive UTC) counts its items on."""
-    return clock.local_date(assessed_at, SCORING_TIMEZONE)
-
-
-def _arithmetic_item(event):
-    return Item(
-        event["dimension_code"],
-        event["points"],
-        event["status"],
-        event["effective_on"],
-        event["expires_on"],
-    )
-
-
-def counts(event, day):
-    """Return whether an event row counts towards a score assessed on ``day``."""
-    return counts_on(event["status"], event["effective_on"], event["expires_on"], day)
-
-
-_ITEM_POINTS = {code: decimal_points(item.points * 100) for code, item in catalogue.ITEMS.items()}
-
-
-# -- Dates --------------------------------------------------------------------
-
-
-def _random_day(rng, first, last):
-    # rng.random() rather than randint(): this is the generator's hottest call.
-    start = first.toordinal()
-    return date.fromordinal(start + int(rng.random() * (last.toordinal() - start + 1)))
-
-
-def night_moment(rng, day):
-    """Return a moment of the nightly run on ``day`` (01:00–02:00 UTC)."""
-    return datetime.fromordinal(day.toordinal()) + timedelta(
-        seconds=NIGHT_HOUR * 3600 + int(rng.random() * 3600)
-    )
-
-
-def _add_months(day, months):
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise ValueError(day)
-
-
-def inconsistent_indexes(rng, orgs):
-    """Pick the organisations whose score will lie outside their grade's band."""
-    first = len(name_words.ANCHOR_ORGANISATIONS) if orgs > len(name_words.ANCHOR_ORGANISATIONS) else 0
-    count = min(orgs - first, max(1, round(orgs * INCONSISTENT_SHARE)))
-    return set(rng.sample(range(first, orgs), count))
-
 
 class Batch:
     """Rows invented for a batch of organisations, to be written together."""
@@ -286,13 +159,13 @@ class OrganisationFactory:
                 if draw < 0.06
                 else STATUS_REVOKED if draw < 0.07 else STATUS_NORMAL
             )
-        status_day = _random_day(
+        status_day = random_day(
             rng, max(registered_on, date(2016, 1, 1)), today - timedelta(days=1)
         )
         updated_day = (
             status_day
             if status != STATUS_NORMAL
-            else _random_day(rng, max(registered_on, today - timedelta(days=1000)), today)
+            else random_day(rng, max(registered_on, today - timedelta(days=1000)), today)
         )
         org, topic = self.organisation_row(
             org_type, registrar, registered_on, status, night_moment(rng, updated_day), name, topic
@@ -314,7 +187,7 @@ class OrganisationFactory:
         elif anchor:
             grade = rng.choice("AB")
         else:
-            grade = _GRADE.pick(rng)
+            grade = GRADE.pick(rng)
 
         events = self.generated_events(org, grade, entries)
         recent = registered_on >= date(2025, 1, 1)
@@ -331,23 +204,23 @@ class OrganisationFactory:
         batch.scores.append(row)
 
     def registration_day(self, org_type):
-        year = _REGISTRATION_YEAR[org_type].pick(self.rng)
-        return _random_day(self.rng, date(year, 1, 1), date(year, 12, 31))
+        year = REGISTRATION_YEAR[org_type].pick(self.rng)
+        return random_day(self.rng, date(year, 1, 1), date(year, 12, 31))
 
     def evaluation(self, org):
         """Give about half the organisations a 评估等级 valid for five years (some expired)."""
         rng = self.rng
         today = self.today
-        earliest = max(_add_months(org["registered_on"], 24), date(2014, 1, 1))
+        earliest = max(add_months(org["registered_on"], 24), date(2014, 1, 1))
         latest = today - timedelta(days=30)
         if earliest > latest or rng.random() < 0.5:
             return
-        level = _EVALUATION_LEVEL.pick(rng)
+        level = EVALUATION_LEVEL.pick(rng)
         # Most were evaluated recently: the later of two draws.
-        valid_from = max(_random_day(rng, earliest, latest), _random_day(rng, earliest, latest))
+        valid_from = max(random_day(rng, earliest, latest), random_day(rng, earliest, latest))
         org["evaluation_level"] = level
         org["evaluation_valid_from"] = valid_from
-        org["evaluation_valid_until"] = _add_months(valid_from, 60) - timedelta(days=1)
+        org["evaluation_valid_until"] = add_months(valid_from, 60) - timedelta(days=1)
 
     def generated_list_entries(self, org, status_day):
         rng = self.rng
@@ -358,10 +231,10 @@ class OrganisationFactory:
         if draw >= 0.03:
             return []
         list_type = "abnormal_activity" if draw < 0.025 else "serious_violation"
-        first = max(_add_months(org["registered_on"], 12), EVENTS_FROM)
+        first = max(add_months(org["registered_on"], 12), EVENTS_FROM)
         if first >= today:
             return []
-        listed_on = _random_day(rng, first, today - timedelta(days=1))
+        listed_on = random_day(rng, first, today - timedelta(days=1))
         entry = self.list_entry(org, list_type, listed_on)
         removal_chance = 0.5 if list_type == "abnormal_activity" else 0.15
         removed_on = listed_on + timedelta(days=rng.randint(60, 700))
@@ -407,23 +280,23 @@ class OrganisationFactory:
             events.append(
                 self.event(org, catalogue.EVALUATION_ITEMS[level], valid_from, as_of=today)
             )
-        count = _EVENT_COUNT[grade].pick(rng)
+        count = EVENT_COUNT[grade].pick(rng)
         for _ in range(count):
             item = self.random_item(plus=rng.random() < PLUS_EVENT_CHANCE[grade])
-            events.append(self.event(org, item, _random_day(rng, first, last), as_of=today))
+            events.append(self.event(org, item, random_day(rng, first, last), as_of=today))
         return events
 
     def random_item(self, plus):
         rng = self.rng
         if plus:
             return rng.choice(catalogue.PLUS_ITEMS)
-        return _MINUS_ITEM.pick(rng)
+        return MINUS_ITEM.pick(rng)
 
     def event(self, org, item_code, effective_on, as_of, event_id=None, status=None):
         """Return a credit event of ``item_code``, with the status it has on ``as_of`` (or ``status``)."""
         rng = self.rng
         item = catalogue.ITEMS[item_code]
-        expires_on = _add_months(effective_on, item.validity_months)
+        expires_on = add_months(effective_on, item.validity_months)
         # Annual reports (年度工作报告) concern the year before.
         year = effective_on.year - 1 if "年度" in item.description else effective_on.year
         minus = item.points < 0
@@ -457,7 +330,7 @@ class OrganisationFactory:
             "dimension_code": item.dimension,
             "item_code": item_code,
             "description": item.description.format(year=year),
-            "points": _ITEM_POINTS[item_code],
+            "points": ITEM_POINTS[item_code],
             "reporting_department": catalogue.DEPARTMENTS.get(
                 item.department, org["registration_authority"]
             ),
@@ -474,7 +347,7 @@ class OrganisationFactory:
     def score_of(self, events, day):
         """Return (score cents, {code: Decimal points}) of ``events`` assessed on ``day``."""
         total, points = score_from_items(
-            self.rule_dimensions, [_arithmetic_item(event) for event in events], day
+            self.rule_dimensions, [arithmetic_item(event) for event in events], day
         )
         return cents(total), points
 
@@ -507,7 +380,7 @@ class OrganisationFactory:
                 item = self.random_item(plus=True)
             else:
                 return
-            effective_on = _random_day(rng, min(first, day), day)
+            effective_on = random_day(rng, min(first, day), day)
             events.append(self.event(org, item, effective_on, as_of=day, status="active"))
 
     def score_row(self, org, events, assessed_at, grade=None):

@@ -21,10 +21,9 @@ from sqlalchemy import Column, Numeric, String, bindparam, create_engine, func, 
 from sqlalchemy.engine import Engine
 
 from portal.demo import catalogue
-from portal.demo.factory import (
+from portal.demo.factory import Batch, OrganisationFactory
+from portal.demo.shape import (
     NIGHT_HOUR,
-    Batch,
-    OrganisationFactory,
     cents,
     decimal_points,
     demo_today,

@@ -11,12 +11,8 @@ import random
 from datetime import timedelta
 
 from portal.demo import catalogue, name_words, names
-from portal.demo.factory import (
-    OrganisationFactory,
-    cents,
-    grade_for,
-    night_moment,
-)
+from portal.demo.factory import OrganisationFactory
+from portal.demo.shape import cents, grade_for, night_moment
 from portal.scoring.schema import STATUS_CANCELLED, STATUS_NORMAL
 
 

@@ -7,8 +7,15 @@ from sqlalchemy import func, select
 
 from portal.clock import day_end_utc, day_start_utc, local_date
 from portal.extensions import db
-from portal.orgs.report import dimension_scores, rule_set_with_bands, score_history
-from portal.publication.models import CHANGE_EXIT, ListChange, Organisation, ScoreSnapshot
+from portal.orgs.report import dimension_scores, nightly_states, rule_set_with_bands, score_history, sync_nights
+from portal.publication.changes import (
+    first_publication,
+    public_changes,
+    public_exit_reason,
+    shown_grades,
+    without_first_publication,
+)
+from portal.publication.models import CHANGE_ENTRY, ListChange, Organisation, ScoreSnapshot
 from portal.rules.models import RuleSet
 from portal.sync.models import RUN_SUCCEEDED, SyncRun
 
@@ -18,7 +25,7 @@ from portal.sync.models import RUN_SUCCEEDED, SyncRun
 
 @dataclass(frozen=True)
 class ChangeLine:
-    """A change to the public list as the public may see it: an exit carries no new grade."""
+    """A change to the public list as the public may see it (``publication.changes``), with its date."""
 
     changed_at: datetime
     day: date
@@ -28,9 +35,10 @@ class ChangeLine:
     old_grade: str | None
     new_grade: str | None
     currently_published: bool
+    exit_reason: str | None = None  # the public reason of an exit (portal.publication.changes)
 
 
-def _change_lines(rows, timezone_name):
+def _change_lines(statement, timezone_name):
     return [
         ChangeLine(
             row.changed_at,
@@ -38,37 +46,23 @@ def _change_lines(rows, timezone_name):
             row.uscc,
             row.name,
             row.change_type,
-            # Only the grades the list showed: an exit's grade before leaving is
-            # not shown either, so that nothing suggests why it left.
-            None if row.change_type == CHANGE_EXIT else row.old_grade,
-            None if row.change_type == CHANGE_EXIT else row.new_grade,
+            *shown_grades(row),
             bool(row.is_published),
+            public_exit_reason(row.change_type, row.reason),
         )
-        for row in rows
+        for row in db.session.execute(statement)
     ]
-
-
-def _changes_query():
-    return select(
-        ListChange.changed_at,
-        ListChange.uscc,
-        ListChange.name,
-        ListChange.change_type,
-        ListChange.old_grade,
-        ListChange.new_grade,
-        Organisation.is_published,
-    ).outerjoin(Organisation, Organisation.uscc == ListChange.uscc)
 
 
 def recent_changes(change_type, limit, timezone_name):
     """Return the ``limit`` most recent ChangeLines of one type, newest first."""
-    rows = db.session.execute(
-        _changes_query()
+    statement = (
+        public_changes()
         .where(ListChange.change_type == change_type)
         .order_by(ListChange.changed_at.desc(), ListChange.id.desc())
         .limit(limit)
-    ).all()
-    return _change_lines(rows, timezone_name)
+    )
+    return _change_lines(statement, timezone_name)
 
 
 def list_changes(change_type, date_from, date_to, page, per_page, timezone_name):
@@ -76,8 +70,10 @@ def list_changes(change_type, date_from, date_to, page, per_page, timezone_name)
 
     ``change_type`` is one of CHANGE_TYPES or None for all; ``date_from`` and
     ``date_to`` are inclusive calendar dates in ``timezone_name`` (or None).
+    The entries of the first publication are left out: ``first_publication_line``
+    tells them as one line.
     """
-    conditions = []
+    conditions = [without_first_publication(first_publication())]
     if change_type is not None:
         conditions.append(ListChange.change_type == change_type)
     if date_from is not None:
@@ -88,14 +84,25 @@ def list_changes(change_type, date_from, date_to, page, per_page, timezone_name)
     offset = (page - 1) * per_page
     if offset >= total:
         return [], total
-    rows = db.session.execute(
-        _changes_query()
+    statement = (
+        public_changes()
         .where(*conditions)
         .order_by(ListChange.changed_at.desc(), ListChange.id.desc())
         .limit(per_page)
         .offset(offset)
-    ).all()
-    return _change_lines(rows, timezone_name), total
+    )
+    return _change_lines(statement, timezone_name), total
+
+
+def first_publication_line(change_type, date_from, date_to, timezone_name):
+    """Return (day, count) of the first publication if the filters include it, else None."""
+    first = first_publication()
+    if first is None or change_type not in (None, CHANGE_ENTRY):
+        return None
+    day = local_date(first.changed_at, timezone_name)
+    if (date_from is not None and day < date_from) or (date_to is not None and day > date_to):
+        return None
+    return day, first.count
 
 
 def group_by_day(lines):
@@ -201,7 +208,7 @@ def public_state_on(uscc, day, timezone_name):
         rule_set=rule_set,
         band=rule_set.band_for(in_force.grade) if rule_set else None,
         dimensions=dimensions,
-        history=score_history(snapshots, timezone_name),
+        history=score_history(nightly_states(snapshots, sync_nights(end), timezone_name), timezone_name),
         currently_published=currently_published,
         current_grade=current.grade if currently_published else None,
     )

@@ -17,7 +17,7 @@ from portal.extensions import db
 from portal.publication.models import Organisation
 from portal.sync import service as sync_service
 from tests.scoring_builder import make_uscc
-from tests.opendata.upload_bombs import StreamedBody
+from portal.testing.upload_bombs import StreamedBody
 from tests.synced_portal import ScoringOrganisation, sync_at, sync_three_nights, uscc_lookup
 from tests.conftest import has_inline_script
 

@@ -25,7 +25,8 @@ from schemathesis.checks import (
 )
 
 from portal.api.openapi import openapi_document
-from tests.browser.server import LiveServer
+from portal.testing.live_server import LiveServer
+from tests.conftest import live_portal_database
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
@@ -40,11 +41,13 @@ class FuzzServer(LiveServer):
 
 
 @pytest.fixture(scope="module")
-def live_api():
-    server = FuzzServer(orgs=150, seed=3, workers=2, access_log=False, log=lambda message: None)
-    server.start()
-    yield server
-    server.stop()
+def live_api(live_backend):
+    with live_portal_database(live_backend) as portal_database_url:
+        server = FuzzServer(orgs=150, seed=3, workers=2, access_log=False, log=lambda message: None,
+                            portal_database_url=portal_database_url)
+        server.start()
+        yield server
+        server.stop()
 
 
 # The description the code builds: schemathesis needs it at collection time,
@@ -63,7 +66,7 @@ def test_the_served_description_is_this_one(live_api):
     expected = openapi_document()
     served_info = {key: value for key, value in served.pop("info").items() if not key.startswith("x-")}
     assert served_info == expected.pop("info")
-    # The servers entry is absolute, on the server's PUBLIC_BASE_URL (tests/browser/server.py sets it).
+    # The servers entry is absolute, on the server's PUBLIC_BASE_URL (portal/testing/live_server.py sets it).
     assert served.pop("servers") == [{"url": f"{live_api.base_url}/api/v1"}]
     expected.pop("servers")
     assert served == json.loads(json.dumps(expected))

@@ -1,14 +1,15 @@
 """Fixtures for the browser tests: the portal served by gunicorn, and Chromium driven by Playwright.
 
-One live server per session (see ``server.py``): 600 demo organisations,
-synced by ``flask sync run``, served by ``gunicorn -c gunicorn.conf.py
-wsgi:app`` with two workers on a free loopback port. The tests skip when
+One live server per session and portal database (SQLite, then PostgreSQL;
+see ``portal/testing/live_server.py``): 600 demo organisations, synced by
+``flask sync run``, served by ``gunicorn -c gunicorn.conf.py wsgi:app`` with
+two workers on a free loopback port. The tests skip when
 Chromium or Playwright is missing, except in CI (CI=true), where they fail.
 """
 
 import pytest
 
-from tests.browser.server import (
+from portal.testing.live_server import (
     BLUE_SKY_ELDERLY_CARE,
     IN_CI,
     YOUTH_FOUNDATION,
@@ -16,6 +17,7 @@ from tests.browser.server import (
     chromium_path,
     launch_chromium,
 )
+from tests.conftest import live_portal_database
 
 #: Playwright's default waits are 30 s; a page of this portal takes milliseconds.
 TIMEOUT_MS = 10_000
@@ -38,13 +40,16 @@ def require_browser():
 
 
 @pytest.fixture(scope="session")
-def live_server():
-    """The portal with demo data, served by gunicorn as deployed; stopped after the session."""
+def live_server(live_backend):
+    """The portal with demo data, served by gunicorn as deployed, on ``live_backend``; stopped after the session."""
     require_browser()
-    server = LiveServer(orgs=600, seed=1, workers=2, log=lambda message: None)
-    server.start()
-    yield server
-    server.stop()
+    with live_portal_database(live_backend) as portal_database_url:
+        server = LiveServer(
+            orgs=600, seed=1, workers=2, log=lambda message: None, portal_database_url=portal_database_url
+        )
+        server.start()
+        yield server
+        server.stop()
 
 
 @pytest.fixture(scope="session")

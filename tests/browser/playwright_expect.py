@@ -8,7 +8,7 @@ from erroring before them.
 
 import pytest
 
-from tests.browser.server import IN_CI
+from portal.testing.live_server import IN_CI
 
 try:
     from playwright.sync_api import expect

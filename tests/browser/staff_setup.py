@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from tests.browser.server import BIN, ROOT
+from portal.testing.live_server import BIN, ROOT
 
 PASSWORD = "Queue-Keeper-2026"
 

@@ -18,7 +18,7 @@ import pytest
 
 from tests.browser import staff_setup
 from tests.browser.conftest import TIMEOUT_MS
-from tests.browser.server import IN_CI
+from portal.testing.live_server import IN_CI
 
 pytestmark = pytest.mark.browser
 
@@ -70,13 +70,7 @@ def require_axe():
 
 @pytest.fixture(scope="module")
 def hidden_uscc(live_server):
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(f"sqlite:///{live_server.folder / 'portal.db'}")
-    with engine.connect() as connection:
-        uscc = connection.scalar(sa.text("SELECT uscc FROM organisations WHERE NOT is_published LIMIT 1"))
-    engine.dispose()
-    return uscc
+    return live_server.portal_rows("SELECT uscc FROM organisations WHERE NOT is_published LIMIT 1")[0][0]
 
 
 def new_audit_context(browser, base_url, language=None):

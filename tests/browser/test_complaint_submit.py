@@ -15,7 +15,8 @@ from PIL import Image
 
 from tests.browser.conftest import new_page
 from tests.browser.playwright_expect import expect
-from tests.browser.server import (
+from tests.conftest import live_portal_database
+from portal.testing.live_server import (
     BIN,
     IN_CI,
     ROOT,
@@ -66,15 +67,17 @@ class ComplaintServer(LiveServer):
 
 
 @pytest.fixture(scope="module")
-def server():
+def server(live_backend):
     if chromium_path() is None:
         if IN_CI:
             pytest.fail("chromium is required in CI")
         pytest.skip("browser tests need chromium")
-    live = ComplaintServer(orgs=80, seed=3, workers=2, log=lambda message: None)
-    live.start()
-    yield live
-    live.stop()
+    with live_portal_database(live_backend) as portal_database_url:
+        live = ComplaintServer(orgs=80, seed=3, workers=2, log=lambda message: None,
+                               portal_database_url=portal_database_url)
+        live.start()
+        yield live
+        live.stop()
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import segno
 from pypdf import PdfReader
 
 from tests.browser.playwright_expect import expect
-from tests.browser.server import YOUTH_FOUNDATION
+from portal.testing.live_server import YOUTH_FOUNDATION
 
 pytestmark = pytest.mark.browser
 

@@ -11,14 +11,13 @@ import codecs
 import csv
 import io
 import re
-import sqlite3
 import xml.etree.ElementTree as ET
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from tests.browser.playwright_expect import expect
-from tests.browser.server import BLUE_SKY_ELDERLY_CARE
+from portal.testing.live_server import BLUE_SKY_ELDERLY_CARE
 
 pytestmark = pytest.mark.browser
 
@@ -26,18 +25,9 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 ORG_PATH = re.compile(r"/org/([0-9A-Z]{18})$")
 
 
-def portal_rows(live_server, sql, parameters=()):
-    """Rows of the live server's portal database (read only)."""
-    connection = sqlite3.connect(f"file:{live_server.folder / 'portal.db'}?mode=ro", uri=True)
-    try:
-        return connection.execute(sql, parameters).fetchall()
-    finally:
-        connection.close()
-
-
 def published(live_server):
     """{USCC: (name, grade)} of the published organisations."""
-    rows = portal_rows(live_server, "SELECT uscc, name, grade FROM organisations WHERE is_published")
+    rows = live_server.portal_rows("SELECT uscc, name, grade FROM organisations WHERE is_published")
     return {uscc: (name, grade) for uscc, name, grade in rows}
 
 
@@ -62,7 +52,7 @@ def test_changes_csv_feed_and_batch_check(page, live_server, youth_foundation, b
         page.locator("header a[href='/changes'], nav a[href='/changes']").first.click()
     assert urlsplit(page.url).path == "/changes"
     expect(page.locator("main h1")).to_be_visible()
-    changes_in_db = portal_rows(live_server, "SELECT count(*) FROM list_changes")[0][0]
+    changes_in_db = live_server.portal_rows("SELECT count(*) FROM list_changes")[0][0]
     expect(page.locator("main")).to_contain_text(f"共 {changes_in_db:,} 条变动")
     rows = page.locator("main table.data-table tbody tr")
     assert rows.count() > 0
@@ -125,8 +115,8 @@ def test_changes_csv_feed_and_batch_check(page, live_server, youth_foundation, b
     # 4. A batch check of the journalist's own list, uploaded from the batch page.
     with page.expect_navigation():
         page.locator("main a[href='/batch']").first.click()
-    not_public = portal_rows(
-        live_server, "SELECT uscc FROM organisations WHERE NOT is_published AND grade = 'C' ORDER BY uscc LIMIT 1"
+    not_public = live_server.portal_rows(
+        "SELECT uscc FROM organisations WHERE NOT is_published AND grade = 'C' ORDER BY uscc LIMIT 1"
     )[0][0]
     lines = [
         "uscc,name,note",

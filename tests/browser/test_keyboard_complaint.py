@@ -10,7 +10,7 @@ error summary is an alert and takes the focus.
 import pytest
 
 from tests.browser.playwright_expect import expect
-from tests.browser.server import YOUTH_FOUNDATION
+from portal.testing.live_server import YOUTH_FOUNDATION
 
 pytestmark = pytest.mark.browser
 

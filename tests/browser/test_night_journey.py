@@ -14,7 +14,6 @@ import codecs
 import csv
 import io
 import json
-import sqlite3
 import subprocess
 import xml.etree.ElementTree as ET
 from urllib.parse import urlsplit
@@ -23,7 +22,8 @@ import pytest
 
 from tests.browser.conftest import require_browser
 from tests.browser.playwright_expect import expect
-from tests.browser.server import BIN, ROOT, LiveServer
+from tests.conftest import live_portal_database
+from portal.testing.live_server import BIN, ROOT, LiveServer
 
 pytestmark = pytest.mark.browser
 
@@ -41,20 +41,15 @@ raise SystemExit(0 if result.status == "succeeded" else 1)
 """
 
 
-def portal_state(folder):
+def portal_state(server):
     """{USCC: (name, grade, is_published)} of every organisation in the portal database, and its version."""
-    connection = sqlite3.connect(f"file:{folder / 'portal.db'}?mode=ro", uri=True)
-    try:
-        organisations = {
-            uscc: (name, grade, bool(is_published))
-            for uscc, name, grade, is_published in connection.execute(
-                "SELECT uscc, name, grade, is_published FROM organisations"
-            )
-        }
-        version = connection.execute("SELECT max(version) FROM publication_state").fetchone()[0]
-    finally:
-        connection.close()
-    return organisations, version
+    organisations = {
+        uscc: (name, grade, bool(is_published))
+        for uscc, name, grade, is_published in server.portal_rows(
+            "SELECT uscc, name, grade, is_published FROM organisations"
+        )
+    }
+    return organisations, server.portal_rows("SELECT max(version) FROM publication_state")[0][0]
 
 
 class Night:
@@ -91,28 +86,31 @@ class Night:
 
 
 @pytest.fixture(scope="module")
-def night():
+def night(live_backend):
     """A live server of its own, one night on: demo data advanced, then the scheduler's sync job."""
     require_browser()
-    server = LiveServer(orgs=600, seed=1, workers=2, log=lambda message: None)
-    server.start()
-    try:
-        before, version_before = portal_state(server.folder)
-        # 10 % of the organisations change tonight: enough for some to fall to C.
-        server._flask("demo", "advance-night", "--seed", "2", "--changes-percent", "10")
-        completed = subprocess.run(
-            [str(BIN / "python"), "-c", SYNC_JOB],
-            cwd=ROOT,
-            env=server.environment(),
-            capture_output=True,
-            text=True,
-            timeout=600,
+    with live_portal_database(live_backend) as portal_database_url:
+        server = LiveServer(
+            orgs=600, seed=1, workers=2, log=lambda message: None, portal_database_url=portal_database_url
         )
-        assert completed.returncode == 0, f"the sync job failed:\n{completed.stdout}\n{completed.stderr[-3000:]}"
-        after, version_after = portal_state(server.folder)
-        yield Night(server, before, after, version_before, version_after, completed.stdout.strip())
-    finally:
-        server.stop()
+        server.start()
+        try:
+            before, version_before = portal_state(server)
+            # 10 % of the organisations change tonight: enough for some to fall to C.
+            server._flask("demo", "advance-night", "--seed", "2", "--changes-percent", "10")
+            completed = subprocess.run(
+                [str(BIN / "python"), "-c", SYNC_JOB],
+                cwd=ROOT,
+                env=server.environment(),
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+            assert completed.returncode == 0, f"the sync job failed:\n{completed.stdout}\n{completed.stderr[-3000:]}"
+            after, version_after = portal_state(server)
+            yield Night(server, before, after, version_before, version_after, completed.stdout.strip())
+        finally:
+            server.stop()
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from stdnum.cn import uscc as uscc_number
 
 from portal.demo import catalogue
-from portal.demo.factory import Batch, OrganisationFactory, generation_time, grade_for
+from portal.demo.factory import Batch, OrganisationFactory
+from portal.demo.shape import generation_time, grade_for
 from portal.demo.generator import (
     DemoDatabaseError,
     advance_night,

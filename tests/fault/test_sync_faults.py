@@ -18,10 +18,9 @@ import sqlalchemy as sa
 from portal.extensions import db
 from portal.publication.models import CHANGE_EXIT, ListChange, Organisation, PublicationState
 from portal.search import index as search_index
-from portal.search import service as search_service
 from portal.sync import apply, service
 from portal.sync.models import ERROR_INTERRUPTED, ERROR_SCORING_UNAVAILABLE, SyncRun
-from tests.conftest import require_postgresql
+from tests.conftest import published_matches, require_postgresql
 from tests.fault.netfaults import LoopbackProxy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -190,6 +189,6 @@ def test_sync_killed_with_sigkill_leaves_a_consistent_database(app, scoring, dat
         version = db.session.get(PublicationState, 1).version
     assert search_index.index_version(index_dir) == version
     with app.app_context():
-        hits = [hit["uscc"] for hit in search_service.search_names("测试", limit=len(before))]
+        hits = [hit["uscc"] for hit in published_matches("测试", limit=len(before))]
     # Every organisation is named 北京市测试N协会: the index answers exactly the published ones, once each.
     assert sorted(hits) == sorted(after)

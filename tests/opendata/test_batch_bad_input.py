@@ -1,6 +1,6 @@
 """Bad files for the batch check (/batch): each gets a 4xx and a clear message in Chinese and English, in under 1 s.
 
-Hostile files come from tests/opendata/upload_bombs.py: a dimension of 17 billion
+Hostile files come from portal/testing/upload_bombs.py: a dimension of 17 billion
 cells, a shared-strings table that unpacks to 100 MB, 1,000 sheets, a cell of
 10 MB, a CSV line of 100 MB, a ZIP archive that is no workbook. Each one is
 also posted in a fresh process whose peak RSS must not grow by 50 MB: the
@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from portal.opendata import batch, uploads
-from tests.opendata import upload_bombs as bombs
+from portal.testing import upload_bombs as bombs
 
 ROOT = Path(__file__).resolve().parents[2]
 MB = 1024 * 1024

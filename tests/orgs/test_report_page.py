@@ -18,6 +18,9 @@ from tests.scoring_builder import BANDS, ScoringBuilder, make_uscc
 from tests.synced_portal import sync_at
 from tests.conftest import has_inline_script
 
+#: Production serves these pages from the page cache: every test runs with it off and on.
+pytestmark = pytest.mark.cached_and_uncached
+
 RULE_SET = "report-1"
 # Names that appear nowhere in the code: the report must take them from the rule set.
 DIMENSIONS = [
@@ -401,7 +404,8 @@ def test_report_takes_a_handful_of_queries(app, client, history):
         assert client.get(f"/org/{FOUNDATION}?lang=en").status_code == 200
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    assert len(statements) <= 8, statements
+    # One more than before the nightly history: the nights of the successful syncs.
+    assert len(statements) <= 9, statements
 
 
 def test_report_has_no_inline_code_and_prints_key_links(client, history):

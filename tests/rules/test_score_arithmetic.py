@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from portal.demo import catalogue
-from portal.demo.factory import assessment_day
+from portal.demo.shape import assessment_day
 from portal.demo.generator import generate_scoring_db
 from portal.rules.arithmetic import (
     Item,

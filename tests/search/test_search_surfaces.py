@@ -25,6 +25,9 @@ from portal.search.query import QUERY_MAXIMUM_LENGTH, clean_query, pinyin_splits
 from portal.sync import service as sync_service
 from tests.scoring_builder import ScoringBuilder, make_uscc
 
+#: Production serves these pages from the page cache: every test runs with it off and on.
+pytestmark = pytest.mark.cached_and_uncached
+
 TYPE_PREFIX = {"social_group": "51", "social_service": "52", "foundation": "53"}
 
 # number: (name, type, district, grade, score, evaluation level, registered on, legal representative, former names, business scope)

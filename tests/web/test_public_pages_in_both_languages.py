@@ -13,6 +13,9 @@ from portal.extensions import db
 from portal.publication.models import Organisation, PublicationState
 from portal.sync.models import SyncRun
 
+#: Production serves these pages from the page cache: every test runs with it off and on.
+pytestmark = pytest.mark.cached_and_uncached
+
 DATA_AS_OF = datetime(2024, 5, 1, 18, 30)  # naive UTC: 2024-05-02 02:30 in Beijing
 
 PORTAL_NAME = {"zh": "北京市社会组织信用信息公示平台", "en": "Beijing Social Organisation Credit Information Portal"}

@@ -49,12 +49,15 @@ class LiveServer:
     Use as a context manager, or call ``start()`` and ``stop()``.
     ``workers=None`` leaves the number to gunicorn.conf.py. ``wsgi_app`` is
     the ``module:variable`` gunicorn serves (``wsgi:app`` as deployed);
-    ``python_path`` is prepended to PYTHONPATH for it.
+    ``python_path`` is prepended to PYTHONPATH for it. ``portal_database_url``
+    is an empty PostgreSQL database (or schema) for the portal database; by
+    default it is a SQLite file in the folder, as under ``make run``.
     """
 
     def __init__(self, orgs=600, seed=1, workers=2, wsgi_app="wsgi:app", python_path=None,
-                 access_log=True, log=print):
+                 access_log=True, log=print, portal_database_url=None):
         self.orgs = orgs
+        self.portal_database_url = portal_database_url
         self.seed = seed
         self.workers = workers
         self.wsgi_app = wsgi_app
@@ -75,7 +78,7 @@ class LiveServer:
                      "TRUSTED_PROXY_HOPS"):
             env.pop(name, None)
         env.update(
-            PORTAL_DATABASE_URL=f"sqlite:///{self.folder / 'portal.db'}",
+            PORTAL_DATABASE_URL=self.portal_url,
             SCORING_DATABASE_URL=f"sqlite:///{self.folder / 'scoring-demo.db'}",
             INDEX_DIR=str(self.folder / "index"),
             JIEBA_CACHE_DIR=str(self.folder),
@@ -120,20 +123,28 @@ class LiveServer:
         self._flask("db", "upgrade")
         self._flask("sync", "run")
 
-    def published_organisation(self, name):
-        """Return (USCC, grade) of the published organisation called ``name``."""
-        engine = sa.create_engine(f"sqlite:///{self.folder / 'portal.db'}")
+    @property
+    def portal_url(self):
+        """The URL of this server's portal database."""
+        return self.portal_database_url or f"sqlite:///{self.folder / 'portal.db'}"
+
+    def portal_rows(self, sql, parameters=None):
+        """Return the rows of a read-only ``sql`` (named ``:parameters``) on the portal database."""
+        engine = sa.create_engine(self.portal_url)
         try:
             with engine.connect() as connection:
-                row = connection.execute(
-                    sa.text("SELECT uscc, grade FROM organisations WHERE name = :name AND is_published"),
-                    {"name": name},
-                ).first()
+                return [tuple(row) for row in connection.execute(sa.text(sql), parameters or {})]
         finally:
             engine.dispose()
-        if row is None:
+
+    def published_organisation(self, name):
+        """Return (USCC, grade) of the published organisation called ``name``."""
+        rows = self.portal_rows(
+            "SELECT uscc, grade FROM organisations WHERE name = :name AND is_published", {"name": name}
+        )
+        if not rows:
             raise ServerError(f"{name} is not published in the demo data")
-        return row[0], row[1]
+        return rows[0]
 
     # -- gunicorn --------------------------------------------------------------
 
