@@ -481,6 +481,22 @@ def test_scheduler_is_configured_from_config(app):
         scheduler.shutdown(wait=False)
 
 
+def test_scheduler_sync_now_runs_the_sync_at_start_then_on_its_cron(app):
+    from portal.scheduler import build_scheduler
+
+    app.config["SYNC_CRON"] = "15 3 * * *"
+    scheduler = build_scheduler(app, BackgroundScheduler, sync_now=True)
+    scheduler.start(paused=True)
+    try:
+        job = scheduler.get_job("sync")
+        now = datetime.now(job.trigger.timezone)
+        assert timedelta(0) <= now - job.next_run_time < timedelta(seconds=10)
+        following = job.trigger.get_next_fire_time(job.next_run_time, now)
+        assert (following.hour, following.minute) == (3, 15)
+    finally:
+        scheduler.shutdown(wait=False)
+
+
 def test_scheduler_job_fires_once(app, scoring):
     from portal.scheduler import build_scheduler
 
