@@ -3,7 +3,7 @@
     (cd bench/lighthouse && npm ci --no-audit --no-fund --ignore-scripts)
     .venv/bin/python bench/lighthouse.py [--runs 1] [--json results.json]
 
-Starts the same live server as the browser tests (``tests/browser/server.py``:
+Starts the same live server as the browser tests (``portal/testing/live_server.py``:
 600 demo organisations, ``flask sync run``, gunicorn with gunicorn.conf.py on a
 loopback port) and runs Lighthouse 12.2.3 (npm, pinned in
 bench/lighthouse/package.json: 13 needs Node 22) against Debian's chromium, on
@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.server import YOUTH_FOUNDATION, LiveServer, chromium_path  # noqa: E402
+from portal.testing.live_server import YOUTH_FOUNDATION, LiveServer, chromium_path  # noqa: E402
 
 LIGHTHOUSE = ROOT / "bench" / "lighthouse" / "node_modules" / "lighthouse" / "cli" / "index.js"
 CATEGORIES = ("accessibility", "best-practices", "seo", "performance")

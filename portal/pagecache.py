@@ -18,6 +18,7 @@ from flask import current_app, make_response, request
 from flask_babel import get_locale
 
 from portal import large_text
+from portal.clock import local_today
 from portal.web import current_publication
 
 
@@ -68,7 +69,9 @@ def cached_page(view=None, *, usable=None):
             return view(*args, **kwargs)
         if usable is not None and not usable(publication):
             return view(*args, **kwargs)
-        state = (publication.version, publication.data_as_of)
+        # The calendar day too: minus items leave the public report when their display
+        # window ends (portal.rules.windows), at midnight in Beijing, whether or not a sync ran.
+        state = (publication.version, publication.data_as_of, local_today(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
         # Absolute URLs come from PUBLIC_BASE_URL and an untrusted Host never reaches a view
         # (portal.origin), so a page does not depend on the Host; keying by it anyway means a page
         # built under one name can never be served under another.

@@ -1,8 +1,10 @@
 """Cross-cutting web behaviour: error pages, security headers, template globals, /healthz."""
 
 import logging
+import re
 
 from flask import Blueprint, current_app, g, jsonify, make_response, render_template, request, send_from_directory
+from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from werkzeug.exceptions import default_exceptions
 
@@ -36,6 +38,19 @@ def abort_with_message(code, message):
     error = default_exceptions[code](description=message)
     error.shown_to_visitor = True
     raise error
+
+
+_PAGE_NUMBER = re.compile(r"[0-9]{1,9}")
+
+
+def requested_page():
+    """Return the ?page= number (1 when absent), or stop with a 400 if it is not a whole number from 1 up."""
+    value = request.args.get("page")
+    if value is None:
+        return 1
+    if not _PAGE_NUMBER.fullmatch(value) or int(value) < 1:
+        abort_with_message(400, _("The page number must be a whole number from 1 upwards."))
+    return int(value)
 
 
 def limit_request_body(max_bytes):

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from portal.complaints.models import Complaint
-from portal.complaints.workflow import OPEN_STATES
+from portal.complaints.workflow import ANSWERED_STATES, OPEN_STATES, OUTCOMES
 from portal.complaints.validation import ComplaintInvalid, clean_text
 from portal.extensions import db
 from portal.publication.models import Organisation
@@ -188,3 +188,35 @@ def same_concern_target(organisation, category):
         .order_by(Complaint.created_at, Complaint.id)
         .limit(1)
     ).first()
+
+
+@dataclass(frozen=True)
+class PublicOutcomes:
+    """The public outcomes of earlier complaints about a published organisation: counts and the latest answers.
+
+    ``latest`` holds (answered_at, category, outcome) only: never a text, a
+    name or a tracking number.
+    """
+
+    counts: dict
+    latest: list
+
+    def __bool__(self):
+        return bool(self.latest)
+
+
+def public_outcomes(organisation, limit=5):
+    """Return the PublicOutcomes of ``organisation`` (an OrganisationChoice), or None unless it is published."""
+    if not organisation.published or not organisation.uscc:
+        return None
+    answered = (Complaint.uscc == organisation.uscc, Complaint.state.in_(ANSWERED_STATES), Complaint.outcome.is_not(None))
+    counts = dict(
+        db.session.execute(select(Complaint.outcome, func.count(Complaint.id)).where(*answered).group_by(Complaint.outcome)).all()
+    )
+    latest = db.session.execute(
+        select(Complaint.answered_at, Complaint.category, Complaint.outcome)
+        .where(*answered)
+        .order_by(Complaint.answered_at.desc(), Complaint.id.desc())
+        .limit(limit)
+    ).all()
+    return PublicOutcomes(counts={code: counts.get(code, 0) for code in OUTCOMES}, latest=[tuple(row) for row in latest])

@@ -158,6 +158,7 @@ def _step_two(organisation, values, errors=None, status=200, message=None):
         values=values,
         errors=errors,
         similar=similar,
+        outcomes_before=organisation_lookup.public_outcomes(organisation),
         message=message,
         description_min=current_app.config["COMPLAINT_DESCRIPTION_MIN"],
         description_max=current_app.config["COMPLAINT_DESCRIPTION_MAX"],

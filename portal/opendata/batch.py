@@ -9,7 +9,6 @@ unpublished organisation's name gets the same ``unknown_name`` as a name that
 does not exist.
 """
 
-import csv
 import io
 import re
 import unicodedata

@@ -16,7 +16,13 @@ from sqlalchemy import select
 from portal.characters import xml_text
 from portal.extensions import db
 from portal.orgs import report as orgs_report
-from portal.publication.changes import public_changes, shown_grades
+from portal.publication.changes import (
+    first_publication,
+    public_changes,
+    public_exit_reason,
+    shown_grades,
+    without_first_publication,
+)
 from portal.publication.models import CHANGE_ENTRY, CHANGE_EXIT, CHANGE_GRADE, ListChange, Organisation, ScoreSnapshot
 from portal.publication.state import PUBLISHED
 
@@ -52,11 +58,20 @@ class FeedChange:
     old_grade: str | None
     new_grade: str | None
     currently_published: bool
+    exit_reason: str | None = None  # the public reason of an exit (portal.publication.changes)
 
 
 def recent_list_changes(change_type=None, limit=100):
-    """Return the ``limit`` most recent list changes (of one type, or all), newest first."""
-    statement = public_changes().order_by(ListChange.changed_at.desc(), ListChange.id.desc()).limit(limit)
+    """Return the ``limit`` most recent list changes (of one type, or all), newest first.
+
+    The first publication's entries are left out: ``first_publication`` tells them as one entry.
+    """
+    statement = (
+        public_changes()
+        .where(without_first_publication(first_publication()))
+        .order_by(ListChange.changed_at.desc(), ListChange.id.desc())
+        .limit(limit)
+    )
     if change_type is not None:
         statement = statement.where(ListChange.change_type == change_type)
     return [
@@ -68,9 +83,20 @@ def recent_list_changes(change_type=None, limit=100):
             row.change_type,
             *shown_grades(row),
             bool(row.is_published),
+            public_exit_reason(row.change_type, row.reason),
         )
         for row in db.session.execute(statement)
     ]
+
+
+def exit_reasons_of(uscc):
+    """Return {moment of exit: public reason} of one organisation's exits from the list."""
+    rows = db.session.execute(
+        select(ListChange.changed_at, ListChange.reason).where(
+            ListChange.uscc == uscc, ListChange.change_type == CHANGE_EXIT
+        )
+    )
+    return {changed_at: public_exit_reason(CHANGE_EXIT, reason) for changed_at, reason in rows}
 
 
 def published_organisation(uscc):

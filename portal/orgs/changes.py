@@ -7,9 +7,15 @@ from sqlalchemy import func, select
 
 from portal.clock import day_end_utc, day_start_utc, local_date
 from portal.extensions import db
-from portal.orgs.report import dimension_scores, rule_set_with_bands, score_history
-from portal.publication.changes import public_changes, shown_grades
-from portal.publication.models import ListChange, Organisation, ScoreSnapshot
+from portal.orgs.report import dimension_scores, nightly_states, rule_set_with_bands, score_history, sync_nights
+from portal.publication.changes import (
+    first_publication,
+    public_changes,
+    public_exit_reason,
+    shown_grades,
+    without_first_publication,
+)
+from portal.publication.models import CHANGE_ENTRY, ListChange, Organisation, ScoreSnapshot
 from portal.rules.models import RuleSet
 from portal.sync.models import RUN_SUCCEEDED, SyncRun
 
@@ -29,6 +35,7 @@ class ChangeLine:
     old_grade: str | None
     new_grade: str | None
     currently_published: bool
+    exit_reason: str | None = None  # the public reason of an exit (portal.publication.changes)
 
 
 def _change_lines(statement, timezone_name):
@@ -41,6 +48,7 @@ def _change_lines(statement, timezone_name):
             row.change_type,
             *shown_grades(row),
             bool(row.is_published),
+            public_exit_reason(row.change_type, row.reason),
         )
         for row in db.session.execute(statement)
     ]
@@ -62,8 +70,10 @@ def list_changes(change_type, date_from, date_to, page, per_page, timezone_name)
 
     ``change_type`` is one of CHANGE_TYPES or None for all; ``date_from`` and
     ``date_to`` are inclusive calendar dates in ``timezone_name`` (or None).
+    The entries of the first publication are left out: ``first_publication_line``
+    tells them as one line.
     """
-    conditions = []
+    conditions = [without_first_publication(first_publication())]
     if change_type is not None:
         conditions.append(ListChange.change_type == change_type)
     if date_from is not None:
@@ -82,6 +92,17 @@ def list_changes(change_type, date_from, date_to, page, per_page, timezone_name)
         .offset(offset)
     )
     return _change_lines(statement, timezone_name), total
+
+
+def first_publication_line(change_type, date_from, date_to, timezone_name):
+    """Return (day, count) of the first publication if the filters include it, else None."""
+    first = first_publication()
+    if first is None or change_type not in (None, CHANGE_ENTRY):
+        return None
+    day = local_date(first.changed_at, timezone_name)
+    if (date_from is not None and day < date_from) or (date_to is not None and day > date_to):
+        return None
+    return day, first.count
 
 
 def group_by_day(lines):
@@ -187,7 +208,7 @@ def public_state_on(uscc, day, timezone_name):
         rule_set=rule_set,
         band=rule_set.band_for(in_force.grade) if rule_set else None,
         dimensions=dimensions,
-        history=score_history(snapshots, timezone_name),
+        history=score_history(nightly_states(snapshots, sync_nights(end), timezone_name), timezone_name),
         currently_published=currently_published,
         current_grade=current.grade if currently_published else None,
     )

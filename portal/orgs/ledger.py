@@ -135,6 +135,7 @@ def credit_ledger(organisation, rule_set, dimensions, today, timezone_name):
 
 def _item_view(item):
     return {
+        "event_id": item.event.event_id,
         "item_code": item.event.item_code,
         "item_name_zh": item.item_name_zh,
         "item_name_en": item.item_name_en,

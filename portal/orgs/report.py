@@ -12,6 +12,7 @@ from portal.orgs.ledger import Ledger, breakdown_view, credit_ledger
 from portal.publication.models import ListEntry, Organisation, ScoreSnapshot
 from portal.publication.state import PUBLISHED
 from portal.rules.models import RuleSet
+from portal.sync.models import RUN_SUCCEEDED, SyncRun
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,44 @@ def score_history(snapshots, timezone_name):
     return history
 
 
+@dataclass(frozen=True)
+class NightState:
+    """What the public list showed of one organisation after the last successful sync of a night."""
+
+    effective_at: datetime
+    score: object
+    grade: str | None
+    is_published: bool
+
+
+def sync_nights(before=None):
+    """Return the finishing times of the successful syncs (oldest first, optionally only those before ``before``)."""
+    statement = select(SyncRun.finished_at).where(SyncRun.status == RUN_SUCCEEDED, SyncRun.finished_at.is_not(None))
+    if before is not None:
+        statement = statement.where(SyncRun.finished_at < before)
+    return db.session.scalars(statement.order_by(SyncRun.finished_at)).all()
+
+
+def nightly_states(snapshots, nights, timezone_name):
+    """Return one NightState per night with a successful sync: the snapshot in force after its last sync.
+
+    Snapshots are written only when something changes; the history shows a
+    point for every night all the same, so that a chart moves with the days.
+    """
+    last_of_day = {}
+    for finished_at in nights:
+        last_of_day[local_date(finished_at, timezone_name)] = finished_at
+    states = []
+    index = -1
+    for finished_at in sorted(last_of_day.values()):
+        while index + 1 < len(snapshots) and snapshots[index + 1].effective_at <= finished_at:
+            index += 1
+        if index >= 0:
+            snapshot = snapshots[index]
+            states.append(NightState(finished_at, snapshot.score, snapshot.grade, snapshot.is_published))
+    return states
+
+
 def credit_report(uscc, today, timezone_name):
     """Return the CreditReport of a published organisation, or None if it is not published.
 
@@ -153,7 +192,7 @@ def credit_report(uscc, today, timezone_name):
         rule_set=rule_set,
         band=rule_set.band_for(organisation.grade) if rule_set else None,
         dimensions=dimensions,
-        history=score_history(snapshots, timezone_name),
+        history=score_history(nightly_states(snapshots, sync_nights(), timezone_name), timezone_name),
         current_events=ledger.current,
         earlier_events=ledger.earlier,
         list_entries=entries,

@@ -10,16 +10,17 @@ from flask_babel import ngettext
 
 from portal import charts
 from portal.orgs import service
-from portal.orgs.changes import group_by_day, list_changes, public_state_on, recent_changes
+from portal.orgs.changes import first_publication_line, group_by_day, list_changes, public_state_on, recent_changes
 from portal.orgs.report import credit_report
 from portal.clock import local_today
 from portal.grades import PUBLISHED_GRADES
 from portal.pagecache import cached_page
+from portal.publication.changes import EXIT_REASON_LABELS
 from portal.publication.models import CHANGE_ENTRY, CHANGE_EXIT, CHANGE_TYPES
 from portal.publication.state import publication_summary
 from portal.reference import DISTRICTS, EVENT_STATUSES, LIST_TYPES, ORG_TYPES, REGISTRATION_STATUSES
 from portal.uscc import check_uscc
-from portal.web import abort_with_message, current_publication
+from portal.web import abort_with_message, current_publication, requested_page
 
 bp = Blueprint("orgs", __name__)
 
@@ -27,7 +28,6 @@ bp = Blueprint("orgs", __name__)
 RECENT_CHANGES = 10
 
 # ASCII digits only: int() would also take spaces, signs, underscores and other scripts' digits.
-_PAGE_NUMBER = re.compile(r"[0-9]{1,9}")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # How much of a visitor's input an error message repeats.
 _ECHO_LENGTH = 40
@@ -44,16 +44,6 @@ def _timezone():
 def _translated(labels):
     """Return {code: label} with lazy labels translated once, for pages that repeat them in every row."""
     return {code: str(label) for code, label in labels.items()}
-
-
-def _requested_page():
-    """Return the ?page= number, or stop with a 400 if it is not a positive whole number."""
-    value = request.args.get("page")
-    if value is None:
-        return 1
-    if not _PAGE_NUMBER.fullmatch(value) or int(value) < 1:
-        abort_with_message(400, _("The page number must be a whole number from 1 upwards."))
-    return int(value)
 
 
 def _check_page_exists(page, pages):
@@ -120,6 +110,7 @@ def home():
         grades=PUBLISHED_GRADES,
         entries=recent_changes(CHANGE_ENTRY, RECENT_CHANGES, timezone),
         exits=recent_changes(CHANGE_EXIT, RECENT_CHANGES, timezone),
+        exit_reasons=EXIT_REASON_LABELS,
     )
 
 
@@ -169,7 +160,7 @@ def list_organisations():
         )
         or service.DEFAULT_SORT
     )
-    page = _requested_page()
+    page = requested_page()
     per_page = current_app.config["LIST_PAGE_SIZE"]
     rows, total = service.published_organisations(filters, sort, page, per_page)
     pages = service.page_count(total, per_page)
@@ -260,9 +251,8 @@ def _report_as_of(uscc, timezone):
 # -- changes to the public list --------------------------------------------------------
 
 
-@bp.get("/changes")
-@cached_page
-def changes():
+def requested_change_filters():
+    """Return (change type, from, to) of /changes and its downloads; stop with a 400 on a bad one."""
     change_type = _requested_choice(
         "type",
         CHANGE_TYPES,
@@ -272,7 +262,14 @@ def changes():
     date_to = _requested_date("to")
     if date_from and date_to and date_from > date_to:
         abort_with_message(400, _("The start date (“from”) must not be later than the end date (“to”)."))
-    page = _requested_page()
+    return change_type, date_from, date_to
+
+
+@bp.get("/changes")
+@cached_page
+def changes():
+    change_type, date_from, date_to = requested_change_filters()
+    page = requested_page()
     per_page = current_app.config["LIST_PAGE_SIZE"]
     lines, total = list_changes(change_type, date_from, date_to, page, per_page, _timezone())
     pages = service.page_count(total, per_page)
@@ -280,6 +277,8 @@ def changes():
     return render_template(
         "orgs/changes.html",
         days=group_by_day(lines),
+        first_publication=first_publication_line(change_type, date_from, date_to, _timezone()),
+        exit_reasons=EXIT_REASON_LABELS,
         total=total,
         page=page,
         pages=pages,

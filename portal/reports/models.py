@@ -1,8 +1,8 @@
 """Issued credit reports: what each printed or downloaded report stated, so that it can be verified."""
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, DateTime, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -24,14 +24,19 @@ class IssuedReport(db.Model):
     uscc: Mapped[str] = mapped_column(String(18))
     language: Mapped[str] = mapped_column(String(8))
     issued_at: Mapped[datetime] = mapped_column(DateTime)  # naive UTC
+    # The Beijing day of issue: minus items leave a report at the end of their display
+    # window (portal.rules.windows), so a report is reused on the day it was issued only.
+    issued_on: Mapped[date] = mapped_column(Date)
     publication_version: Mapped[int] = mapped_column(Integer)
     data_as_of: Mapped[datetime | None] = mapped_column(DateTime)  # naive UTC
     sha256: Mapped[str] = mapped_column(String(64))
     content: Mapped[str] = mapped_column(Text)
 
     __table_args__ = (
-        # One report per organisation, publication and language: crawlers cannot add rows without limit.
-        UniqueConstraint("uscc", "publication_version", "language", name="uq_issued_reports_publication"),
+        # One report per organisation, publication, language and day: crawlers cannot add rows without limit.
+        UniqueConstraint(
+            "uscc", "publication_version", "language", "issued_on", name="uq_issued_reports_publication_day"
+        ),
         Index("ix_issued_reports_uscc", "uscc"),
     )
 

@@ -51,11 +51,16 @@ def static_fetcher(static_folder, static_url_path):
     return StaticOnlyFetcher(allowed_protocols=("data",), allow_redirects=False)
 
 
+#: WeasyPrint's options for every report: an accessible, tagged PDF (ISO 14289-1).
+PDF_OPTIONS = {"pdf_variant": "pdf/ua-1", "pdf_tags": True}
+
+
 def html_to_pdf(html, base_url, static_folder, static_url_path):
     """Return the PDF (bytes) of an HTML document whose links are relative to ``base_url``."""
     weasyprint = _weasyprint()
     fetcher = static_fetcher(static_folder, static_url_path)
-    return weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf()
+    # PDF/UA-1: tagged, with the document's language and title (from <html lang> and <title>).
+    return weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf(**PDF_OPTIONS)
 
 
 class RenderFailed(Exception):

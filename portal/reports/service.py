@@ -131,6 +131,40 @@ def _decimal_text(value):
         return None
 
 
+def _plain(value):
+    """Return a breakdown view (Decimals, dates, nested lists and dicts) as plain JSON values."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, Decimal):
+        return _decimal_text(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _displayed_breakdown(breakdown):
+    """Return a stated breakdown with numbers and dates as objects (None stays None)."""
+    if not breakdown:
+        return None
+    result = _Namespace(breakdown)
+    for key in ("base", "plus", "minus", "undisclosed", "total"):
+        result[key] = _parse_number(result[key])
+    dimensions = []
+    for part in breakdown["dimensions"]:
+        part = _Namespace(part)
+        for key in ("base", "max_points", "points", "undisclosed", "cap_adjustment"):
+            part[key] = _parse_number(part[key])
+        part["items"] = [
+            _Namespace(item, points=_parse_number(item["points"]), shown_until=_parse_date(item["shown_until"]))
+            for item in part["items"]
+        ]
+        dimensions.append(part)
+    result["dimensions"] = dimensions
+    return result
+
+
 def report_content(credit_report, publication, report_number, issued_at, language):
     """Return the content document of a report on ``credit_report`` (plain JSON values only)."""
     org = credit_report.organisation
@@ -161,6 +195,7 @@ def report_content(credit_report, publication, report_number, issued_at, languag
             "legal_basis": event.legal_basis,
             "effective_on": _iso_date(event.effective_on),
             "expires_on": _iso_date(event.expires_on),
+            "shown_until": _iso_date(item.window_end),
             "status": event.status,
         }
 
@@ -200,6 +235,7 @@ def report_content(credit_report, publication, report_number, issued_at, languag
                 else None
             ),
         },
+        "breakdown": _plain(credit_report.breakdown),
         "dimensions": [dimension(item) for item in credit_report.dimensions + credit_report.unknown_dimensions],
         "history": [
             {
@@ -235,12 +271,13 @@ def report_content(credit_report, publication, report_number, issued_at, languag
 # -- issuing -------------------------------------------------------------------------------
 
 
-def _issued_for(uscc, version, language):
+def _issued_for(uscc, version, language, issued_on):
     return db.session.scalar(
         select(IssuedReport).where(
             IssuedReport.uscc == uscc,
             IssuedReport.publication_version == version,
             IssuedReport.language == language,
+            IssuedReport.issued_on == issued_on,
         )
     )
 
@@ -249,19 +286,20 @@ def issue_report(uscc, language, timezone_name):
     """Return the IssuedReport of a published organisation at the current publication, or None.
 
     None if the organisation is not published (whatever the reason). A
-    report already issued for the same organisation, publication version and
-    language is returned as it is, so that repeated downloads add no rows.
+    report already issued the same day for the same organisation,
+    publication version and language is returned as it is, so that repeated
+    downloads add no rows; the next day's report leaves out the minus items
+    whose display window has ended.
     """
     for _attempt in range(_ISSUE_ATTEMPTS):
         publication = read_publication()
-        existing = _issued_for(uscc, publication.version, language)
+        issued_at = utcnow()
+        issued_on = local_date(issued_at, timezone_name)
+        existing = _issued_for(uscc, publication.version, language, issued_on)
         if existing is not None:
             # Reused only while the organisation is still published (it is, if the version has not moved).
             return existing if _still_published(uscc) else None
-        issued_at = utcnow()
-        credit_report = orgs_report.credit_report(
-            uscc, local_date(issued_at, timezone_name), timezone_name
-        )
+        credit_report = orgs_report.credit_report(uscc, issued_on, timezone_name)
         if credit_report is None:
             return None
         if read_publication().version != publication.version:
@@ -275,6 +313,7 @@ def issue_report(uscc, language, timezone_name):
             uscc=uscc,
             language=language,
             issued_at=issued_at.replace(microsecond=0),
+            issued_on=issued_on,
             publication_version=publication.version,
             data_as_of=publication.data_as_of,
             sha256=content_sha256(text),
@@ -404,6 +443,7 @@ def displayed(content, timezone_name):
     org = _Namespace(content["organisation"])
     org["registered_on"] = _parse_date(org.registered_on)
     credit = _Namespace(content["credit"])
+    breakdown = _displayed_breakdown(content.get("breakdown"))
     credit["score"] = _parse_number(credit.score)
     credit["assessed_at"] = _parse_moment(credit.assessed_at)
     credit["rule_set"] = _Namespace(credit.rule_set) if credit.rule_set else None
@@ -425,6 +465,7 @@ def displayed(content, timezone_name):
             points=_parse_number(item["points"]),
             effective_on=_parse_date(item["effective_on"]),
             expires_on=_parse_date(item["expires_on"]),
+            shown_until=_parse_date(item.get("shown_until")),
             is_plus=Decimal(item["points"]) >= 0,
         )
         for item in content["events"]
@@ -455,6 +496,7 @@ def displayed(content, timezone_name):
         organisation=org,
         credit=credit,
         dimensions=dimensions,
+        breakdown=breakdown,
         history=history,
         current_events=[item for item in events if item.current],
         earlier_events=[item for item in events if not item.current],

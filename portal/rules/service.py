@@ -1,6 +1,6 @@
 """The rule sets as the methodology page shows them."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 from portal.extensions import db
 from portal.publication.models import Organisation
 from portal.publication.state import PUBLISHED
+from portal.rules.arithmetic import RuleDimension, rule_set_problems
 from portal.rules.models import RuleSet
 
 
@@ -24,6 +25,11 @@ class RuleSetView:
     rule_set: RuleSet
     dimensions: list  # DimensionItems, in the rule set's order
     published_count: int  # published organisations scored with this rule set
+    problems: list = field(default_factory=list)  # RuleSetProblems: how the rule set contradicts itself
+
+    @property
+    def base_total(self):
+        return sum((d.dimension.base_points or 0 for d in self.dimensions if d.dimension is not None), 0)
 
     @property
     def max_total(self):
@@ -60,5 +66,14 @@ def rule_sets_for_display():
         leftover = sorted((item for items in by_dimension.values() for item in items), key=_item_order)
         if leftover:
             groups.append(DimensionItems(None, leftover))
-        views.append(RuleSetView(rule_set, groups, counts.get(rule_set.version, 0)))
+        views.append(RuleSetView(rule_set, groups, counts.get(rule_set.version, 0), problems_of(rule_set)))
     return views
+
+
+def problems_of(rule_set):
+    """Return the RuleSetProblems of a portal RuleSet (with its dimensions and bands loaded)."""
+    return rule_set_problems(
+        rule_set.base_score,
+        [RuleDimension(d.code, d.base_points, d.max_points) for d in rule_set.dimensions],
+        [(band.grade, band.min_score, band.max_score) for band in rule_set.grade_bands],
+    )

@@ -26,6 +26,10 @@ from portal.grades import GRADES  # noqa: F401 (the grades the contract allows)
 
 scoring_metadata = MetaData()
 
+#: Dates of the contract are calendar dates in Beijing: a score counts its items on
+#: the Beijing date of ``assessed_at`` (docs/scoring-database.md).
+SCORING_TIMEZONE = "Asia/Shanghai"
+
 #: Registration status codes (登记状态).
 STATUS_NORMAL = "normal"  # 正常
 STATUS_CANCELLED = "cancelled"  # 注销

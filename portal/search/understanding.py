@@ -55,13 +55,6 @@ class Understanding:
     districts: tuple = ()  # registrar codes
     district_words: tuple = ()  # as typed (朝阳, 朝阳区, chaoyang)
     parts: tuple = ()
-    #: Characters of the query without 北京/北京市 (for whole-name matches with or without them).
-    core: str = ""
-
-    @property
-    def structured(self):
-        """Whether the query says more than one plain run of text (a district, several parts, synonyms)."""
-        return bool(self.districts) or len(self.parts) > 1 or any(len(part.alternatives) > 1 for part in self.parts)
 
 
 @functools.lru_cache(maxsize=1)
@@ -252,6 +245,7 @@ def _pinyin_parts(tokens, codes, words):
             parts.append(Part(" ".join(token[0] for token in pending), "pinyin", (syllables,)))
             pending.clear()
 
+    unsplittable = sum(1 for token in tokens if not pinyin_splits(token) and _district_of_letters(token) is None)
     for token in tokens:
         code = _district_of_letters(token)
         if code is not None:
@@ -259,8 +253,9 @@ def _pinyin_parts(tokens, codes, words):
             codes.append(code)
             words.append(token)
             continue
-        options = _syllable_options(token)
         respelled = not pinyin_splits(token)
+        # One word that is no pinyin as typed is a typo; two (hello world) are not pinyin at all.
+        options = () if respelled and unsplittable > 1 else _syllable_options(token)
         if not options:
             flush()
             continue
@@ -303,7 +298,7 @@ def understand(text, thesaurus=None):
     """Return the Understanding of cleaned query text (``portal.search.query.clean_query``)."""
     if thesaurus is None:
         thesaurus = load_synonyms()
-    codes, words, parts, core = [], [], [], []
+    codes, words, parts = [], [], []
     letters = []
     # 北京市丰台区祥云养老院 is a whole name: its 养老院 is not also 养老照料中心.
     whole_name = text.startswith(OPTIONAL_WORDS) and any(word in text for word in district_words() if word.endswith("区"))
@@ -316,7 +311,6 @@ def understand(text, thesaurus=None):
             found, typed, run = _districts_in_run(run)
             codes.extend(found)
             words.extend(typed)
-            core.append(_strip_optional(token))
             if run:
                 parts.extend(_thesaurus_parts(run, thesaurus, related_too=not whole_name))
         elif token.isalpha() or "'" in token:
@@ -328,5 +322,4 @@ def understand(text, thesaurus=None):
         districts=tuple(dict.fromkeys(codes)),
         district_words=tuple(dict.fromkeys(words)),
         parts=tuple(parts),
-        core="".join(core),
     )

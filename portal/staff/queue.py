@@ -32,13 +32,17 @@ class QueueFilters:
     organisation: str | None = None
     age: str | None = None
     overdue: bool = False
+    # Escalated to a supervisor by its handler, not yet acted on by one.
+    escalated: bool = False
     # "me", "none", or a staff id (as a string, as it comes from a form).
     assignee: str | None = None
     sort: str = "oldest"
 
     @property
     def active(self):
-        return any((self.state != "open", self.category, self.organisation, self.age, self.overdue, self.assignee))
+        return any(
+            (self.state != "open", self.category, self.organisation, self.age, self.overdue, self.escalated, self.assignee)
+        )
 
 
 @dataclass
@@ -86,6 +90,8 @@ def _conditions(filters, user_id, now):
             conditions.append(Complaint.created_at > now - timedelta(days=oldest))
     if filters.overdue:
         conditions.append(overdue_condition(now))
+    if filters.escalated:
+        conditions.append(Complaint.escalated_at.is_not(None))
     if filters.assignee == "me":
         conditions.append(Complaint.assignee_id == user_id)
     elif filters.assignee == "none":
@@ -125,6 +131,7 @@ class Dashboard:
     by_state: dict
     open_total: int
     overdue: int
+    escalated: int
     assigned_to_me: int
     unassigned: int
     oldest_open: Complaint | None
@@ -144,6 +151,9 @@ def dashboard(viewer, now):
         by_state=by_state,
         open_total=sum(by_state[state] for state in OPEN_STATES),
         overdue=db.session.scalar(select(func.count(Complaint.id)).where(visible, overdue_condition(now))),
+        escalated=db.session.scalar(
+            select(func.count(Complaint.id)).where(visible, open_condition, Complaint.escalated_at.is_not(None))
+        ),
         assigned_to_me=db.session.scalar(
             select(func.count(Complaint.id)).where(open_condition, Complaint.assignee_id == viewer.id)
         ),

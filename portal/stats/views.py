@@ -8,6 +8,8 @@ from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 
 from portal import spreadsheets
+from portal.complaints import accountability
+from portal.complaints.workflow import OUTCOMES, REVIEW_RESULTS
 from portal.pagecache import cached_page
 from portal.stats import charts, service
 from portal.web import abort_with_message
@@ -54,6 +56,19 @@ def index():
         score_chart=charts.column_chart([(format_decimal(row["min"]), [row["count"]]) for row in bins]),
         months_chart=charts.column_chart([(row["month"], [row["entries"], row["exits"]]) for row in months], series=2),
     )
+
+
+@bp.get("/stats/complaints", endpoint="complaints")
+def complaints():
+    """How complaints were handled in the last 12 months: received, on time, outcomes, reviews (never cached)."""
+    response = make_response(
+        render_template(
+            "stats/complaints.html", figures=accountability.accountability(), percent=_percent,
+            outcomes=OUTCOMES, review_results=REVIEW_RESULTS,
+        )
+    )
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 def _csv_rows(name, statistics):

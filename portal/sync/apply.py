@@ -23,6 +23,7 @@ from portal.publication.models import (
 from portal.publication.state import PUBLISHED
 from portal.rules.models import Dimension, GradeBand, RuleItem, RuleSet
 from portal.scoring.reader import CLEANED_COLUMNS
+from portal.scoring.schema import SCORING_TIMEZONE
 from portal.sync.decide import Stamp, decide_children, decide_organisations, retire_organisations
 from portal.sync.read import (
     CREDIT_EVENTS,
@@ -33,6 +34,7 @@ from portal.sync.read import (
     checked_chunks,
     validate_organisation,
 )
+from portal.sync.reconcile import reconcile_scores
 
 
 class Attempt:
@@ -56,6 +58,7 @@ class Attempt:
         self.entries = 0
         self.exits = 0
         self.rule_sets_changed = False
+        self.reconciliation = {"checked": 0, "count": 0, "differences": [], "rule_sets": {}}
         self.version_after = self.published_count = None
         self._inserters = {}
 
@@ -70,6 +73,8 @@ class Attempt:
         since = self.window.since
         self.apply_children(CREDIT_EVENTS, self.reader.credit_events(since(CREDIT_EVENTS.name)), CreditEvent)
         self.apply_children(LIST_ENTRIES, self.reader.list_entries(since(LIST_ENTRIES.name)), ListEntry)
+        self.session.flush()
+        self.reconciliation = reconcile_scores(self.session, SCORING_TIMEZONE)
 
     # -- rule sets -------------------------------------------------------
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 
 from portal.extensions import db
+from portal.publication.models import Organisation
+from portal.publication.state import PUBLISHED
 from portal.sync.models import ERROR_INTERRUPTED, RUN_FAILED, RUN_RUNNING, RUN_SUCCEEDED, SyncRun
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,7 @@ class SyncResult:
     published: int = 0
     unpublished: int = 0
     rejected: int = 0
+    unreconciled: int = 0  # scores that are not the sum of their items (score_does_not_reconcile)
     publication_version: int | None = None
     published_count: int | None = None
     duration_seconds: float = 0.0
@@ -44,7 +47,8 @@ class SyncResult:
             f"sync {self.mode} run {self.run_id} succeeded in {self.duration_seconds:.1f} s: "
             f"{self.rows_read} rows read, {self.rows_changed} changed, "
             f"{self.published} entered and {self.unpublished} left the public list, "
-            f"{self.rejected} rejected; {self.published_count} published, version {self.publication_version}"
+            f"{self.rejected} rejected, {self.unreconciled} score_does_not_reconcile; "
+            f"{self.published_count} published, version {self.publication_version}"
         )
         if self.index is not None:
             if self.index.get("error"):
@@ -113,6 +117,8 @@ def record_success(session, attempt, now):
     run.unpublished = attempt.exits
     run.rejected = attempt.quarantine.count
     run.rejections = attempt.quarantine.listed
+    run.unreconciled = attempt.reconciliation["count"]
+    run.reconciliation = attempt.reconciliation
     run.publication_version = attempt.version_after
     run.attempts = attempt.run.attempts
     run.error_code = run.error = None
@@ -135,3 +141,45 @@ def mark_interrupted_runs(session, before_run_id, now):
 def recent_runs(limit=20):
     """Return the most recent sync runs, newest first."""
     return db.session.execute(select(SyncRun).order_by(SyncRun.id.desc()).limit(limit)).scalars().all()
+
+
+@dataclass(frozen=True)
+class DataQuality:
+    """What the last successful run found of the data as published: scores that do not add up, rule sets that contradict themselves."""
+
+    run: SyncRun | None
+    checked: int = 0
+    unreconciled: int = 0
+    published_differences: list = None  # (uscc, name, score, recomputed) of published organisations only
+    rule_set_problems: dict = None  # version -> [{code, details}]
+
+
+def data_quality(limit=50):
+    """Return the DataQuality of the last successful run.
+
+    Differences are listed only for organisations published now; the others
+    are only counted, so the page tells no unpublished organisation apart.
+    """
+    run = db.session.scalar(
+        select(SyncRun).where(SyncRun.status == RUN_SUCCEEDED).order_by(SyncRun.id.desc()).limit(1)
+    )
+    if run is None or not run.reconciliation:
+        return DataQuality(run, published_differences=[], rule_set_problems={})
+    record = run.reconciliation
+    differences = {item["uscc"]: item for item in record.get("differences", [])}
+    names = dict(
+        db.session.execute(
+            select(Organisation.uscc, Organisation.name).where(PUBLISHED, Organisation.uscc.in_(list(differences)))
+        ).all()
+    ) if differences else {}
+    listed = [
+        (uscc, names[uscc], differences[uscc]["score"], differences[uscc]["recomputed"])
+        for uscc in sorted(names)
+    ][:limit]
+    return DataQuality(
+        run,
+        checked=record.get("checked", 0),
+        unreconciled=record.get("count", 0),
+        published_differences=listed,
+        rule_set_problems=record.get("rule_sets", {}),
+    )

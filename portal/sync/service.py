@@ -113,6 +113,7 @@ def run_sync(full=False, trigger="cli", progress=None, update_index=True):
                 published=attempt.entries,
                 unpublished=attempt.exits,
                 rejected=attempt.quarantine.count,
+                unreconciled=attempt.reconciliation["count"],
                 publication_version=attempt.version_after,
                 published_count=attempt.published_count,
                 attempts=attempt_number,

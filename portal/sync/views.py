@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal import working_days
 from portal.clock import utcnow
+from portal.rules.labels import PROBLEM_LABELS
 from portal.sync import record
 from portal.sync.models import (
     ERROR_INTERNAL,
@@ -63,5 +64,7 @@ def status():
         triggers=RUN_TRIGGERS,
         errors=RUN_ERRORS,
         duration_label=duration_label,
+        quality=record.data_quality(),
+        problem_labels=PROBLEM_LABELS,
         missing_holiday_year=working_days.missing_schedule_now(current_app.config, utcnow()),
     )

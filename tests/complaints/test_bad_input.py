@@ -114,6 +114,13 @@ def send_status(**fields):
     return send
 
 
+def send_review(**fields):
+    def send(client, app, lang):
+        return client.post(f"/complaints/status/review?lang={lang}", data=fields)
+
+    return send
+
+
 @dataclass
 class Case:
     id: str
@@ -196,6 +203,14 @@ CASES = [
          "A tracking number looks like TS-20261128-0042.", "投诉编号的格式为TS-20261128-0042。"),
     Case("status-empty", send_status(tracking_number="", access_code=""), 400,
          "Enter the tracking number", "请填写投诉编号"),
+    Case("review-without-reason", send_review(tracking_number="TS-20261128-0042", review_access_code="ABCD", review_reason="  "),
+         400, "Say why you ask for a review of the answer.", "请说明申请复核的理由。"),
+    Case("review-reason-too-long",
+         send_review(tracking_number="TS-20261128-0042", review_access_code="ABCD", review_reason="长" * 2001),
+         400, "The reason is too long: at most 2000 characters.", "理由过长：最多 2000 个字符。"),
+    Case("review-unknown-complaint",
+         send_review(tracking_number="TS-20261128-0042", review_access_code="ABCD-EFGH-JKMN-PQRS", review_reason="不服答复"),
+         404, "No complaint matches this tracking number and access code.", "没有与该投诉编号和查询码相符的投诉"),
 ]
 
 

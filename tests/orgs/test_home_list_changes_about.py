@@ -250,12 +250,13 @@ def change_rows(body):
 
 
 CHANGE_CASES = [
-        ({}, {("exit", 5), ("entry", 2), ("grade_change", 3), ("exit", 2), *(("entry", n) for n in range(1, 6))}),
+        # The first night's five entries are one line, "First publication: 5 organisations".
+        ({}, {("exit", 5), ("entry", 2), ("grade_change", 3), ("exit", 2)}),
         ({"type": "exit"}, {("exit", 5), ("exit", 2)}),
         ({"type": "grade_change"}, {("grade_change", 3)}),
         ({"from": "2026-11-04", "to": "2026-11-04"}, {("exit", 2), ("grade_change", 3)}),
         ({"from": "2026-11-05"}, {("exit", 5), ("entry", 2)}),
-        ({"to": "2026-11-03"}, {("entry", n) for n in range(1, 6)} | {("entry", 2)}),
+        ({"to": "2026-11-03"}, set()),
         ({"type": "entry", "from": "2026-11-04"}, {("entry", 2)}),
         ({"from": "2026-11-06"}, set()),
         ({"from": "", "to": "", "type": ""}, None),
@@ -270,10 +271,12 @@ def test_changes_filters(client, portal):
             number = next(n for n in range(1, 9) if uscc_of(n) in row)
             found.add((change_type, number))
         if expected is None:
-            assert len(change_rows(body)) == 9, query
+            assert len(change_rows(body)) == 4, query
             continue
         assert found == expected, query
-        if not expected:
+        first = query.get("type") in (None, "entry") and query.get("from") in (None, "", "2026-11-03")
+        assert ("First publication: 5 organisations" in body) == first, query
+        if not expected and not first:
             assert "No change matches these filters." in body
 
 
@@ -281,7 +284,7 @@ def test_changes_filters(client, portal):
 def test_changes_show_grades_but_never_an_exit_grade(client, portal, language):
     body = text_of(client.get("/changes", query_string={"lang": language}))
     rows = change_rows(body)
-    assert len(rows) == 9
+    assert len(rows) == 4
     for change_type, row in rows:
         if change_type == "exit":
             assert "grade--" not in row
@@ -297,7 +300,8 @@ def test_changes_show_grades_but_never_an_exit_grade(client, portal, language):
         assert secret not in body
     # Grouped by Beijing date, newest first.
     days = re.findall(r'<h2 id="day-(\d{4}-\d{2}-\d{2})">', body)
-    assert days == ["2026-11-05", "2026-11-04", "2026-11-03"]
+    assert days == ["2026-11-05", "2026-11-04"]
+    assert ("首次发布：5 家" if language == "zh" else "First publication: 5 organisations") in body
 
 
 BAD_CHANGE_QUERIES = [
@@ -325,12 +329,14 @@ def test_bad_change_queries_are_a_clear_400(client, portal):
 
 
 def test_changes_pagination(app, client, portal):
-    app.config["LIST_PAGE_SIZE"] = 4
+    app.config["LIST_PAGE_SIZE"] = 3
     first = text_of(client.get("/changes?lang=en"))
-    assert len(change_rows(first)) == 4 and "This is page 1 of 3." in first
-    third = text_of(client.get("/changes?page=3&lang=en"))
-    assert len(change_rows(third)) == 1
-    assert client.get("/changes?page=4").status_code == 404
+    assert len(change_rows(first)) == 3 and "This is page 1 of 2." in first
+    assert "First publication" not in first
+    second = text_of(client.get("/changes?page=2&lang=en"))
+    # The oldest line, the first publication, closes the last page.
+    assert len(change_rows(second)) == 1 and "First publication: 5 organisations" in second
+    assert client.get("/changes?page=3").status_code == 404
 
 
 # -- methodology and about -------------------------------------------------------------

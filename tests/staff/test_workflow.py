@@ -262,3 +262,27 @@ def test_the_complainant_sees_the_reply_and_not_the_notes(staff_app, people):
     assert status.public_reply == "经查属实，已责令整改。"
     assert [entry.state for entry in status.timeline] == ["submitted", "accepted", "investigating", "answered"]
     assert "秘密" not in repr(status)
+
+
+def test_hand_back_and_escalation_are_audited_and_seen_by_supervisors(staff_app, people):
+    from portal.staff import queue
+
+    complaint_id = bring_to("submitted", people["supervisor"])
+    workflow.take_step(complaint_id, people["handler"], "accept", now=NOW)
+    with pytest.raises(workflow.MissingInformation):
+        workflow.take_step(complaint_id, people["handler"], "escalate", reason=" ")
+    workflow.take_step(complaint_id, people["handler"], "escalate", reason="涉及多个区，需要主管协调。", now=NOW + timedelta(hours=1))
+    from portal.staff.models import StaffUser
+
+    supervisor = db.session.get(StaffUser, people["supervisor"])
+    assert queue.dashboard(supervisor, NOW + timedelta(hours=2)).escalated == 1
+    escalated = queue.complaint_queue(queue.QueueFilters(escalated=True), supervisor, NOW + timedelta(hours=2))
+    assert [row[0].id for row in escalated.rows] == [complaint_id]
+    # The handler hands it back to the queue with a reason: unassigned, still accepted.
+    complaint = workflow.take_step(complaint_id, people["handler"], "hand_back", reason="本人休假。", now=NOW + timedelta(hours=3))
+    assert complaint.assignee_id is None and complaint.state == "accepted"
+    steps = [(event.kind, event.to_state, event.note, event.public) for event in events_of(complaint_id) if event.kind == "step"]
+    assert steps == [("step", "escalate", "涉及多个区，需要主管协调。", False), ("step", "hand_back", "本人休假。", False)]
+    # A supervisor's step clears the escalation.
+    complaint = workflow.take_step(complaint_id, people["supervisor"], "investigate", now=NOW + timedelta(hours=4))
+    assert complaint.escalated_at is None

@@ -5,11 +5,11 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from portal.api.service.paging import InvalidCursor, Page, rows_after
-from portal.api.service.values import iso_date, iso_time
+from portal.api.service.values import iso_date, iso_time, label
 from portal.clock import day_end_utc, day_start_utc, local_date
 from portal.extensions import db
-from portal.publication.changes import public_changes, shown_grades
-from portal.publication.models import ListChange
+from portal.publication.changes import EXIT_REASON_LABELS, public_changes, public_exit_reason, shown_grades
+from portal.publication.models import CHANGE_EXIT, ListChange
 
 
 _CHANGE_KEY = ((ListChange.changed_at, False), (ListChange.id, False))
@@ -51,6 +51,12 @@ def list_changes(since, until, change_type, limit, timezone_name, after=None):
                 "old_grade": old_grade,
                 "new_grade": new_grade,
                 "currently_published": bool(row.is_published),
+                "exit_reason": public_exit_reason(row.change_type, row.reason),
+                "exit_reason_label": (
+                    label(EXIT_REASON_LABELS, public_exit_reason(row.change_type, row.reason))
+                    if row.change_type == CHANGE_EXIT
+                    else None
+                ),
             }
         )
     return Page(lines, total, next_key)

@@ -109,6 +109,31 @@ def _dimension(dimension):
     }
 
 
+def _breakdown(view):
+    """Return the score as a sum (portal.orgs.ledger.breakdown_view) as JSON values, or None."""
+    if view is None:
+        return None
+    figures = ("base", "plus", "minus", "undisclosed", "total")
+    return {
+        **{key: number(view[key]) for key in figures},
+        "undisclosed_count": view["undisclosed_count"],
+        "reconciles": view["reconciles"],
+        "dimensions": [
+            {
+                "code": part["code"],
+                "base": number(part["base"]),
+                "max_points": number(part["max_points"]),
+                "points": number(part["points"]),
+                "event_ids": [item["event_id"] for item in part["items"]],
+                "undisclosed": number(part["undisclosed"]),
+                "undisclosed_count": part["undisclosed_count"],
+                "cap_adjustment": number(part["cap_adjustment"]),
+            }
+            for part in view["dimensions"]
+        ],
+    }
+
+
 def _event(item, language):
     event = item.event
     item_name = item.item_name_en if language == "en" and item.item_name_en else item.item_name_zh
@@ -123,6 +148,7 @@ def _event(item, language):
         "legal_basis": event.legal_basis,
         "effective_on": iso_date(event.effective_on),
         "expires_on": iso_date(event.expires_on),
+        "shown_until": iso_date(item.window_end),
         "status": event.status,
         "status_label": label(EVENT_STATUSES, event.status),
     }
@@ -193,6 +219,7 @@ def organisation_report(uscc, today, timezone_name, language):
                 else None
             ),
             "dimensions": [_dimension(d) for d in report.dimensions + report.unknown_dimensions],
+            "breakdown": _breakdown(report.breakdown),
         },
         "history": [_history_point(point) for point in report.history],
         "current_events": [_event(item, language) for item in report.current_events],

@@ -1,7 +1,7 @@
 """Atom feeds: the changes to the public list, and one organisation's score and grade."""
 
 from flask import current_app, make_response, redirect, request, url_for
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, format_number, get_locale
 from flask_babel import gettext as _
 
 from portal.clock import day_start_utc, local_today
@@ -10,6 +10,7 @@ from portal.opendata import feeds
 from portal.opendata.views.blueprint import ATOM_TYPE, bp, local_timezone
 from portal.origin import public_url
 from portal.pagecache import cached_page
+from portal.publication.changes import EXIT_REASON_LABELS, first_publication
 from portal.uscc import check_uscc
 from portal.web import abort_with_message, current_publication
 
@@ -31,8 +32,12 @@ def _change_title(change):
     return _("%(name)s left the public list", name=change.name)
 
 
-def _exit_summary(name):
-    return _("%(name)s left the public list. The portal does not say why an organisation left.", name=name)
+def _exit_summary(name, reason):
+    return _(
+        "%(name)s left the public list. Reason: %(reason)s.",
+        name=name,
+        reason=EXIT_REASON_LABELS.get(reason, EXIT_REASON_LABELS["removed_from_source"]),
+    )
 
 
 def _atom_response(body):
@@ -79,7 +84,7 @@ def changes_feed():
     limit = current_app.config["FEED_ENTRIES"]
     entries = []
     for change in feeds.recent_list_changes(change_type, limit):
-        summary = _exit_summary(change.name) if change.change_type == feeds.CHANGE_EXIT else _change_title(change)
+        summary = _exit_summary(change.name, change.exit_reason) if change.change_type == feeds.CHANGE_EXIT else _change_title(change)
         entries.append(
             feeds.FeedEntry(
                 id=feeds.stable_id("list-change", change.id, change.uscc, change.change_type),
@@ -94,6 +99,21 @@ def changes_feed():
                 category=change.change_type,
             )
         )
+    first = first_publication()
+    if first is not None and change_type in (None, feeds.CHANGE_ENTRY):
+        title = _("First publication: %(count)s organisations", count=format_number(first.count))
+        entries.append(
+            feeds.FeedEntry(
+                id=feeds.stable_id("first-publication", first.run_id),
+                title=title,
+                updated=first.changed_at,
+                link=public_url("orgs.changes", type=feeds.CHANGE_ENTRY),
+                summary=title,
+                category="first_publication",
+            )
+        )
+        entries.sort(key=lambda entry: entry.updated, reverse=True)
+        entries = entries[:limit]
     titles = {
         None: _("Changes to the public list"),
         feeds.CHANGE_ENTRY: _("Entries to the public list"),
@@ -132,10 +152,11 @@ def org_feed(uscc):
     timezone = local_timezone()
     entries = []
     history = feeds.organisation_history(check.code, timezone, current_app.config["FEED_ENTRIES"])
+    exit_reasons = feeds.exit_reasons_of(check.code)
     for point in history:
         if not point.published:
             title = _("%(name)s left the public list", name=organisation.name)
-            summary = _exit_summary(organisation.name)
+            summary = _exit_summary(organisation.name, exit_reasons.get(point.effective_at))
             category = feeds.CHANGE_EXIT
         else:
             score = f"{point.score:.2f}"

@@ -13,9 +13,8 @@ from portal.complaints.models import CATEGORIES
 from portal.complaints.workflow import STATE_LABELS, STATES
 from portal.staff import accounts, queue
 from portal.staff.views.base import bp, staff_required
-from portal.web import abort_with_message
+from portal.web import abort_with_message, requested_page
 
-_PAGE_NUMBER = re.compile(r"[0-9]{1,9}")
 _STAFF_ID = re.compile(r"[0-9]{1,9}")
 
 
@@ -50,6 +49,7 @@ def _queue_filters():
         organisation=_one_arg("organisation"),
         age=_one_arg("age", queue.AGE_FILTERS),
         overdue=_one_arg("overdue", ("1",)) == "1",
+        escalated=_one_arg("escalated", ("1",)) == "1",
         assignee=_one_arg("assignee"),
         sort=_one_arg("sort", queue.SORTS) or "oldest",
     )
@@ -60,21 +60,12 @@ def _queue_filters():
     return filters
 
 
-def _requested_page():
-    value = request.args.get("page")
-    if value is None:
-        return 1
-    if not _PAGE_NUMBER.fullmatch(value) or int(value) < 1:
-        abort_with_message(400, _("The page number must be a whole number from 1 upwards."))
-    return int(value)
-
-
 @bp.get("/complaints")
 @staff_required()
 def complaints():
     """The queue: complaints filtered, sorted and paginated."""
     filters = _queue_filters()
-    page = _requested_page()
+    page = requested_page()
     now = utcnow()
     result = queue.complaint_queue(
         filters, current_user, now, page=page, per_page=current_app.config["STAFF_QUEUE_PAGE_SIZE"]

@@ -14,6 +14,7 @@ from portal.api.openapi.base import (
     nullable,
     ref,
 )
+from portal.publication.changes import EXIT_REASON_LABELS
 from portal.publication.models import CHANGE_TYPES
 from portal.uscc import PATTERN as USCC_PATTERN
 
@@ -29,6 +30,12 @@ SCHEMAS = {
             "old_grade": {**nullable(GRADE), "description": "Set for grade changes; never for exits."},
             "new_grade": {**nullable(GRADE), "description": "Set for entries and grade changes; never for exits."},
             "currently_published": BOOLEAN,
+            "exit_reason": {
+                **nullable({"type": "string", "enum": list(EXIT_REASON_LABELS)}),
+                "description": "Exits only: the public reason (downgraded to C or D, registration cancelled "
+                "注销登记, registration revoked 撤销登记, score and grade do not match, deleted from the source data).",
+            },
+            "exit_reason_label": {**NULLABLE_STRING, "description": "The exit reason in the request's language."},
             "api_url": {"type": ["string", "null"], "format": "uri", "description": "Null unless published now."},
             "report_url": {"type": ["string", "null"], "format": "uri", "description": "Null unless published now."},
         }

@@ -97,9 +97,59 @@ SCHEMAS = {
             "legal_basis": NULLABLE_STRING,
             "effective_on": DATE,
             "expires_on": nullable(DATE),
+            "shown_until": {
+                **nullable(DATE),
+                "description": "Minus items: the last day the item is published (国家发展改革委令第36号: "
+                "general items at most 1 year, serious items at most 3 years); null for plus items.",
+            },
             "status": {"type": "string", "enum": ["active", "expired", "repaired", "objection", "withdrawn"]},
             "status_label": STRING,
         }
+    ),
+    "DimensionBreakdown": closed_object(
+        {
+            "code": STRING,
+            "base": {**NUMBER, "description": "The dimension's base points."},
+            "max_points": NUMBER,
+            "points": {**NUMBER, "description": "base + the shown items + undisclosed + cap_adjustment."},
+            "event_ids": {
+                "type": "array",
+                "items": STRING,
+                "description": "The shown items (current_events) that count in this dimension.",
+            },
+            "undisclosed": {**NUMBER, "description": "Signed total of the counting items that may not be shown."},
+            "undisclosed_count": COUNT,
+            "cap_adjustment": {
+                **NUMBER,
+                "description": "Points not counted because the dimension is held within 0 and its maximum "
+                "(negative at the maximum, positive at zero).",
+            },
+        }
+    ),
+    "CreditBreakdown": closed_object(
+        {
+            "base": {**NUMBER, "description": "The rule set's base score (the sum of the dimensions' bases)."},
+            "plus": {**NUMBER, "description": "Points of the shown plus items, as counted within the caps."},
+            "minus": {**NUMBER, "description": "Points taken by the shown minus items (a positive number), as counted."},
+            "undisclosed": {
+                **NUMBER,
+                "description": "Signed total of the items that count but may not be shown: not public, minor "
+                "(轻微), or past their display window. Only this total and undisclosed_count are given.",
+            },
+            "undisclosed_count": COUNT,
+            "total": {
+                **NUMBER,
+                "description": "base + plus − minus + undisclosed, to the cent. Equals credit.score when "
+                "reconciles is true.",
+            },
+            "reconciles": {
+                **BOOLEAN,
+                "description": "False when the scoring system's score is not the sum of its items; the score and "
+                "grade published are the scoring system's, and the difference is reported on /status.",
+            },
+            "dimensions": {"type": "array", "items": ref("DimensionBreakdown")},
+        },
+        description="The score as a sum of its items (docs/scoring-database.md, How a score is made).",
     ),
     "ListEntry": closed_object(
         {
@@ -141,6 +191,10 @@ SCHEMAS = {
                         closed_object({"grade": GRADE, "min_score": NUMBER, "max_score": NUMBER})
                     ),
                     "dimensions": {"type": "array", "items": ref("Dimension")},
+                    "breakdown": {
+                        **nullable(ref("CreditBreakdown")),
+                        "description": "The score as a sum; null when the rule set gives no dimension bases.",
+                    },
                 }
             ),
             "history": {"type": "array", "items": ref("HistoryPoint"), "description": "Oldest first."},
