@@ -1,5 +1,6 @@
 """The portal database: engine tuning, and the lock that makes a sync exactly-once."""
 
+import hashlib
 import operator
 import time
 from contextlib import contextmanager
@@ -9,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from portal.extensions import REPLICA_ENGINE, db
 
-#: Key of the PostgreSQL advisory lock held by the transaction that applies a sync.
-SYNC_LOCK_KEY = 0x5052_5443  # "PRTC"
+#: First key of the PostgreSQL advisory lock held by the transaction that applies a sync; the second
+#: is the portal's database and schema (sync_lock_key).
+SYNC_LOCK_NAMESPACE = 0x5052_5443  # "PRTC"
 
 _SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -61,12 +63,25 @@ def all_engines(app):
     return engines + ([replica] if replica is not None else [])
 
 
+def sync_lock_key(connection):
+    """Return the second key of the sync's advisory lock: a 32-bit hash of the database and schema of the portal.
+
+    Every node of one portal computes the same key, so its syncs exclude each
+    other; portals in other schemas of the same database (a staging copy, or
+    two test runs) hold locks of their own and never skip each other's runs.
+    """
+    database, schema = connection.execute(text("SELECT current_database(), current_schema()")).one()
+    digest = hashlib.blake2b(f"{database}\0{schema}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 @contextmanager
 def locked_session(wait_seconds=2.0):
     """Yield a session whose transaction holds the portal's exclusive sync lock.
 
-    PostgreSQL: a transaction-scoped advisory lock. SQLite: the database write
-    lock (BEGIN IMMEDIATE). Raise LockNotAcquired if another process holds it
+    PostgreSQL: a transaction-scoped advisory lock, keyed by the portal's
+    database and schema (sync_lock_key). SQLite: the database write lock
+    (BEGIN IMMEDIATE). Raise LockNotAcquired if another process holds it
     for longer than ``wait_seconds``. Commit or roll back inside the block.
     """
     engine = db.engine
@@ -91,10 +106,9 @@ def locked_session(wait_seconds=2.0):
     connection = engine.connect()
     try:
         connection.begin()
+        key = {"namespace": SYNC_LOCK_NAMESPACE, "key": sync_lock_key(connection)}
         deadline = time.monotonic() + wait_seconds
-        while not connection.execute(
-            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SYNC_LOCK_KEY}
-        ).scalar():
+        while not connection.execute(text("SELECT pg_try_advisory_xact_lock(:namespace, :key)"), key).scalar():
             if time.monotonic() >= deadline:
                 raise LockNotAcquired()
             time.sleep(0.1)

@@ -9,6 +9,8 @@ import logging
 import signal
 import threading
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import click
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -150,8 +152,11 @@ def notification_job(app):
         return send_pending()
 
 
-def build_scheduler(app, scheduler_class=BlockingScheduler):
-    """Return a scheduler with the sync and catch-up jobs configured from ``app.config``."""
+def build_scheduler(app, scheduler_class=BlockingScheduler, sync_now=False):
+    """Return a scheduler with the sync and catch-up jobs configured from ``app.config``.
+
+    ``sync_now`` runs the sync job once as soon as the scheduler starts, then at SYNC_CRON as usual.
+    """
     timezone = app.config["SYNC_TIMEZONE"]
     scheduler = scheduler_class(timezone=timezone, job_defaults=JOB_DEFAULTS)
     catch_up = IndexCatchUp(app)
@@ -162,6 +167,7 @@ def build_scheduler(app, scheduler_class=BlockingScheduler):
         id="sync",
         name="nightly sync",
         replace_existing=True,
+        **({"next_run_time": datetime.now(ZoneInfo(timezone))} if sync_now else {}),
     )
     scheduler.add_job(
         catch_up,
@@ -198,14 +204,15 @@ def build_scheduler(app, scheduler_class=BlockingScheduler):
 
 
 @scheduler_cli.command("run")
+@click.option("--sync-now", is_flag=True, help="Also run the sync once at start (a node joining late, a test).")
 @with_appcontext
-def run_command():
+def run_command(sync_now):
     """Run the scheduler in the foreground until stopped."""
     from portal.search.analysis import initialize_jieba
 
     app = current_app._get_current_object()
     initialize_jieba(app.config["JIEBA_CACHE_DIR"])
-    scheduler = build_scheduler(app)
+    scheduler = build_scheduler(app, sync_now=sync_now)
 
     def stop(_signum, _frame):
         scheduler.shutdown(wait=False)

@@ -24,25 +24,11 @@ def upgrade():
     with op.batch_alter_table('sync_runs', schema=None) as batch_op:
         batch_op.add_column(sa.Column('unreconciled', sa.Integer(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('reconciliation', sa.JSON(), nullable=True))
-    # A report is reused on the day it was issued only: minus items leave it when their window ends.
-    with op.batch_alter_table('issued_reports', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('issued_on', sa.Date(), nullable=True))
-    op.execute("UPDATE issued_reports SET issued_on = CAST(issued_at AS DATE)")
-    with op.batch_alter_table('issued_reports', schema=None) as batch_op:
-        batch_op.alter_column('issued_on', existing_type=sa.Date(), nullable=False)
-        batch_op.drop_constraint('uq_issued_reports_publication', type_='unique')
-        batch_op.create_unique_constraint(
-            'uq_issued_reports_publication_day', ['uscc', 'publication_version', 'language', 'issued_on']
-        )
     # Rule sets copied before this revision lack the new columns: make the next sync copy them again.
     op.execute("UPDATE rule_sets SET source_updated_at = '1970-01-01 00:00:00'")
 
 
 def downgrade():
-    with op.batch_alter_table('issued_reports', schema=None) as batch_op:
-        batch_op.drop_constraint('uq_issued_reports_publication_day', type_='unique')
-        batch_op.create_unique_constraint('uq_issued_reports_publication', ['uscc', 'publication_version', 'language'])
-        batch_op.drop_column('issued_on')
     with op.batch_alter_table('sync_runs', schema=None) as batch_op:
         batch_op.drop_column('reconciliation')
         batch_op.drop_column('unreconciled')

@@ -12,11 +12,10 @@ from portal import clock
 from portal.demo import catalogue, name_words
 from portal.demo.names import Weighted
 from portal.rules.arithmetic import Item, counts_on
+from portal.scoring.schema import SCORING_TIMEZONE
 
 #: The scoring system's nightly run: rows a night touches are stamped 01:00–02:00 UTC.
 NIGHT_HOUR = 1
-#: Calendar dates of the contract are Beijing dates.
-SCORING_TIMEZONE = "Asia/Shanghai"
 EVENTS_FROM = date(2019, 1, 1)
 #: At most this many events are added or repaired to bring a score into its intended grade.
 FITTING_STEPS = 30

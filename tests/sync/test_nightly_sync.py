@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from portal import create_app
 from portal.extensions import db
 from portal.publication.models import (
     CreditEvent,
@@ -24,7 +25,7 @@ from portal.scoring.reader import ScoringReader
 from portal.sync import apply, service
 from portal.sync.models import SyncRun
 from tests.scoring_builder import RULE_SET, make_uscc
-from tests.conftest import published_matches
+from tests.conftest import PostgresSchema, published_matches
 
 
 def sync(app, **kwargs):
@@ -387,6 +388,47 @@ def test_two_concurrent_runs_apply_exactly_once(app, scoring, monkeypatch):
         assert db.session.get(PublicationState, 1).version == 1
 
 
+def test_portals_in_two_schemas_of_one_database_sync_at_once(app, scoring, backend, tmp_path, monkeypatch):
+    """The advisory lock is keyed by database and schema: another portal's sync (or test run) never skips ours."""
+    if backend != "postgresql":
+        pytest.skip("SQLite portals are separate files, each with its own write lock")
+    for number in range(1, 21):
+        scoring.organisation(number, grade="AB"[number % 2])
+    other_schema = PostgresSchema("portal")
+    other = create_app({**app.config, "SQLALCHEMY_DATABASE_URI": other_schema.url, "INDEX_DIR": str(tmp_path / "other")})
+    with other.app_context():
+        db.create_all()
+    app.config["SYNC_LOCK_WAIT_SECONDS"] = 0
+    other.config["SYNC_LOCK_WAIT_SECONDS"] = 0
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_lock_in_the_first_thread():
+        # The first portal's sync waits here, inside its locked transaction, until the test is done.
+        if threading.current_thread().name == "first":
+            holding.set()
+            assert release.wait(60)
+
+    monkeypatch.setattr(service, "_before_commit_hook", hold_the_lock_in_the_first_thread)
+    results = {}
+    first = threading.Thread(target=lambda: results.setdefault("first", sync(app)), name="first")
+    first.start()
+    try:
+        assert holding.wait(60), "the first sync never reached its commit"
+        # The same portal (same schema) is locked out; the other schema's portal syncs at once.
+        assert sync(app).status == "skipped"
+        second = sync(other)
+        assert (second.status, second.rows_changed) == ("succeeded", 20), second.error
+    finally:
+        release.set()
+        first.join(60)
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        other_schema.drop()
+    assert (results["first"].status, results["first"].rows_changed) == ("succeeded", 20), results["first"].error
+    assert published_usccs(app) == {make_uscc(number) for number in range(1, 21)}
+
+
 def test_interrupted_runs_are_marked_failed_by_the_next_run(app, scoring):
     scoring.organisation(1)
     with app.app_context():
@@ -435,6 +477,22 @@ def test_scheduler_is_configured_from_config(app):
         assert (fields["hour"], fields["minute"]) == ("3", "15")
         assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, 3600)
         assert job.next_run_time.hour == 3 and job.next_run_time.minute == 15
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def test_scheduler_sync_now_runs_the_sync_at_start_then_on_its_cron(app):
+    from portal.scheduler import build_scheduler
+
+    app.config["SYNC_CRON"] = "15 3 * * *"
+    scheduler = build_scheduler(app, BackgroundScheduler, sync_now=True)
+    scheduler.start(paused=True)
+    try:
+        job = scheduler.get_job("sync")
+        now = datetime.now(job.trigger.timezone)
+        assert timedelta(0) <= now - job.next_run_time < timedelta(seconds=10)
+        following = job.trigger.get_next_fire_time(job.next_run_time, now)
+        assert (following.hour, following.minute) == (3, 15)
     finally:
         scheduler.shutdown(wait=False)
 
