@@ -283,7 +283,7 @@ def test_half_signed_in_state_reaches_no_staff_page(staff_app, client, step):
             enrol("super1")
     response = password_step(client, "super1")
     assert response.headers["Location"] == ("/staff/login/code" if step == "code" else "/staff/two-factor")
-    values = {"tracking_number": "TS-20260101-0001", "evidence_id": 1, "user_id": target, "to_state": "accepted"}
+    values = {"tracking_number": "TS-20260101-0001", "evidence_id": 1, "user_id": target, "step_name": "accept", "report_id": 1}
     checked = 0
     for rule in staff_app.url_map.iter_rules():
         if not rule.endpoint.startswith("staff.") or rule.endpoint in ("staff.login", "staff.login_code"):
