@@ -82,6 +82,23 @@ def targets(uscc):
     }
 
 
+STAFF_SCAN_AGENT = "portal-sqlmap-scan/1"
+
+
+def signed_in(url, cookie):
+    """Whether ``url`` answers 200 (not a redirect to the sign-in page) to the scan's session."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    connection.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""),
+                       headers={"Cookie": cookie, "User-Agent": STAFF_SCAN_AGENT})
+    status = connection.getresponse().status
+    connection.close()
+    return status == 200
+
+
 def staff_targets():
     """Return {name: sqlmap arguments} of the staff forms and filters (run with a signed-in session cookie)."""
     return {
@@ -113,18 +130,26 @@ def batch_request(base_url, folder, uscc):
     return str(path)
 
 
-def staff_session(server):
-    """Create a staff account and sign in; return the session cookie ("name=value") for the staff targets."""
-    import http.cookiejar
-    import urllib.request
-
+def staff_account(server):
+    """Create the supervisor account the staff targets sign in with; return its password."""
     password = "scan-" + uuid.uuid4().hex
     command = [str(ROOT / ".venv" / "bin" / "flask"), "--app", "app", "staff", "create-user", "scanner",
                "--role", "supervisor", "--display-name", "扫描", "--password-stdin"]
     subprocess.run(command, cwd=ROOT, env=server.environment(), input=password + "\n", text=True,
                    capture_output=True, check=True, timeout=120)
+    return password
+
+
+def staff_session(server, password):
+    """Sign in as the scan's supervisor; return the session cookie ("name=value"), fresh for one target."""
+    import http.cookiejar
+    import urllib.request
+
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    # The staff session is bound to the browser that signed in (Flask-Login's strong protection):
+    # sqlmap is given the same User-Agent, or every request of its scan is sent back to the sign-in page.
+    opener.addheaders = [("User-Agent", STAFF_SCAN_AGENT)]
     page = opener.open(server.base_url + "/staff/login", timeout=30).read().decode()
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"', page)
     form = {"csrf_token": next(group for group in token.groups() if group), "username": "scanner",
@@ -188,8 +213,8 @@ def main():
         chosen = targets(uscc)
         chosen["batch"] = [batch_request(server.base_url, output_dir, uscc) if value == "BATCH_REQUEST" else value
                            for value in chosen["batch"]]
-        cookie = staff_session(server)
-        chosen.update({name: [*target, "--cookie", cookie] for name, target in staff_targets().items()})
+        password = staff_account(server)
+        chosen.update(staff_targets())
         if arguments.only:
             chosen = {name: chosen[name] for name in arguments.only.split(",")}
         print(f"sqlmap --level={arguments.level} --risk={arguments.risk} against {server.base_url}")
@@ -198,6 +223,13 @@ def main():
                 goals.check(False, f"{name}: not served")
                 print(f"{name:<24} not served (a target that is not scanned is a failure)")
                 continue
+            if name in staff_targets():
+                # Signed in just before each staff target: a long scan outlives a session.
+                cookie = staff_session(server, password)
+                if not signed_in(server.base_url + target[1], cookie):
+                    goals.check(False, f"{name}: the signed-in session does not reach it")
+                    continue
+                target = [*target, "--cookie", cookie, "-A", STAFF_SCAN_AGENT, "--ignore-redirects"]
             injectable, clean, seconds, output = scan(server.base_url, name, target, arguments.level,
                                                       arguments.risk, output_dir)
             verdict = f"INJECTABLE: {', '.join(sorted(set(injectable)))}" if injectable else (

@@ -5,8 +5,22 @@ complaint deadlines count Beijing days. Every module asks here, so that a
 test can set the time in one place and the two never drift apart.
 """
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_iso_date(text):
+    """Return a date written year-month-day (2026-11-29); ValueError for anything else.
+
+    Stricter than date.fromisoformat, which also takes 20261129 and week dates: a date in a
+    URL is either exactly this form or a 400."""
+    if not _ISO_DATE.fullmatch(text):
+        raise ValueError(text)
+    return date.fromisoformat(text)
 
 
 def now():

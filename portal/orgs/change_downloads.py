@@ -16,13 +16,17 @@ from flask_babel import gettext as _
 from portal.citation import comment_line, download_filename, provenance
 from portal.orgs.changes import list_changes
 from portal.orgs.views import bp, requested_change_filters
+from portal.publication.changes import EXIT_REASON_LABELS
 from portal.origin import public_path_url
 from portal.spreadsheets import csv_writer
 from portal.web import current_publication
 
 #: The most changes one download holds (a year of a large register); the filters narrow it.
 MAX_ROWS = 100_000
-COLUMNS = ("date", "changed_at", "uscc", "name", "change_type", "change", "old_grade", "new_grade", "published_now")
+COLUMNS = (
+    "date", "changed_at", "uscc", "name", "change_type", "change", "exit_reason", "exit_reason_text",
+    "old_grade", "new_grade", "published_now",
+)
 
 
 def _change_label(change_type):
@@ -66,6 +70,8 @@ def _row(line):
         line.name,
         line.change_type,
         _change_label(line.change_type),
+        line.exit_reason or "",
+        str(EXIT_REASON_LABELS[line.exit_reason]) if line.exit_reason in EXIT_REASON_LABELS else "",
         line.old_grade or "",
         line.new_grade or "",
         "yes" if line.currently_published else "no",
@@ -96,5 +102,7 @@ def changes_json():
         change["published_now"] = change["published_now"] == "yes"
         change["old_grade"] = change["old_grade"] or None
         change["new_grade"] = change["new_grade"] or None
+        change["exit_reason"] = change["exit_reason"] or None
+        change["exit_reason_text"] = change["exit_reason_text"] or None
     body = json.dumps({**facts, "count": len(changes), "changes": changes}, ensure_ascii=False, indent=1)
     return _attachment(body.encode("utf-8"), "application/json", name("json"), facts)

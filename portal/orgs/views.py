@@ -1,8 +1,5 @@
 """Public pages of the organisations: home, the published list, credit reports, changes, about."""
 
-import re
-from datetime import date
-
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
@@ -12,7 +9,7 @@ from portal import charts
 from portal.orgs import service
 from portal.orgs.changes import first_publication_line, group_by_day, list_changes, public_state_on, recent_changes
 from portal.orgs.report import credit_report
-from portal.clock import local_today
+from portal.clock import local_today, parse_iso_date
 from portal.grades import PUBLISHED_GRADES
 from portal.pagecache import cached_page
 from portal.publication.changes import EXIT_REASON_LABELS
@@ -28,7 +25,6 @@ bp = Blueprint("orgs", __name__)
 RECENT_CHANGES = 10
 
 # ASCII digits only: int() would also take spaces, signs, underscores and other scripts' digits.
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # How much of a visitor's input an error message repeats.
 _ECHO_LENGTH = 40
 
@@ -81,9 +77,7 @@ def _requested_date(name):
     if value == "":
         return None
     try:
-        if not _ISO_DATE.fullmatch(value):
-            raise ValueError(value)
-        return date.fromisoformat(value)
+        return parse_iso_date(value)
     except ValueError:
         abort_with_message(
             400,

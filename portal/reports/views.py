@@ -12,7 +12,7 @@ from werkzeug.exceptions import ServiceUnavailable
 from portal.extensions import limiter
 from portal.origin import public_base_url, public_url
 from portal.reference import DISTRICTS, EVENT_STATUSES, LIST_TYPES, ORG_TYPES, REGISTRATION_STATUSES
-from portal.reports import pdf, pdf_cache, service
+from portal.reports import display, pdf, pdf_cache, service
 from portal.uscc import check_uscc
 from portal.web import abort_with_message
 
@@ -77,7 +77,7 @@ def _document(report, for_pdf):
     return render_template(
         "reports/document.html",
         issued=report,
-        report=service.displayed(service.stated(report), _timezone()),
+        report=display.displayed(service.stated(report), _timezone()),
         sha256_grouped=service.grouped_hash(report.sha256),
         verify_url=verify_url,
         verify_form_url=public_url("reports.verify_form", lang=report.language),
@@ -278,7 +278,7 @@ def verify(number):
             500,
             _("This report's record could not be checked. Please contact the portal's operators, quoting the report number."),
         )
-    content = service.displayed(verification.content, _timezone())
+    content = display.displayed(verification.content, _timezone())
     status = 400 if verification.hash_matches is False else 200
     return _verify_page(
         status,

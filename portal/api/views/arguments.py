@@ -1,18 +1,17 @@
 """The API's request arguments: checked, with a clear 400 in the request's language for each mistake."""
 
 import re
-from datetime import date
 
 from flask import current_app, request
 from flask_babel import gettext as _
 
 from portal.api import service
 from portal.api.http import ApiError
+from portal.clock import parse_iso_date
 from portal.origin import public_url
 
 FILTER_ARGUMENTS = ("grade", "type", "district", "evaluation")
 _PAGE_NUMBER = re.compile(r"[0-9]{1,9}")
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _ECHO_LENGTH = 40
 
 
@@ -105,9 +104,7 @@ def date_argument(name, required=False):
             )
         return None
     try:
-        if not _ISO_DATE.fullmatch(value):
-            raise ValueError(value)
-        return date.fromisoformat(value)
+        return parse_iso_date(value)
     except ValueError:
         raise ApiError(
             400, "invalid_date",

@@ -2,12 +2,13 @@
 
 import base64
 import os
-from datetime import datetime
+from datetime import UTC, datetime
 
-from flask import make_response, render_template, send_from_directory
+from flask import current_app, make_response, render_template, send_from_directory
 from flask_babel import gettext as _
 from werkzeug.exceptions import NotFound, abort
 
+from portal.citation import download_filename
 from portal.opendata import batch as batch_service
 from portal.opendata import downloads
 from portal.opendata.views.blueprint import bp
@@ -81,15 +82,26 @@ def download(name):
     return response
 
 
+#: What each download is, in its citable file name (portal.citation): beijing-social-org-credit-list-<date>.csv.
+CITED_AS = {downloads.CSV_FILE: "list", downloads.JSONL_FILE: "list", downloads.MANIFEST_FILE: "list-manifest"}
+
+
 def _send_download(manifest, name):
-    data_as_of = (manifest.get("data_as_of") or "")[:10]
     stem, extension = os.path.splitext(name)
+    data_as_of = manifest.get("data_as_of")
+    if data_as_of:
+        # Dated in Beijing time: data read at 07:00 in Beijing is that day's, not the day before (UTC).
+        moment = datetime.fromisoformat(data_as_of.replace("Z", "+00:00")).astimezone(UTC).replace(tzinfo=None)
+        timezone = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+        download_name = download_filename(CITED_AS.get(name, stem), extension.lstrip("."), moment, timezone)
+    else:
+        download_name = name
     return send_from_directory(
         manifest["directory"],
         name,
         mimetype=DOWNLOAD_FILES[name],
         as_attachment=name != downloads.MANIFEST_FILE,
-        download_name=f"beijing-social-organisations-{stem}-{data_as_of}{extension}" if data_as_of else name,
+        download_name=download_name,
         conditional=True,
         etag=True,
         max_age=0,
