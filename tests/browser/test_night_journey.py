@@ -215,7 +215,9 @@ def test_changes_and_feeds_show_the_exit_without_the_new_grade(night_page, night
     expect(row).to_have_attribute("data-change", "exit")
     expect(row).to_contain_text(name)
     expect(row.locator(".grade")).to_have_count(0)
-    assert "C" not in row.inner_text().replace(uscc, "")
+    # No grade: only the public reason, which names no single grade ("降为C级或D级").
+    assert "C" not in row.inner_text().replace(uscc, "").replace("降为C级或D级", "")
+    expect(row).to_contain_text("移出公示名单：降为C级或D级")
     assert page.locator("main .grade--c, main .grade--d").count() == 0
 
     for address in ("/feeds/changes.atom", "/feeds/changes.atom?type=exit"):
@@ -231,7 +233,8 @@ def test_changes_and_feeds_show_the_exit_without_the_new_grade(night_page, night
         link = urlsplit(entry.find(f"{ATOM}link[@rel='alternate']").get("href"))
         assert link.path == "/changes" and "type=exit" in link.query
         text = (entry.findtext(f"{ATOM}title") or "") + (entry.findtext(f"{ATOM}summary") or "")
-        assert "C" not in text.replace(uscc, ""), f"{address} must not tell the new grade: {text}"
+        assert "C" not in text.replace(uscc, "").replace("降为C级或D级", ""), f"{address} must not tell the new grade: {text}"
+        assert "降为C级或D级" in text, f"{address} gives the public reason of the exit: {text}"
 
     # The organisation's own feed says nothing of it any more.
     response = page.request.get(f"/org/{uscc}/feed.atom")

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from portal import create_app
 from portal.demo.generator import advance_night, generate_scoring_db
 from portal.extensions import db
-from portal.orgs import service as orgs_service
+from portal.orgs import report as orgs_report
 from portal.publication.models import Organisation, ScoreSnapshot
 from portal.publication.state import PUBLISHED
 from portal.scoring.schema import scoring_metadata
@@ -73,7 +73,7 @@ def test_every_published_score_is_the_sum_of_its_breakdown_after_30_nights(tmp_p
         assert len(published) > 0.6 * ORGANISATIONS
         today = DEMO_DAY + timedelta(days=NIGHTS)
         for uscc in published:
-            report = orgs_service.credit_report(uscc, today, "Asia/Shanghai")
+            report = orgs_report.credit_report(uscc, today, "Asia/Shanghai")
             breakdown = report.breakdown
             assert breakdown is not None and breakdown["reconciles"], uscc
             total = breakdown["total"]
@@ -89,7 +89,7 @@ def test_every_published_score_is_the_sum_of_its_breakdown_after_30_nights(tmp_p
             .limit(50)
         ).all()
         candidates = [uscc for uscc, count in changing if count > 1]
-        histories = {uscc: orgs_service.credit_report(uscc, today, "Asia/Shanghai").history for uscc in candidates}
+        histories = {uscc: orgs_report.credit_report(uscc, today, "Asia/Shanghai").history for uscc in candidates}
         always_listed = [u for u, history in histories.items() if all(point.published for point in history)]
         assert always_listed
         history = histories[always_listed[0]]
