@@ -26,6 +26,9 @@ def create_app(test_config=None):
     portal_config.complete(app.config)
     portal_config.init_app(app)
     os.makedirs(app.instance_path, exist_ok=True)
+    # A path with "//" is not redirected to its merged form: werkzeug's redirect is an HTML 308 that no
+    # error handler sees (so the JSON API could not answer it in its own shape); it is a plain 404.
+    app.url_map.merge_slashes = False
 
     # First: an untrusted Host is refused before any other request hook runs.
     origin.init_app(app)

@@ -184,7 +184,7 @@ def test_a_tampered_cursor_is_refused_clearly(demo_portal, grade, sort, limit, l
 
 @FUZZ
 @given(uscc=st.one_of(st.text(alphabet=USCC_ALPHABET, max_size=24), st.text(min_size=1, max_size=30),
-                      st.sampled_from(["5311000050000000X", "..", "%2F", "a/b", "51110000MJ0000000Y"])),
+                      st.sampled_from(["5311000050000000X", "..", "%2F", "a/b", "/a", "51110000MJ0000000Y"])),
        extra=st.one_of(st.none(), st.sampled_from(["limit", "q"])), language=language_choices)
 def test_organisation_never_fails(demo_portal, uscc, extra, language):
     client = demo_portal.test_client()
