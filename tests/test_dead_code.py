@@ -36,6 +36,7 @@ USED_ELSEWHERE = [
     # Attributes set for a library, which reads them.
     "isolation_level", "text_factory",  # sqlite3 connections
     "max_content_length",  # werkzeug's Request
+    "merge_slashes",  # werkzeug's URL map
     "login_view", "session_protection",  # Flask-Login
     "hide_parameters", "MAX_IMAGE_PIXELS",  # SQLAlchemy engines, Pillow
     "data_type", "quotePrefix",  # openpyxl cells
