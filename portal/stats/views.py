@@ -8,6 +8,7 @@ from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 
 from portal import spreadsheets
+from portal.characters import clean_text
 from portal.complaints import accountability
 from portal.complaints.workflow import OUTCOMES, REVIEW_RESULTS
 from portal.pagecache import cached_page
@@ -93,7 +94,7 @@ def csv_download(name):
     if name not in TABLES:
         abort_with_message(
             404,
-            _("There is no statistics table “%(name)s”. The tables are: %(tables)s.", name=name[:40], tables=", ".join(TABLES)),
+            _("There is no statistics table “%(name)s”. The tables are: %(tables)s.", name=clean_text(name[:40])[0], tables=", ".join(TABLES)),
         )
     statistics = service.published_statistics()
     header, rows = _csv_rows(name, statistics)
