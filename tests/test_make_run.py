@@ -16,6 +16,7 @@ import re
 import select
 import shutil
 import signal
+import subprocess
 import sys
 import time
 import urllib.error
@@ -122,20 +123,29 @@ def answers(url):
         return False
 
 
-def end_leftovers(folder):
-    """Kill what this test started and left running: the processes whose working folder is the copy."""
+def processes_in(folder):
+    """Return the ids of the running processes whose working folder is ``folder`` (the copy): what make started."""
+    found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             cwd = os.readlink(entry / "cwd")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
-        if cwd == str(folder) or cwd.startswith(f"{folder}/"):
-            try:
-                os.kill(int(entry.name), signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        if (cwd == str(folder) or cwd.startswith(f"{folder}/")) and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def end_leftovers(folder):
+    """Kill what this test started and left running."""
+    for pid in processes_in(folder):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 @pytest.mark.slow
@@ -172,12 +182,51 @@ def test_ctrl_c_stops_make_run_with_status_0(tmp_path):
         assert "==> Stopped." in text
         assert "make: ***" not in text
         assert not answers(url), "the web server still answers after Ctrl-C"
+        assert processes_in(folder) == [], "a process of make run outlived it (the scheduler?)"
     finally:
         if terminal.poll() is None:
             os.kill(terminal.pid, signal.SIGKILL)
             os.waitpid(terminal.pid, 0)
         end_leftovers(folder)
         terminal.close()
+
+
+@pytest.mark.slow
+def test_sigint_to_make_runs_process_group_without_a_terminal_stops_everything(tmp_path):
+    """No terminal (a script, CI): a SIGINT to make's process group stops honcho and both servers, without a make error.
+
+    GNU make then ends by its own SIGINT (it re-raises the signal after its recipe), so its status is
+    that of a process stopped by Ctrl-C; from a terminal the test above sees status 0.
+    """
+    require_tools()
+    folder = project_copy(tmp_path / "portal")
+    (tmp_path / "home").mkdir()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/healthz"
+    log = tmp_path / "make.log"
+    command = ["make", "-o", ".venv/bin/python", "-o", ".venv/.installed", "run"]
+    with open(log, "wb") as output:
+        process = subprocess.Popen(command, cwd=folder, env=run_environment(tmp_path / "home", port),
+                                   stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not answers(url):
+            assert process.poll() is None, f"make run ended before serving:\n{log.read_text()[-4000:]}"
+            assert time.monotonic() < deadline, f"nothing answered {url} in {START_TIMEOUT} s"
+            time.sleep(0.5)
+        os.killpg(process.pid, signal.SIGINT)
+        status = process.wait(timeout=STOP_TIMEOUT)
+        text = log.read_text(errors="replace")
+        assert status in (0, -signal.SIGINT), text[-4000:]
+        assert "==> Stopped." in text and "make: ***" not in text
+        assert not answers(url), "the web server still answers after SIGINT"
+        assert processes_in(folder) == [], "a process of make run outlived it (the scheduler?)"
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        end_leftovers(folder)
 
 
 def test_readme_documents_every_make_target_and_the_port_variable():
