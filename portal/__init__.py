@@ -49,6 +49,7 @@ def create_app(test_config=None):
         models,
         opendata,
         orgs,
+        reconcile,
         reports,
         rules,
         scheduler,
@@ -72,6 +73,7 @@ def create_app(test_config=None):
     staff.init_app(app)
     api.init_app(app)
     opendata.init_app(app)
+    reconcile.init_app(app)
     reports.init_app(app)
     stats.init_app(app)
     demo.init_app(app)

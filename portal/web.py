@@ -160,6 +160,8 @@ def is_connection_error(error):
 
 def _security_headers(response):
     for name, value in SECURITY_HEADERS.items():
+        if name == "X-Frame-Options" and "frame-ancestors" in response.headers.get("Content-Security-Policy", ""):
+            continue  # the view's own policy says who may frame it (the reconciliation preview)
         response.headers.setdefault(name, value)
     max_age = current_app.config["HSTS_MAX_AGE"]
     if max_age and request.is_secure:
