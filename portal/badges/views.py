@@ -48,8 +48,11 @@ def badge_svg(code):
     # Every code runs the same query: a malformed one, normalised, simply finds no row.
     facts = badge_facts(check_uscc(code).code, data_as_of, current_app.config["BABEL_DEFAULT_TIMEZONE"])
     body = render_template("badges/badge.svg", **_badge_layout(facts)).encode()
-    # The ETag is the image's own hash: the same bytes always get the same tag, whatever the code.
-    etag = hashlib.sha256(body).hexdigest()[:32]
+    # The ETag is a hash of the publication state and the image, never of the code: every code not
+    # in the list gets the same tag, and a sync gives every badge a new one (a cache revalidating
+    # after it gets the new image, not a 304 for the old one).
+    state = repr((publication.version, data_as_of) if publication else None).encode()
+    etag = hashlib.sha256(state + b"\n" + body).hexdigest()[:32]
     if etag in request.if_none_match:
         response = current_app.response_class(status=304)
     else:
