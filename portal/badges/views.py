@@ -38,15 +38,15 @@ BADGE_HEADERS = {
 }
 
 
-@bp.get("/badge/<code>.svg", endpoint="svg")
-def badge_svg(code):
-    """Serve the badge of ``code`` as it stands in the current publication."""
-    if len(code) > LONGEST_CODE:
+@bp.get("/badge/<uscc>.svg", endpoint="svg")
+def badge_svg(uscc):
+    """Serve the badge of ``uscc`` (as typed: any text) as it stands in the current publication."""
+    if len(uscc) > LONGEST_CODE:
         abort_with_message(404, _("A badge address ends with a unified social credit code and .svg."))
     publication = current_publication()
     data_as_of = publication.data_as_of if publication else None
     # Every code runs the same query: a malformed one, normalised, simply finds no row.
-    facts = badge_facts(check_uscc(code).code, data_as_of, current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    facts = badge_facts(check_uscc(uscc).code, data_as_of, current_app.config["BABEL_DEFAULT_TIMEZONE"])
     body = render_template("badges/badge.svg", **_badge_layout(facts)).encode()
     # The ETag is a hash of the publication state and the image, never of the code: every code not
     # in the list gets the same tag, and a sync gives every badge a new one (a cache revalidating

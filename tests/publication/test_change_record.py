@@ -123,7 +123,7 @@ def test_the_api_offers_the_record(portal):
     ]
     assert body["changes"][0]["changed_at"] == "2026-11-04T18:30:00Z"
     assert body["changes"][1]["field_label"] == "Legal representative"
-    assert body["report_url"] == f"http://localhost/org/{uscc_of(1)}"
+    assert body["report_url"] == f"http://localhost/org/{uscc_of(1)}?lang=en"
 
     limited = client.get(f"/api/v1/organisations/{uscc_of(1)}/changes?limit=1").get_json()
     assert limited["total"] == 4 and len(limited["changes"]) == 1
