@@ -41,6 +41,7 @@ def create_app(test_config=None):
 
     from portal import (  # noqa: F401
         api,
+        badges,
         complaints,
         demo,
         feedback,
@@ -72,6 +73,7 @@ def create_app(test_config=None):
     feedback.init_app(app)
     staff.init_app(app)
     api.init_app(app)
+    badges.init_app(app)
     opendata.init_app(app)
     reconcile.init_app(app)
     reports.init_app(app)
