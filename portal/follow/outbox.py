@@ -2,8 +2,9 @@
 
 Each message has a plain-text and an HTML part, in the language the
 subscriber chose (Chinese unless English). Every link is built from
-PUBLIC_BASE_URL. A digest carries the RFC 8058 headers, so that mail
-programs offer a one-click unsubscribe that POSTs to the portal.
+PUBLIC_BASE_URL. A digest carries the RFC 8058 headers (when that address is
+https), so that mail programs offer a one-click unsubscribe that POSTs to the
+portal.
 """
 
 import json
@@ -125,9 +126,11 @@ def _digest(row, subscriber):
         )
         text, html = _render("digest", **context)
     message = _envelope(row, subscriber, subject, text, html)
-    # RFC 2369 and RFC 8058: a mail program may unsubscribe with one POST to this HTTPS address, no page.
+    # RFC 2369 and RFC 8058: a mail program may unsubscribe with one POST to this address, no page.
     message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    if unsubscribe_url.startswith("https://"):
+        # RFC 8058 allows the one click only to an HTTPS address (a development site on http has the link alone).
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return message
 
 
