@@ -45,6 +45,7 @@ def create_app(test_config=None):
         complaints,
         demo,
         feedback,
+        follow,
         i18n,
         large_text,
         models,
@@ -71,6 +72,7 @@ def create_app(test_config=None):
     rules.init_app(app)
     complaints.init_app(app)
     feedback.init_app(app)
+    follow.init_app(app)
     staff.init_app(app)
     api.init_app(app)
     badges.init_app(app)
