@@ -82,7 +82,7 @@ def first_cell(line):
 
 def result_rows(body):
     """Return [(line number, result code, row HTML without the input cell)] of the result table."""
-    rows = re.findall(r'<tr data-result="([a-z_]+)">\s*<th scope="row" class="number">(\d+)</th>(.*?)</tr>', body, re.S)
+    rows = re.findall(r'<tr data-result="([a-z_]+)">\s*<th scope="row" class="number"[^>]*>(\d+)</th>(.*?)</tr>', body, re.S)
     return [
         (int(number), code, re.sub(r'<td data-label="[^"]*"><span class="batch-input">.*?</span></td>', "", cells, flags=re.S))
         for code, number, cells in rows
