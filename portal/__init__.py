@@ -41,6 +41,7 @@ def create_app(test_config=None):
 
     from portal import (  # noqa: F401
         api,
+        badges,
         complaints,
         demo,
         feedback,
@@ -50,6 +51,7 @@ def create_app(test_config=None):
         models,
         opendata,
         orgs,
+        reconcile,
         reports,
         rules,
         scheduler,
@@ -73,7 +75,9 @@ def create_app(test_config=None):
     follow.init_app(app)
     staff.init_app(app)
     api.init_app(app)
+    badges.init_app(app)
     opendata.init_app(app)
+    reconcile.init_app(app)
     reports.init_app(app)
     stats.init_app(app)
     demo.init_app(app)

@@ -19,11 +19,15 @@ CONTACT_NAME_MAX = 50
 
 
 class ComplaintInvalid(ValueError):
-    """The submission has errors: ``errors`` maps a field to a list of messages (translated)."""
+    """The submission has errors: ``errors`` maps a field to a list of messages (translated).
 
-    def __init__(self, errors):
+    ``rejected_files``: the indexes of the uploads that were refused (the others could be accepted).
+    """
+
+    def __init__(self, errors, rejected_files=()):
         super().__init__("invalid complaint")
         self.errors = errors
+        self.rejected_files = tuple(rejected_files)
 
 
 
@@ -175,16 +179,21 @@ def check_file_count(files, errors):
         add_error(errors, "evidence", _("Attach at most %(count)s files.", count=maximum))
 
 
-def prepare_files(files, errors):
-    """Check and clean uploads (``(filename, stream)`` pairs; empty file inputs skipped)."""
+def prepare_files(files, errors, rejected=None):
+    """Check and clean uploads (``(filename, stream)`` pairs; empty file inputs skipped).
+
+    The index of each refused upload (among those not skipped) is added to ``rejected`` if given.
+    """
     uploads = _uploads(files)
     if len(uploads) > current_app.config["COMPLAINT_EVIDENCE_MAX_FILES"]:
         check_file_count(files, errors)
         return []
     prepared = []
-    for filename, stream in uploads:
+    for index, (filename, stream) in enumerate(uploads):
         try:
             prepared.append(evidence.prepare_upload(filename, stream))
         except evidence.EvidenceError as error:
             add_error(errors, "evidence", error.message)
+            if rejected is not None:
+                rejected.append(index)
     return prepared
