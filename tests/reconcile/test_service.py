@@ -236,6 +236,9 @@ BAD_INPUT = [
     ({"extend": '{"ids": "x", "properties": []}'}, "invalid_extend"),
     ({"extend": '{"ids": [], "properties": [{"id": "address"}]}'}, "unknown_property"),
     ({"extend": "{"}, "invalid_json"),
+    # A lone surrogate (valid as a JSON escape) cannot be sent back as a key or an id (it was a 500; the fuzz test found it).
+    ({"queries": '{"q\\ud800": {"query": "x"}}'}, "invalid_queries"),
+    ({"extend": '{"ids": ["\\ud800"], "properties": [{"id": "grade"}]}'}, "invalid_extend"),
     ({"queries": '{"q0": {"query": "x"}}', "extend": '{"ids": [], "properties": []}'}, "invalid_parameter"),
     ({}, "missing_parameter"),
 ]
