@@ -9,6 +9,7 @@ from portal import charts
 from portal.badges.service import report_badge
 from portal.orgs import service
 from portal.orgs.change_record import change_record
+from portal.orgs.metadata import organisation_json_ld
 from portal.orgs.changes import first_publication_line, group_by_day, list_changes, public_state_on, recent_changes
 from portal.orgs.report import credit_report
 from portal.clock import local_today, parse_iso_date
@@ -203,6 +204,7 @@ def report(uscc):
         "orgs/report.html",
         report=organisation_report,
         org=organisation_report.organisation,
+        json_ld=organisation_json_ld(organisation_report.organisation, _data_as_of()),
         dimension_chart=charts.dimension_bars(organisation_report.dimensions),
         history_chart=charts.score_line(organisation_report.history, bands),
         change_record=change_record(check.code, timezone),
@@ -214,6 +216,11 @@ def report(uscc):
         event_statuses=EVENT_STATUSES,
         list_types=LIST_TYPES,
     )
+
+
+def _data_as_of():
+    publication = current_publication()
+    return publication.data_as_of if publication is not None else None
 
 
 def _report_as_of(uscc, timezone):
