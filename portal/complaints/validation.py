@@ -7,14 +7,13 @@ from datetime import date
 from flask import current_app
 from flask_babel import gettext as _
 
-from portal import clock
+from portal import clock, mail
 from portal.clock import utcnow
 from portal.complaints import evidence
 from portal.complaints.models import CATEGORIES
 
 _PHONE_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _PHONE_LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
-_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\"]{2,}$")
 _EARLIEST_INCIDENT = date(1950, 1, 1)
 CONTACT_NAME_MAX = 50
 
@@ -123,7 +122,7 @@ def check_contact(contact, anonymous, errors):
     contact = contact or {}
     name = clean_text(contact.get("name")).replace("\n", " ")
     phone_text = (contact.get("phone") or "").strip()
-    email = unicodedata.normalize("NFKC", contact.get("email") or "").strip()
+    email = mail.normalise_address(contact.get("email"))
     if anonymous:
         if name or phone_text or email:
             add_error(
@@ -145,7 +144,7 @@ def check_contact(contact, anonymous, errors):
                 "contact_phone",
                 _("Enter a mobile number of 11 digits, or a landline with its area code, for example 010-12345678."),
             )
-    if email and (len(email) > 254 or len(email.partition("@")[0]) > 64 or not _EMAIL.fullmatch(email)):
+    if email and not mail.valid_address(email):
         add_error(errors, "contact_email", _("Enter an e-mail address such as name@example.com."))
     if not phone_text and not email:
         add_error(

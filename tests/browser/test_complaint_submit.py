@@ -14,7 +14,7 @@ import pytest
 from cryptography.fernet import Fernet
 from PIL import Image
 
-from tests.browser.conftest import new_page
+from tests.browser.conftest import new_page, wait_until_the_form_may_be_sent
 from tests.browser.playwright_expect import expect
 from tests.conftest import live_portal_database
 from portal.testing.live_server import (
@@ -142,7 +142,7 @@ def test_submit_with_evidence_then_look_up_the_status(complaint_page, server, or
     page.locator("#consent").check()
     if page.javascript:
         expect(page.locator(".char-count")).to_contain_text(str(len(DESCRIPTION)))
-    page.wait_for_timeout(1100)  # the form's minimum fill time
+    wait_until_the_form_may_be_sent(page, server)
     with page.expect_navigation():
         page.locator("form.complaint-form button[type=submit]").click()
 
@@ -223,7 +223,7 @@ def test_bad_file_is_refused_with_a_message_and_the_form_kept(browser, server, o
         page.locator("#evidence").set_input_files([str(fake)])
         page.locator("#contact-anonymous").check()
         page.locator("#consent").check()
-        page.wait_for_timeout(1100)
+        wait_until_the_form_may_be_sent(page, server)
         with page.expect_navigation():
             page.locator("form.complaint-form button[type=submit]").click()
         expect(page.locator(".error-summary")).to_contain_text("is not a JPEG, PNG or PDF file")
