@@ -4,7 +4,7 @@ Workers only read: the scheduler is a separate process (see Procfile), so no
 worker ever runs a sync or writes the index.
 """
 
-from portal.config import server_setting
+from portal.config import check_web_timeout, server_setting
 
 # Each setting's variable, default and meaning: portal/config/settings.py (WEB_PROCESS).
 # PORTAL_BIND, not PORT: honcho sets PORT for every process it starts.
@@ -41,6 +41,7 @@ def when_ready(server):
     from portal.search.analysis import initialize_jieba
 
     app = server.app.wsgi()
+    check_web_timeout(app.config, server.cfg.timeout)
     initialize_jieba(app.config["JIEBA_CACHE_DIR"])
     # Move what is loaded so far out of the collector's reach: a collection in
     # a worker would otherwise write to every shared object's header and copy

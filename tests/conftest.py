@@ -309,12 +309,16 @@ def published_matches(text, limit=20, searcher=None):
     return [fields for _, fields in checked_best_matches(text, limit, searcher)]
 
 
-INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)", re.IGNORECASE)
+#: A script element without src, unless it is a JSON-LD data block (type="application/ld+json"), which no browser runs.
+INLINE_SCRIPT = re.compile(
+    r"<script(?![^>]*\bsrc=)(?![^>]*\stype\s*=\s*[\"']?application/ld\+json[\"']?[\s>])", re.IGNORECASE
+)
 
 
 def has_inline_script(body):
     """True if a page carries a script element without src: the CSP forbids inline scripts.
 
     Pages may load the site's own deferred scripts (the header's suggestion combobox), which
-    only enhance a page that works without them."""
+    only enhance a page that works without them, and may carry JSON-LD data blocks
+    (``<script type="application/ld+json">``): data, not script."""
     return INLINE_SCRIPT.search(body) is not None

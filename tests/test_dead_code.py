@@ -32,10 +32,10 @@ REGISTERING_DECORATORS = [
 USED_ELSEWHERE = [
     "create_app",  # app.py and wsgi.py
     "all_engines", "dispose_engines",  # gunicorn.conf.py's post_fork
-    "server_setting",  # gunicorn.conf.py
+    "server_setting", "check_web_timeout",  # gunicorn.conf.py
     # Attributes set for a library, which reads them.
     "isolation_level", "text_factory",  # sqlite3 connections
-    "max_content_length",  # werkzeug's Request
+    "max_content_length", "max_form_memory_size",  # werkzeug's Request
     "merge_slashes",  # werkzeug's URL map
     "login_view", "session_protection",  # Flask-Login
     "hide_parameters", "MAX_IMAGE_PIXELS",  # SQLAlchemy engines, Pillow

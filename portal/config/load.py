@@ -19,6 +19,7 @@ SECTIONS = (
     ("Pages", settings.PAGES),
     ("Rate limits", settings.RATE_LIMITS),
     ("Complaints", features.COMPLAINTS),
+    ("Following by e-mail", features.FOLLOW),
     ("Staff console", features.STAFF),
     ("JSON API", features.API),
     ("Open data", features.OPEN_DATA),
@@ -66,6 +67,21 @@ def check_production(config):
             )
     if not config.get("COMPLAINT_CONTACT_KEY") and needs_contact_key(config):
         raise RuntimeError("COMPLAINT_CONTACT_KEY must be set in production (flask complaints generate-key)")
+
+
+def check_web_timeout(config, web_timeout):
+    """Refuse a PDF wait and render time that gunicorn's WEB_TIMEOUT would cut short.
+
+    A request for a PDF not yet rendered may wait REPORT_PDF_WAIT_SECONDS for
+    a render slot, then render for up to REPORT_PDF_RENDER_TIMEOUT_SECONDS: the
+    worker must answer (the PDF, or a clean 503 or 500) before gunicorn kills it.
+    """
+    longest = config["REPORT_PDF_WAIT_SECONDS"] + config["REPORT_PDF_RENDER_TIMEOUT_SECONDS"]
+    if longest >= web_timeout:
+        raise RuntimeError(
+            f"REPORT_PDF_WAIT_SECONDS + REPORT_PDF_RENDER_TIMEOUT_SECONDS ({longest:g} s) must be shorter than "
+            f"WEB_TIMEOUT ({web_timeout} s), or gunicorn kills a worker waiting for a PDF"
+        )
 
 
 def development_base_url():

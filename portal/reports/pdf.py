@@ -13,6 +13,8 @@ import signal
 import time
 from urllib.parse import unquote, urlsplit
 
+from portal.reports.pdf_fonts import compact_cid_fonts
+
 log = logging.getLogger(__name__)
 
 
@@ -60,7 +62,8 @@ def html_to_pdf(html, base_url, static_folder, static_url_path):
     weasyprint = _weasyprint()
     fetcher = static_fetcher(static_folder, static_url_path)
     # PDF/UA-1: tagged, with the document's language and title (from <html lang> and <title>).
-    return weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf(**PDF_OPTIONS)
+    document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher)
+    return document.write_pdf(finisher=compact_cid_fonts, **PDF_OPTIONS)
 
 
 class RenderFailed(Exception):

@@ -250,6 +250,11 @@ def report_content(credit_report, publication, report_number, issued_at, languag
 # -- issuing -------------------------------------------------------------------------------
 
 
+def issue_day(timezone_name):
+    """Return the day a report issued now is dated (the Beijing date of ``utcnow()``), as ``issue_report`` dates it."""
+    return local_date(utcnow(), timezone_name)
+
+
 def _issued_for(uscc, version, language, issued_on):
     return db.session.scalar(
         select(IssuedReport).where(

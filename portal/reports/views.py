@@ -15,7 +15,7 @@ from portal.origin import public_base_url, public_url
 from portal.reference import DISTRICTS, EVENT_STATUSES, LIST_TYPES, ORG_TYPES, REGISTRATION_STATUSES
 from portal.reports import display, pdf, pdf_cache, service
 from portal.uscc import check_uscc
-from portal.web import abort_with_message
+from portal.web import abort_with_message, current_publication
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +68,13 @@ def _issued_report(uscc, endpoint):
         return None, response
     report = service.issue_report(code, get_locale().language, _timezone())
     if report is None:
-        # The same page as the report's for every code the public may not see.
-        return None, (render_template("orgs/not_published.html", uscc=code), 404)
+        return None, _not_published(code)
     return report, None
+
+
+def _not_published(code):
+    # The same page as the report's for every code the public may not see.
+    return render_template("orgs/not_published.html", uscc=code), 404
 
 
 def _document(report, for_pdf):
@@ -128,18 +132,36 @@ def _renderer_busy():
     raise error
 
 
-@bp.get("/org/<uscc>/report.pdf", endpoint="pdf")
-@limiter.shared_limit(_report_limit, scope="issued-reports")
-def report_pdf(uscc):
-    """Issue (or reuse) the credit report of a published organisation and send it as a PDF.
+#: PDFs each worker remembers for the current publication (a few hundred bytes each).
+KNOWN_PDFS_PER_PROCESS = 5000
 
-    The PDF is rendered once per report (organisation, publication and
-    language) and then served from the node's shared folder, with ETag and
-    Last-Modified, to every worker (portal/reports/pdf_cache.py).
-    """
-    report, response = _issued_report(uscc, "reports.pdf")
-    if response is not None:
-        return response
+
+def _known_pdfs():
+    known = current_app.extensions.get("portal.known_pdfs")
+    if known is None:
+        known = current_app.extensions["portal.known_pdfs"] = pdf_cache.KnownPdfs(KNOWN_PDFS_PER_PROCESS)
+    return known
+
+
+def _pdf_response(served):
+    """Send a PDF of the folder (sendfile, through the server's file wrapper), with its validators."""
+    cached = served.cached
+    response = send_file(
+        cached.path,
+        mimetype="application/pdf",
+        download_name=f"credit-report-{served.uscc}-{served.report_number}.pdf",
+        conditional=True,
+        etag=cached.etag,
+        last_modified=cached.modified,
+        max_age=None,
+    )
+    response.headers["Content-Language"] = "zh-CN" if served.language == "zh" else served.language
+    response.vary.update(("Accept-Language", "Cookie"))
+    return _not_for_search_engines(response)
+
+
+def _rendered_pdf(report):
+    """Return the ServedPdf of an issued report, rendering it if no worker has yet (or a 503 or 500)."""
     key = pdf_cache.PdfKey(
         uscc=report.uscc,
         publication_version=report.publication_version,
@@ -159,18 +181,40 @@ def report_pdf(uscc):
             500,
             _("The PDF could not be made just now. The printable version of the report has the same content."),
         )
-    response = send_file(
-        cached.path,
-        mimetype="application/pdf",
-        download_name=f"credit-report-{report.uscc}-{report.report_number}.pdf",
-        conditional=True,
-        etag=cached.etag,
-        last_modified=cached.modified,
-        max_age=None,
-    )
-    response.headers["Content-Language"] = "zh-CN" if report.language == "zh" else report.language
-    response.vary.update(("Accept-Language", "Cookie"))
-    return _not_for_search_engines(response)
+    return pdf_cache.ServedPdf(cached, report.uscc, report.report_number, report.language)
+
+
+@bp.get("/org/<uscc>/report.pdf", endpoint="pdf")
+@limiter.shared_limit(_report_limit, scope="issued-reports")
+def report_pdf(uscc):
+    """Issue (or reuse) the credit report of a published organisation and send it as a PDF.
+
+    The PDF is rendered once per report (organisation, publication and
+    language) and then served from the node's shared folder, with ETag and
+    Last-Modified, to every worker (portal/reports/pdf_cache.py). A worker
+    that has sent it before at the current publication version finds it in
+    its KnownPdfs without reading the issued report again.
+    """
+    code, response = _checked_code(uscc, "reports.pdf")
+    if response is not None:
+        return response
+    language = get_locale().language
+    request_key = (code, language, service.issue_day(_timezone()), public_base_url())
+    publication = current_publication()
+    known = _known_pdfs()
+    served = known.get(publication.version, request_key) if publication is not None else None
+    if served is not None:
+        try:
+            return _pdf_response(served)
+        except FileNotFoundError:
+            # Someone emptied the folder: render it again.
+            known.forget(request_key)
+    report = service.issue_report(code, language, _timezone())
+    if report is None:
+        return _not_published(code)
+    served = _rendered_pdf(report)
+    known.remember(report.publication_version, (code, language, report.issued_on, public_base_url()), served)
+    return _pdf_response(served)
 
 
 @bp.get("/org/<uscc>/report/print", endpoint="printable")

@@ -183,8 +183,8 @@ def _step_values(step, complaint, user, now, reason, outcome, reply, unit, revie
     elif step.name == "escalate":
         values.update(escalated_at=now)
     elif step.name == "decide_review":
-        if complaint.answered_by_id == user.id:
-            raise NotAllowed(_l("A review is decided by a supervisor other than the one who answered."))
+        if user.id in (complaint.answered_by_id, complaint.assignee_id):
+            raise NotAllowed(_l("A review is decided by a supervisor who neither handled nor answered the complaint."))
         if review_result not in table.REVIEW_RESULTS:
             raise MissingInformation(_l("Choose the result of the review."), field="result")
         if review_result == "revised" and outcome not in table.OUTCOMES:

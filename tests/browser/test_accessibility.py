@@ -57,6 +57,8 @@ PAGES = {
     "verify": (200, "/verify"),
     "report-print": (200, "/org/{uscc}/report/print"),
     "site-error-form": (200, "/site-error?page=/orgs"),
+    "follow-sent": (200, "/follow/sent"),
+    "follow-invalid-link": (400, "/follow/confirm/not-a-link"),
 }
 
 
@@ -129,6 +131,22 @@ def test_no_serious_accessibility_violations(audit_page, base_url, youth_foundat
     assert audit_page.locator("html").get_attribute("lang") == ("zh-CN" if language == "zh" else "en")
     if name != "report-print":  # the printable report is a document for paper, the same in both views
         assert ("large-text" in (audit_page.locator("html").get_attribute("class") or "")) is (mode == "large-text")
+    blocking = [v for v in violations if v["impact"] in PUBLIC_BLOCKING]
+    assert not blocking, json.dumps(blocking, ensure_ascii=False, indent=1)
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+@pytest.mark.parametrize("address, expected_status", [("reader@example.com", 200), ("not-an-address", 400)])
+def test_no_serious_accessibility_violations_on_the_follow_form(audit_page, base_url, youth_foundation, results,
+                                                                language, address, expected_status):
+    """The follow form's answers (the form to check and send, and its errors), reached from the report page."""
+    audit_page.goto(f"{base_url}/org/{youth_foundation[0]}?lang={language}")
+    audit_page.locator("#follow-email").fill(address)
+    with audit_page.expect_navigation() as navigation:
+        audit_page.locator("#follow form.follow-form button[type=submit]").click()
+    assert navigation.value.status == expected_status
+    violations = run_axe(audit_page)
+    results[f"follow form {address} ({language})"] = {"path": "/org/…/follow", "status": expected_status, "violations": violations}
     blocking = [v for v in violations if v["impact"] in PUBLIC_BLOCKING]
     assert not blocking, json.dumps(blocking, ensure_ascii=False, indent=1)
 

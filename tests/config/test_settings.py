@@ -163,3 +163,14 @@ def test_the_deploy_guide_documents_every_deployment_setting():
 def test_the_deploy_guide_names_no_unknown_setting():
     variables = {setting.variable for setting in SETTINGS if setting.variable}
     assert set(environment_table()) - variables == set()
+
+
+def test_a_pdf_wait_and_render_longer_than_gunicorns_timeout_is_refused(tmp_path):
+    from portal.config import check_web_timeout
+
+    config = defaults(str(tmp_path), environ={})
+    # The defaults fit inside the default WEB_TIMEOUT, with room to spare.
+    check_web_timeout(config, 30)
+    config["REPORT_PDF_WAIT_SECONDS"] = 20
+    with pytest.raises(RuntimeError, match="WEB_TIMEOUT"):
+        check_web_timeout(config, 30)

@@ -14,7 +14,7 @@ import pytest
 
 from portal.reports import pdf, pdf_cache
 from tests.synced_portal import sync_at
-from tests.reports.test_pdf_print_and_verify import FOUNDATION, NIGHTS, OTHER, pdf_text, published  # noqa: F401 (a fixture)
+from tests.reports.test_pdf_print_and_verify import FOUNDATION, NIGHTS, OTHER, UNKNOWN, pdf_text, published  # noqa: F401 (a fixture)
 
 
 def files_under(folder):
@@ -181,3 +181,151 @@ def test_a_full_render_queue_answers_503_with_retry_after(app, client, published
     assert still_served.status_code == 200 and still_served.data == cached.data
     assert not any(name.startswith(FOUNDATION) for name in files_under(pdf_folder(app)))
     assert client.get(f"/org/{FOUNDATION}/report.pdf?lang={language}").status_code == 200
+
+
+# -- the worker's memory of rendered PDFs ------------------------------------------------------
+
+
+def statements_during(app, request):
+    """Return the SQL statements the portal database ran while ``request()`` was answered, and its answer."""
+    from sqlalchemy import event
+
+    from portal.extensions import db
+
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = request()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return statements, response
+
+
+def test_a_pdf_sent_before_is_sent_again_after_one_query(app, client, published):
+    first = client.get(f"/org/{FOUNDATION}/report.pdf")
+    statements, again = statements_during(app, lambda: client.get(f"/org/{FOUNDATION}/report.pdf"))
+    assert again.status_code == 200 and again.data == first.data
+    assert again.headers["ETag"] == first.headers["ETag"]
+    # The publication version only: the issued report and the organisation are not read again.
+    reads = [statement for statement in statements if statement.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 1 and "publication_state" in reads[0]
+    # Another language is another report.
+    english = client.get(f"/org/{FOUNDATION}/report.pdf?lang=en")
+    assert english.status_code == 200 and english.data != first.data
+
+
+def test_a_pdf_still_in_the_folder_answers_404_once_its_organisation_left_the_list(
+    app, client, published, scoring, monkeypatch
+):
+    sent = client.get(f"/org/{FOUNDATION}/report.pdf")
+    assert sent.status_code == 200
+    kept = files_under(pdf_folder(app))
+    scoring.score(FOUNDATION, "C", "71.23")
+    sync_at(app, monkeypatch, NIGHTS[1])
+    # The file stays (nothing removes it at the sync), and this worker remembers it: neither is asked.
+    assert files_under(pdf_folder(app)) == kept
+    gone = client.get(f"/org/{FOUNDATION}/report.pdf")
+    unknown = client.get(f"/org/{UNKNOWN}/report.pdf")
+    assert gone.status_code == unknown.status_code == 404
+    assert gone.get_data(as_text=True).replace(FOUNDATION, "CODE") == unknown.get_data(as_text=True).replace(
+        UNKNOWN, "CODE"
+    )
+    revalidated = client.get(f"/org/{FOUNDATION}/report.pdf", headers={"If-None-Match": sent.headers["ETag"]})
+    assert revalidated.status_code == 404
+
+
+def test_the_next_days_report_replaces_the_days_pdf(app, client, published, monkeypatch):
+    from datetime import timedelta
+
+    from portal.reports import service
+
+    today = client.get(f"/org/{FOUNDATION}/report.pdf")
+    now = service.utcnow()
+    monkeypatch.setattr(service, "utcnow", lambda: now + timedelta(days=1))
+    tomorrow = client.get(f"/org/{FOUNDATION}/report.pdf")
+    assert tomorrow.status_code == 200 and tomorrow.data != today.data
+    (name,) = files_under(pdf_folder(app))
+    assert tomorrow.headers["Content-Disposition"].endswith(name.split(".")[2] + ".pdf")
+
+
+# -- waiting for a render slot ----------------------------------------------------------------
+
+
+def test_a_request_waits_for_a_render_slot_rather_than_refusing(app, client, published):
+    import threading
+
+    app.config["REPORT_PDF_WAIT_SECONDS"] = 60
+    client.get(f"/org/{OTHER}/report.pdf")  # the slot files exist
+    slot = os.path.join(pdf_folder(app), ".locks", "render-slot-0.lock")
+    with open(slot, "a+b") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        releaser = threading.Timer(1.0, fcntl.flock, (held, fcntl.LOCK_UN))
+        releaser.start()
+        started = time.monotonic()
+        response = client.get(f"/org/{FOUNDATION}/report.pdf")
+        waited = time.monotonic() - started
+        releaser.join()
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    assert waited >= 0.9
+
+
+def _queued_render(folder, number, log_path):
+    store = pdf_cache.PdfStore(folder, slots=1, wait_seconds=60)
+    key = pdf_cache.PdfKey(f"91110000MA000000{number}X", 3, "zh", f"R-20261107-000000000000000{number}", "http://x")
+
+    def render_to(path):
+        with open(log_path, "a") as log:
+            log.write(f"{number}\n")
+        with open(path, "wb") as file:
+            file.write(b"%PDF-1.7")
+
+    store.get_or_render(key, render_to)
+
+
+def _queue_length(folder):
+    queue = os.path.join(folder, ".locks", "queue")
+    return len([name for name in os.listdir(queue) if not name.startswith(".")]) if os.path.isdir(queue) else 0
+
+
+def test_waiting_requests_get_the_slot_in_the_order_they_came(tmp_path):
+    folder = str(tmp_path / "reports")
+    os.makedirs(os.path.join(folder, ".locks"))
+    log_path = tmp_path / "renders.log"
+    context = multiprocessing.get_context("fork")
+    workers = []
+    with open(os.path.join(folder, ".locks", "render-slot-0.lock"), "a+b") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        for number in range(1, 5):
+            worker = context.Process(target=_queued_render, args=(folder, number, str(log_path)))
+            worker.start()
+            workers.append(worker)
+            deadline = time.monotonic() + 20
+            while _queue_length(folder) < number and time.monotonic() < deadline:
+                time.sleep(0.01)
+        fcntl.flock(held, fcntl.LOCK_UN)
+        for worker in workers:
+            worker.join(30)
+    assert [worker.exitcode for worker in workers] == [0, 0, 0, 0]
+    assert log_path.read_text().split() == ["1", "2", "3", "4"]
+    assert _queue_length(folder) == 0
+
+
+def test_the_ticket_of_a_worker_that_died_does_not_hold_up_the_queue(tmp_path):
+    folder = str(tmp_path / "reports")
+    queue = os.path.join(folder, ".locks", "queue")
+    os.makedirs(queue)
+    # A ticket older than any new one, whose process is gone: nobody holds its lock.
+    open(os.path.join(queue, f"{1:020d}.99999"), "wb").close()
+    store = pdf_cache.PdfStore(folder, slots=1, wait_seconds=5)
+    key = pdf_cache.PdfKey("91110000MA0000001X", 3, "zh", "R-20261107-0000000000000000", "http://x")
+    started = time.monotonic()
+    cached = store.get_or_render(key, lambda path: open(path, "wb").write(b"%PDF-1.7"))
+    assert time.monotonic() - started < 2
+    assert os.path.getsize(cached.path) == 8
+    assert os.listdir(queue) == []
