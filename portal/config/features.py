@@ -191,7 +191,7 @@ OPEN_DATA = (
         "BATCH_RATE_LIMIT", str, "30 per hour;100 per day",
         help="batch checks a visitor may submit (no CAPTCHA: this is the brake)",
     ),
-    Setting("BATCH_MAX_BYTES", int, 5 * 1024 * 1024, help="largest batch file accepted, in bytes"),
+    Setting("BATCH_MAX_BYTES", int, 5 * 1024 * 1024, help="largest batch file or pasted list accepted on /batch, in bytes"),
 )
 
 REPORTS = (
