@@ -39,7 +39,7 @@ def pages(uscc):
         (f"{name} ({language})", f"{path}{'&' if '?' in path else '?'}lang={language}")
         for name, path in [
             ("home", "/?large=0"),
-            ("search", "/search?q=%E9%9D%92%E5%B0%91%E5%B9%B4&large=0"),
+            ("search", "/search?q=%E9%9D%92%E5%B0%91%E5%B9%B4"),
             ("report", f"/org/{uscc}?large=0"),
             ("长辈版 home", "/?large=1"),
             ("长辈版 report", f"/org/{uscc}?large=1"),

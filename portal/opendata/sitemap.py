@@ -145,13 +145,20 @@ def cached_file(state, base_url, name, write):
     return path
 
 
+#: The search page's parameters that make another page of the same query (portal/search/views.py).
+SEARCH_VARIANT_PARAMETERS = ("page", "sort", "grade", "type", "district", "evaluation", "large")
+
 ROBOTS_DISALLOW = (
     # Private or per-person pages.
     "/staff",
     "/complaints/",
     "/lang/",
-    # Endless combinations of parameters: the sitemap lists every report instead.
-    "/search",
+    # Endless combinations of parameters: the sitemap lists every report instead. A search for one
+    # query (/search?q=..., in either language) may be crawled, as a citizen would find it; its pages,
+    # sorts, filters and large-text switch may not, nor its CSV and suggestions.
+    *(f"/search?*{parameter}=" for parameter in SEARCH_VARIANT_PARAMETERS),
+    "/search.csv",
+    "/search/",
     "/orgs?",
     "/changes?",
     # Generated on request, each one recorded: crawlers would fill the register of issued reports.

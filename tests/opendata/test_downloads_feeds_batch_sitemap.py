@@ -631,9 +631,26 @@ def test_robots_txt(client, portal):
     assert response.status_code == 200 and response.mimetype == "text/plain"
     body = response.get_data(as_text=True)
     assert "User-agent: *" in body
-    for path in ("/staff", "/complaints/", "/search", "/org/*/report.pdf"):
+    for path in ("/staff", "/complaints/", "/search?*page=", "/search?*grade=", "/search.csv", "/org/*/report.pdf"):
         assert f"Disallow: {path}\n" in body
     assert "Sitemap: http://localhost/sitemap.xml\n" in body
+
+
+def test_robots_txt_lets_a_plain_search_be_crawled_and_no_variant_of_it(client, portal):
+    """A search for one query, in either language, is a page a citizen may find through a search
+    engine (Lighthouse's SEO audit counts a disallowed page as not indexable); its pages, sorts and
+    filters are endless combinations and stay out, as do the search's CSV and suggestions."""
+    rules = [line.removeprefix("Disallow: ") for line in client.get("/robots.txt").get_data(as_text=True).splitlines() if line.startswith("Disallow: ")]
+
+    def blocked(url):
+        return any(re.fullmatch(re.escape(rule).replace(r"\*", ".*") + ".*", url) for rule in rules)
+
+    for url in ("/search?q=%E9%9D%92%E5%B0%91%E5%B9%B4", "/search?q=youth&lang=en", "/search"):
+        assert not blocked(url), url
+    for url in ("/search?q=a&page=2", "/search?q=a&sort=name", "/search?q=a&grade=A", "/search?district=110105&q=a",
+                "/search?q=a&type=foundation", "/search?q=a&evaluation=5A", "/search?q=a&large=1",
+                "/search.csv?q=a", "/search/suggest?q=a"):
+        assert blocked(url), url
 
 
 # -- nothing unpublished, anywhere ----------------------------------------------------------------------
