@@ -76,6 +76,11 @@ COMPLAINTS = (
     Setting("COMPLAINT_MIN_FILL_SECONDS", int, 3, help="a form sent sooner than this after it was shown is a robot's"),
     Setting("COMPLAINT_FORM_MAX_AGE_SECONDS", int, 24 * 3600, help="a form older than this has expired"),
     Setting(
+        "WTF_CSRF_TIME_LIMIT", int, 24 * 3600,
+        help="seconds a form's CSRF token is valid (Flask-WTF's default, an hour, would refuse a complaint form "
+        "filled slowly, losing its text and files, long before COMPLAINT_FORM_MAX_AGE_SECONDS)",
+    ),
+    Setting(
         "COMPLAINT_SUBMIT_RATE_LIMIT", str, "5 per minute;30 per day",
         help="complaints sent per client address (Flask-Limiter syntax)",
     ),

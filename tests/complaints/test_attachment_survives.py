@@ -195,3 +195,19 @@ def test_held_files_of_abandoned_forms_are_deleted_after_the_forms_lifetime(app,
         lifetime = app.config["COMPLAINT_FORM_MAX_AGE_SECONDS"]
         assert retention.cleanup(now=utcnow() + timedelta(seconds=lifetime + 60))["held_forms_deleted"] == 1
     assert held_folders(app) == []
+
+
+def test_a_form_filled_for_two_hours_is_not_refused_by_its_csrf_token(make_app, monkeypatch):
+    # Flask-WTF's CSRF token lasted an hour, the complaint form a day: the CSRF error page lost it all.
+    app = make_app(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    page = client.get("/complaints/new").get_data(as_text=True)
+    csrf_token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    from itsdangerous.timed import TimestampSigner
+
+    later = TimestampSigner.get_timestamp(TimestampSigner("x")) + 2 * 3600
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda signer: later)
+    form = dict(details_form(app, uscc="", name="北京市某某协会", token=form_token(app, seconds_ago=2 * 3600)),
+                csrf_token=csrf_token)
+    response = submit(client, form, files=[(PDF_NAME, PDF, "application/pdf")], lang="en")
+    assert filed_evidence(app, response) == {PDF_NAME: PDF}
