@@ -194,7 +194,7 @@ def main(argv=None):
         command = " ".join([".venv/bin/python bench/all.py", *(argv if argv is not None else sys.argv[1:])])
         summary = render_summary(runs, total, command, commit, started, load_average)
         DOCS.write_text(write_section(DOCS.read_text(encoding="utf-8"), summary, runs), encoding="utf-8")
-        print(f"wrote the output of {len(runs)} script(s) into {DOCS.relative_to(ROOT)}")
+        print(f"wrote the output of {len(runs)} script(s) into {DOCS}")
     return 1 if failed else 0
 
 

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
+from portal.characters import clean_text
 from portal.clock import utcnow
 from portal.complaints import notifications
 from portal.complaints import workflow as table
@@ -90,7 +91,8 @@ def _complaint(complaint_id):
 
 
 def _clean(text, max_length, field):
-    text = (text or "").strip()
+    # Control characters are no one's writing, and PostgreSQL cannot store a NUL: they go.
+    text = clean_text(text or "")[0].strip()
     if len(text) > max_length:
         raise MissingInformation(_l("This text is too long: at most %(num)s characters.", num=max_length), field=field)
     return text or None
