@@ -39,6 +39,8 @@ AGREEING_PROPERTY = 2.0
 CONTRADICTING_PROPERTY = 20.0
 #: A match on a former name is worth this share of one on the current name.
 FORMER_NAME_WEIGHT = 0.95
+#: The least closeness that can still score SCORE_MINIMUM (with two agreeing properties).
+CLOSENESS_MINIMUM = (SCORE_MINIMUM - 2 * AGREEING_PROPERTY) / 100
 #: A name typed without its district, when no district column says which, is worth this share of the whole name.
 DISTRICT_LEFT_OUT_WEIGHT = 0.9
 #: Search tiers that mean the query was the organisation's code.
@@ -76,24 +78,34 @@ def _compact(name):
     return "".join(unicodedata.normalize("NFKC", name or "").lower().split())
 
 
-def edit_distance(first, second):
-    """Return the Levenshtein distance of two texts (insertions, deletions and substitutions of characters)."""
+def edit_distance(first, second, limit=None):
+    """Return the Levenshtein distance of two texts (insertions, deletions and substitutions of characters).
+
+    With ``limit``, any distance above it is returned as ``limit + 1``, as soon as it is certain.
+    """
     if len(first) < len(second):
         first, second = second, first
+    if limit is not None and len(first) - len(second) > limit:
+        return limit + 1
     previous = list(range(len(second) + 1))
     for i, a in enumerate(first, start=1):
         current = [i]
         for j, b in enumerate(second, start=1):
             current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b)))
+        if limit is not None and min(current) > limit:
+            return limit + 1
         previous = current
     return previous[-1]
 
 
-def similarity(first, second):
-    """Return how alike two name cores are, from 0 to 1 (1: the same)."""
+def similarity(first, second, minimum=0.0):
+    """Return how alike two name cores are, from 0 to 1 (1: the same); 0 for anything less alike than ``minimum``."""
     if not first or not second:
         return 0.0
-    return 1.0 - edit_distance(first, second) / max(len(first), len(second))
+    longest = max(len(first), len(second))
+    limit = int((1.0 - minimum) * longest + 1e-9)
+    distance = edit_distance(first, second, limit)
+    return 0.0 if distance > limit else 1.0 - distance / longest
 
 
 def search_text(text):
@@ -133,18 +145,26 @@ def reconcile(query, publication_version=None, searcher=None):
 
 
 def _closeness(text, fields, districts):
-    """Return how close the typed name is to the candidate's name, former names and name without its district."""
+    """Return how close the typed name is to the candidate's name, former names and name without its district.
+
+    Anything too far to score ``SCORE_MINIMUM`` is 0: no exact distance is worked out for it.
+    """
     core, own = name_core(text), name_core(fields.get("name"))
     # Also as typed, 北京 and all: a character wrong in 北京市 is still the same name (北做教师观鸟协会).
-    closeness = max(similarity(core, own), similarity(_compact(text), _compact(fields.get("name"))))
+    closeness = max(
+        similarity(core, own, CLOSENESS_MINIMUM),
+        similarity(_compact(text), _compact(fields.get("name")), CLOSENESS_MINIMUM),
+    )
     local = _without_district(own, fields.get("district_code"))
     if local != own:
         # 青少年发展基金会 for 北京市海淀区青少年发展基金会: the district may be in a column of its own.
         weight = 1.0 if fields.get("district_code") in districts else DISTRICT_LEFT_OUT_WEIGHT
-        closeness = max(closeness, weight * similarity(core, local))
-    former_names = [name for name in (fields.get("former_names") or "").split("\n") if name]
-    former = max((similarity(core, name_core(name)) for name in former_names), default=0.0)
-    return max(closeness, FORMER_NAME_WEIGHT * former)
+        closeness = max(closeness, weight * similarity(core, local, CLOSENESS_MINIMUM / weight))
+    for former_name in (fields.get("former_names") or "").split("\n"):
+        if former_name:
+            former = similarity(core, name_core(former_name), CLOSENESS_MINIMUM / FORMER_NAME_WEIGHT)
+            closeness = max(closeness, FORMER_NAME_WEIGHT * former)
+    return closeness
 
 
 def _without_district(core, district_code):

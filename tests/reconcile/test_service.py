@@ -324,3 +324,21 @@ def test_the_api_page_has_a_worked_example_that_works(client, portal, language, 
     assert {item["id"] for item in extend["properties"]} == {"grade", "score"}
     shown = re.search(r'\{"meta": .*?\}\}\}', example, re.DOTALL).group(0)
     assert set(json.loads(shown)) == {"meta", "rows"}
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "limit", "distance"),
+    [("朝阳区青少年发展基金会", "朝阳区青少年发展基金会", None, 0), ("青少年发展基金会", "青少年发屏基金会", None, 1),
+     ("青少年发展基金会", "青少年发基金会", 1, 1), ("青少年发展基金会", "青少年发展基金会会", 0, 1),
+     ("青少年发展基金会", "养老服务中心", 2, 3), ("书法协会", "北京市东城区书法艺术协会", 3, 4), ("", "协会", None, 2)],
+)
+def test_edit_distance_stops_past_its_limit(first, second, limit, distance):
+    from portal.reconcile.service import edit_distance, similarity
+
+    assert edit_distance(first, second, limit) == distance
+    assert edit_distance(second, first, limit) == distance
+    if limit is None and first and second:
+        exact = 1 - distance / max(len(first), len(second))
+        assert similarity(first, second) == pytest.approx(exact)
+        assert similarity(first, second, exact) == pytest.approx(exact)  # at the minimum: kept
+        assert similarity(first, second, min(1.0, exact + 0.01)) == (0.0 if exact < 1 else 1.0)
