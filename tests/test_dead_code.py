@@ -33,6 +33,8 @@ USED_ELSEWHERE = [
     "create_app",  # app.py and wsgi.py
     "all_engines", "dispose_engines",  # gunicorn.conf.py's post_fork
     "server_setting", "check_web_timeout",  # gunicorn.conf.py
+    # limits registers a storage class for its STORAGE_SCHEME, and MemoryStorage calls the overridden method.
+    "SweptMemoryStorage", "STORAGE_SCHEME", "_MemoryStorage__schedule_expiry",
     # Attributes set for a library, which reads them.
     "isolation_level", "text_factory",  # sqlite3 connections
     "max_content_length", "max_form_memory_size",  # werkzeug's Request

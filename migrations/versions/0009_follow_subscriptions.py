@@ -35,7 +35,8 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('digest_cursor', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('email')
+    sa.UniqueConstraint('email'),
+    sqlite_autoincrement=True
     )
     op.create_table('follow_subscriptions',
     sa.Column('id', sa.Integer(), nullable=False),

@@ -214,14 +214,14 @@ REPORTS = (
         "so that search and pages keep the rest",
     ),
     Setting(
-        "REPORT_PDF_WAIT_SECONDS", float, 8.0,
+        "REPORT_PDF_WAIT_SECONDS", float, 6.0,
         help="seconds a request waits for a render slot (slots go in the order requests asked), or for another "
         "worker rendering the same PDF, before it is answered 503 with Retry-After; with the render timeout, "
         "shorter than WEB_TIMEOUT",
     ),
     Setting("REPORT_PDF_RETRY_AFTER_SECONDS", int, 10, help="the Retry-After of that 503"),
     Setting(
-        "REPORT_PDF_RENDER_TIMEOUT_SECONDS", float, 15.0,
+        "REPORT_PDF_RENDER_TIMEOUT_SECONDS", float, 20.0,
         help="a render (in a child process) that takes longer is stopped and answered with a clean 500, "
         "before gunicorn's WEB_TIMEOUT would kill the worker",
     ),

@@ -39,6 +39,9 @@ class Subscriber(db.Model):
     """One e-mail address that follows (or was asked to follow) organisations."""
 
     __tablename__ = "follow_subscribers"
+    # An id is never given again (SQLite would reuse the highest one once deleted): an old unsubscribe
+    # link names an address that is gone, never the next one.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Normalised and lower-cased, so that one address is one subscriber.

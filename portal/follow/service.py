@@ -73,10 +73,7 @@ def _handle(sign_up, now):
         return False
     subscriber = db.session.scalar(select(Subscriber).where(Subscriber.email == sign_up.email))
     if subscriber is None:
-        # Whole seconds: the creation time is part of the unsubscribe link and must read back the same.
-        subscriber = Subscriber(
-            email=sign_up.email, language=sign_up.language, created_at=now.replace(microsecond=0), digest_cursor=0
-        )
+        subscriber = Subscriber(email=sign_up.email, language=sign_up.language, created_at=now, digest_cursor=0)
         db.session.add(subscriber)
         db.session.flush()
     subscription = db.session.scalar(

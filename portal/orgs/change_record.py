@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from portal.clock import local_date
-from portal.publication.field_history import published_field_history
+from portal.publication.field_history import field_history
 
 #: How many changes the report page lists (newest first); the API gives more.
 REPORT_CHANGE_RECORD_LIMIT = 100
@@ -26,8 +26,8 @@ class ChangeRecord:
 
 
 def change_record(uscc, timezone_name, limit=REPORT_CHANGE_RECORD_LIMIT):
-    """Return the ChangeRecord of ``uscc`` (empty unless it is published now), newest day first."""
-    rows, total = published_field_history(uscc, limit) or ([], 0)
+    """Return the ChangeRecord of ``uscc``, newest day first: only for the report of a published organisation."""
+    rows, total = field_history(uscc, limit)
     days = []
     for row in rows:
         day = local_date(row.changed_at, timezone_name)

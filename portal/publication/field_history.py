@@ -88,6 +88,15 @@ def published_field_history(uscc, limit=None):
     """
     if db.session.scalar(select(Organisation.uscc).where(Organisation.uscc == uscc, PUBLISHED)) is None:
         return None
+    return field_history(uscc, limit)
+
+
+def field_history(uscc, limit=None):
+    """Return (the change-record rows of ``uscc``, newest first, at most ``limit``; their total), unchecked.
+
+    Only for a caller that has just read ``uscc`` as published (the credit
+    report); every other reader asks ``published_field_history``.
+    """
     statement = select(FieldChange).where(FieldChange.uscc == uscc).order_by(FieldChange.changed_at.desc(), FieldChange.id)
     if limit is not None:
         statement = statement.limit(limit)

@@ -67,9 +67,18 @@ class Query:
 
 
 def echo(value):
-    """Return ``value`` cut to a length an error message may quote."""
-    value = str(value)
+    """Return ``value`` cut to a length an error message may quote (a lone surrogate, which no answer can carry, as ?)."""
+    value = str(value).encode("utf-8", "replace").decode("utf-8")
     return value if len(value) <= _ECHO_LENGTH else value[:_ECHO_LENGTH] + "…"
+
+
+def _encodable(text):
+    """Tell whether a text can be sent back (JSON escapes may carry a lone surrogate, which UTF-8 cannot)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_callback(value):
@@ -121,9 +130,11 @@ def parse_queries(text):
 
 
 def _key(key, parameter):
-    if not key or len(key) > KEY_MAXIMUM:
+    if not key or len(key) > KEY_MAXIMUM or not _encodable(key):
         raise ReconcileInputError(
-            "invalid_queries", _("A query's key must have 1 to %(maximum)s characters.", maximum=KEY_MAXIMUM), parameter
+            "invalid_queries",
+            _("A query's key must be a text of 1 to %(maximum)s characters.", maximum=KEY_MAXIMUM),
+            parameter,
         )
     return key
 
@@ -295,7 +306,9 @@ def parse_extend(text):
     if not isinstance(value, dict):
         raise ReconcileInputError("invalid_extend", _("“extend” must be a JSON object. %(shape)s", shape=_extend_shape()), "extend")
     ids, properties = value.get("ids"), value.get("properties")
-    if not isinstance(ids, list) or not all(isinstance(item, str) and len(item) <= KEY_MAXIMUM for item in ids):
+    if not isinstance(ids, list) or not all(
+        isinstance(item, str) and len(item) <= KEY_MAXIMUM and _encodable(item) for item in ids
+    ):
         raise ReconcileInputError(
             "invalid_extend", _("“ids” of “extend” must be a list of codes, as texts. %(shape)s", shape=_extend_shape()), "extend"
         )

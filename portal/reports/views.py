@@ -4,7 +4,7 @@ import logging
 from urllib.parse import urlsplit
 
 import segno
-from flask import Blueprint, current_app, make_response, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, current_app, g, make_response, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.exceptions import ServiceUnavailable
@@ -184,8 +184,28 @@ def _rendered_pdf(report):
     return pdf_cache.ServedPdf(cached, report.uscc, report.report_number, report.language)
 
 
+def _sent_before():
+    """Return the ServedPdf of this request's report if this worker has sent it at the current publication, else None.
+
+    Looked up once per request (the rate limit asks first, then the view).
+    """
+    if "pdf_sent_before" not in g:
+        g.pdf_sent_before = None
+        code = (request.view_args or {}).get("uscc", "")
+        publication = current_publication()
+        check = check_uscc(code)
+        if publication is not None and check.problem is None and check.code == code:
+            g.pdf_sent_before = _known_pdfs().get(publication.version, _request_key(code, service.issue_day(_timezone())))
+    return g.pdf_sent_before
+
+
+def _request_key(code, issued_on):
+    return (code, get_locale().language, issued_on, public_base_url())
+
+
 @bp.get("/org/<uscc>/report.pdf", endpoint="pdf")
-@limiter.shared_limit(_report_limit, scope="issued-reports")
+# Sending a PDF again issues and renders nothing: the limit counts what does.
+@limiter.shared_limit(_report_limit, scope="issued-reports", exempt_when=lambda: _sent_before() is not None)
 def report_pdf(uscc):
     """Issue (or reuse) the credit report of a published organisation and send it as a PDF.
 
@@ -198,22 +218,18 @@ def report_pdf(uscc):
     code, response = _checked_code(uscc, "reports.pdf")
     if response is not None:
         return response
-    language = get_locale().language
-    request_key = (code, language, service.issue_day(_timezone()), public_base_url())
-    publication = current_publication()
-    known = _known_pdfs()
-    served = known.get(publication.version, request_key) if publication is not None else None
+    served = _sent_before()
     if served is not None:
         try:
             return _pdf_response(served)
         except FileNotFoundError:
             # Someone emptied the folder: render it again.
-            known.forget(request_key)
-    report = service.issue_report(code, language, _timezone())
+            _known_pdfs().forget(_request_key(code, service.issue_day(_timezone())))
+    report = service.issue_report(code, get_locale().language, _timezone())
     if report is None:
         return _not_published(code)
     served = _rendered_pdf(report)
-    known.remember(report.publication_version, (code, language, report.issued_on, public_base_url()), served)
+    _known_pdfs().remember(report.publication_version, _request_key(code, report.issued_on), served)
     return _pdf_response(served)
 
 

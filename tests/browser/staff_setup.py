@@ -29,7 +29,7 @@ with app.app_context():
     complaint, code = service.submit_complaint(
         organisations.OrganisationChoice(None, sys.argv[1], False), "financial_opacity",
         "该协会连续两年未公开年度财务报告，捐赠款去向不明，请予调查。", None, [],
-        {"name": "王小明", "phone": "13800138000"}, False, None,
+        {"name": "王小明", "phone": "13800138000", "email": sys.argv[2] or None}, False, None,
     )
     print(complaint.tracking_number, code)
 """
@@ -48,11 +48,13 @@ with app.app_context():
 """
 
 
-def run(live_server, arguments, stdin=None):
-    """Run a command with the live server's environment; return its output (it must succeed)."""
-    completed = subprocess.run(
-        arguments, cwd=ROOT, env=live_server.environment(), input=stdin, capture_output=True, text=True, timeout=120
-    )
+def run(live_server, arguments, stdin=None, environment=None):
+    """Run a command with the live server's environment (and ``environment`` over it); return its output.
+
+    The command must succeed.
+    """
+    env = {**live_server.environment(), **(environment or {})}
+    completed = subprocess.run(arguments, cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     return completed.stdout
 
@@ -72,9 +74,9 @@ def create_account(live_server, username, role="handler", display_name=None):
     return username
 
 
-def submit_complaint(live_server, organisation="北京市浏览器测试公益协会"):
-    """Return (tracking number, access code) of a new complaint."""
-    number, code = run(live_server, [sys.executable, "-c", _SUBMIT, organisation]).split()
+def submit_complaint(live_server, organisation="北京市浏览器测试公益协会", email=""):
+    """Return (tracking number, access code) of a new complaint (with an e-mail address if ``email``)."""
+    number, code = run(live_server, [sys.executable, "-c", _SUBMIT, organisation, email]).split()
     return number, code
 
 

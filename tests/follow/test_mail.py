@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.follow import digest, outbox, service
+from portal.follow import digest, outbox, service, tokens
 from portal.follow.models import FollowMessage, Subscriber, Subscription
 from tests.follow.support import NAMES, NIGHTS, PUBLIC_BASE_URL, link_path, sign_up, stored_rows
 from tests.smtp_server import SmtpServer, html_part, text_part
@@ -208,3 +208,22 @@ def test_the_scheduler_sends_the_outbox_and_queues_the_digests_at_the_digest_hou
     assert sign_up(client, organisations["a"], "scheduled@example.com").status_code == 303
     assert follow_mail_job(app) == (1, 0)
     assert inbox.messages[0][0] == ["scheduled@example.com"]
+
+
+def test_an_old_unsubscribe_link_does_not_touch_the_address_signed_up_again(app, client, organisations, inbox):
+    confirmed(app, client, inbox, "again@example.com", organisations["a"])
+    with app.app_context():
+        old_link = f"/follow/unsubscribe/{tokens.unsubscribe_token(db.session.scalar(select(Subscriber)))}"
+    assert client.post(old_link).status_code == 200
+    # Signed up again later (SQLite may give the new row the old id): the old link is not its link.
+    confirmed(app, client, inbox, "again@example.com", organisations["b"])
+    assert client.post(old_link).status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(Subscription.uscc).where(Subscription.confirmed_at.is_not(None))) == organisations["b"]
+
+
+def test_the_follow_commands(app, runner, organisations, inbox, client):
+    assert sign_up(client, organisations["a"], "cli@example.com").status_code == 303
+    assert "Follow e-mail: 1 sent, 0 failed" in runner.invoke(args=["follow", "send"]).output
+    assert "Digests queued: 0." in runner.invoke(args=["follow", "digest"]).output
+    assert "Addresses forgotten: 0, unconfirmed subscriptions: 0, messages: 0." in runner.invoke(args=["follow", "purge"]).output

@@ -6,12 +6,14 @@ form field ``queries`` (POST, form-encoded), the data extension as JSON in
 ``extend``. Organisations go in through the real sync, from the test builder.
 """
 
+import html
 import json
 import re
 from datetime import datetime
 
 import pytest
 
+from tests.conftest import has_inline_script
 from tests.scoring_builder import make_uscc
 from tests.synced_portal import ScoringOrganisation, sync_at
 
@@ -236,6 +238,9 @@ BAD_INPUT = [
     ({"extend": '{"ids": "x", "properties": []}'}, "invalid_extend"),
     ({"extend": '{"ids": [], "properties": [{"id": "address"}]}'}, "unknown_property"),
     ({"extend": "{"}, "invalid_json"),
+    # A lone surrogate (valid as a JSON escape) cannot be sent back as a key or an id (it was a 500; the fuzz test found it).
+    ({"queries": '{"q\\ud800": {"query": "x"}}'}, "invalid_queries"),
+    ({"extend": '{"ids": ["\\ud800"], "properties": [{"id": "grade"}]}'}, "invalid_extend"),
     ({"queries": '{"q0": {"query": "x"}}', "extend": '{"ids": [], "properties": []}'}, "invalid_parameter"),
     ({}, "missing_parameter"),
 ]
@@ -304,3 +309,18 @@ def test_the_service_shares_the_api_rate_limit(limited_app, portal):
     response = client.post(SERVICE, data={"queries": '{"q0": {"query": "基金会"}}'}, content_type=FORM)
     assert response.status_code == 429 and response.get_json()["error"]["code"] == "rate_limited"
     assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize(("language", "heading"), [("zh", "名称匹配服务（OpenRefine）"), ("en", "Reconciliation (OpenRefine)")])
+def test_the_api_page_has_a_worked_example_that_works(client, portal, language, heading):
+    body = client.get("/api", query_string={"lang": language}).get_data(as_text=True)
+    assert heading in body and "<code>http://localhost/api/reconcile</code>" in body
+    assert not has_inline_script(body) and " style=" not in body
+    example = html.unescape(body)
+    queries = re.search(r"--data-urlencode 'queries=([^']*)'", example, re.DOTALL).group(1)
+    answer = reconcile(client, json.loads(queries))["q0"]["result"][0]
+    assert answer["name"] == "北京市朝阳区青少年发展基金会" and answer["score"] == 100.0 and answer["match"]
+    extend = json.loads(re.search(r"--data-urlencode 'extend=([^']*)'", example, re.DOTALL).group(1))
+    assert {item["id"] for item in extend["properties"]} == {"grade", "score"}
+    shown = re.search(r'\{"meta": .*?\}\}\}', example, re.DOTALL).group(0)
+    assert set(json.loads(shown)) == {"meta", "rows"}

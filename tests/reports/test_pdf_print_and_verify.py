@@ -227,9 +227,11 @@ def test_issuing_and_verifying_are_rate_limited(limited_app):
     codes = [
         client.get(f"/org/{FOUNDATION}/report.pdf").status_code,
         client.get(f"/org/{FOUNDATION}/report/print").status_code,
-        client.get(f"/org/{FOUNDATION}/report.pdf").status_code,
+        client.get(f"/org/{FOUNDATION}/report.pdf?lang=en").status_code,
     ]
     assert codes == [200, 200, 429]
+    # Sending again a PDF already rendered issues and renders nothing: it is not counted, nor refused.
+    assert client.get(f"/org/{FOUNDATION}/report.pdf").status_code == 200
     limited = client.get(f"/org/{FOUNDATION}/report/print?lang=en")
     assert limited.status_code == 429 and "Retry-After" in limited.headers
     assert "Too many requests" in text_of(limited)

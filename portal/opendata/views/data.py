@@ -68,6 +68,7 @@ def catalogue():
     response = make_response(json.dumps(document, ensure_ascii=False, indent=1))
     response.mimetype = "application/ld+json"
     response.headers["X-Publication-Version"] = str(manifest["publication_version"])
+    response.headers["X-Data-As-Of"] = manifest.get("data_as_of") or ""
     # Harvesters of other portals read it from their own pages too.
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Cache-Control"] = "public, max-age=300"
@@ -93,6 +94,7 @@ def download(name):
             _unavailable(_("The downloads are being regenerated for the latest update. Please try again in a few minutes."))
         response = _send_download(manifest, name)
     response.headers["X-Publication-Version"] = str(manifest["publication_version"])
+    response.headers["X-Data-As-Of"] = manifest.get("data_as_of") or ""
     if name == downloads.CSV_FILE:
         response.headers["Content-Type"] = "text/csv; charset=utf-8; header=present"
     elif name == downloads.JSONL_FILE:
