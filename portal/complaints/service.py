@@ -289,7 +289,6 @@ class PublicStatus:
     review_decision: str | None
     same_concern: bool
     evidence_count: int
-    contact_given: bool
     timeline: list = field(default_factory=list)
 
 
@@ -353,6 +352,5 @@ def public_status(complaint, now=None):
         review_decision=complaint.review_decision if state == "concluded" else None,
         same_concern=complaint.same_concern_as_id is not None,
         evidence_count=len(complaint.evidence),
-        contact_given=complaint.has_contact,
         timeline=timeline,
     )

@@ -26,7 +26,6 @@ COUNTING_STATUSES = ("active", "objection")
 SEVERITY_MINOR = "minor"
 SEVERITY_GENERAL = "general"
 SEVERITY_SERIOUS = "serious"
-SEVERITIES = (SEVERITY_MINOR, SEVERITY_GENERAL, SEVERITY_SERIOUS)
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -127,10 +126,6 @@ class Breakdown:
     total: Decimal
     dimensions: list  # DimensionBreakdown, in the order given
 
-    @property
-    def has_undisclosed(self):
-        return self.undisclosed_count > 0
-
 
 def _apply_cap(part):
     """Fold a dimension's cap adjustment into its plus, minus and undisclosed totals."""
@@ -219,7 +214,7 @@ def rule_set_problems(base_score, dimensions, bands):
             problems.append(RuleSetProblem("base_not_sum_of_dimensions", {"base_score": str(to_points(base_score)), "sum": str(parts)}))
     low, high = reachable_range(dimensions)
     ordered = sorted(((to_points(lo), to_points(hi), grade) for grade, lo, hi in bands))
-    for (lo1, hi1, g1), (lo2, hi2, g2) in zip(ordered, ordered[1:]):
+    for (_, hi1, g1), (lo2, hi2, g2) in zip(ordered, ordered[1:]):
         if lo2 <= hi1:
             problems.append(RuleSetProblem("band_overlap", {"grades": [g1, g2], "from": str(lo2), "to": str(min(hi1, hi2))}))
         elif lo2 > hi1 + CENT:

@@ -42,9 +42,6 @@ ORG_TYPES = ("social_group", "social_service", "foundation")
 #: Credit event status codes.
 EVENT_STATUSES = ("active", "expired", "repaired", "objection", "withdrawn")
 
-#: Severity codes of minus items (轻微, 一般, 严重), as in portal.rules.arithmetic.
-SEVERITIES = ("minor", "general", "serious")
-
 #: List types: 活动异常名录 and 严重违法失信名单.
 LIST_TYPES = ("abnormal_activity", "serious_violation")
 

@@ -65,16 +65,16 @@ def set_password(username, password_stdin):
     _apply(accounts.set_password, username, password, done="Password of {user.username} changed.")
 
 
-unlock = _account_command(
+_account_command(
     "unlock", accounts.clear_sign_in_delays, "Sign-in delays of {user.username} cleared.",
     "Clear the sign-in delays of an account after failed attempts, from every address (no account is ever locked).",
 )
-deactivate = _account_command(
+_account_command(
     "deactivate", accounts.deactivate, "{user.username} deactivated.",
     "Deactivate an account: it can no longer sign in and its sessions end.",
 )
-activate = _account_command("activate", accounts.activate, "{user.username} activated.", "Reactivate a deactivated account.")
-reset_totp = _account_command(
+_account_command("activate", accounts.activate, "{user.username} activated.", "Reactivate a deactivated account.")
+_account_command(
     "reset-totp", two_factor.reset,
     "Two-step verification of {user.username} reset: its sessions have ended; it can be set up again after signing in.",
     "Remove an account's second factor (a lost phone); its sessions end.",
