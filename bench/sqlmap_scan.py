@@ -77,6 +77,18 @@ def targets(uscc):
             "-u", "/api/v1/batch-check", "--data", json.dumps({"values": [uscc, YOUTH_FOUNDATION]}, ensure_ascii=False),
             "--headers", "Content-Type: application/json", "--ignore-code=400",
         ],
+        "reconcile": [
+            "-u", "/api/reconcile", "--data",
+            "queries=" + quote(json.dumps({"q0": {"query": YOUTH_FOUNDATION, "type": "foundation", "limit": 3}},
+                                          ensure_ascii=False)),
+            "--ignore-code=400",
+        ],
+        "reconcile-extend": [
+            "-u", "/api/reconcile", "--data",
+            "extend=" + quote(json.dumps({"ids": [uscc], "properties": [{"id": "grade"}]})), "--ignore-code=400",
+        ],
+        "reconcile-preview": ["-u", f"/api/reconcile/preview?id={uscc}", "--ignore-code=404"],
+        "reconcile-suggest": ["-u", f"/api/reconcile/suggest/entity?prefix={quote('青少年')}&cursor=0"],
         # A CSV upload (multipart): the raw request is written by batch_request(), * marks the value.
         "batch": ["-r", "BATCH_REQUEST", "--ignore-code=400"],
     }

@@ -41,14 +41,17 @@ def create_app(test_config=None):
 
     from portal import (  # noqa: F401
         api,
+        badges,
         complaints,
         demo,
         feedback,
+        follow,
         i18n,
         large_text,
         models,
         opendata,
         orgs,
+        reconcile,
         reports,
         rules,
         scheduler,
@@ -69,9 +72,12 @@ def create_app(test_config=None):
     rules.init_app(app)
     complaints.init_app(app)
     feedback.init_app(app)
+    follow.init_app(app)
     staff.init_app(app)
     api.init_app(app)
+    badges.init_app(app)
     opendata.init_app(app)
+    reconcile.init_app(app)
     reports.init_app(app)
     stats.init_app(app)
     demo.init_app(app)

@@ -6,8 +6,6 @@ Beijing is named for that day, not for the day before in UTC), and carries the
 data-as-of time, the publication version, the licence and the source address.
 """
 
-from datetime import UTC
-
 from portal.clock import local_date, utcnow
 
 FILE_PREFIX = "beijing-social-org-credit"
@@ -23,7 +21,8 @@ def provenance(publication, licence_name, licence_url, source_url):
     """Return the facts a citation needs, as plain data (ISO times in UTC)."""
     data_as_of = publication.data_as_of if publication else None
     return {
-        "data_as_of": data_as_of.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z") if data_as_of else None,
+        # To the second, as the API and the bulk downloads give it.
+        "data_as_of": data_as_of.isoformat(timespec="seconds") + "Z" if data_as_of else None,
         "publication_version": publication.version if publication else None,
         "licence": licence_name,
         "licence_url": licence_url,

@@ -3,6 +3,7 @@
 import portal.api.models  # noqa: F401
 import portal.complaints.models  # noqa: F401
 import portal.feedback.models  # noqa: F401
+import portal.follow.models  # noqa: F401
 import portal.opendata.models  # noqa: F401
 import portal.publication.models  # noqa: F401
 import portal.reports.models  # noqa: F401

@@ -152,6 +152,25 @@ def notification_job(app):
         return send_pending()
 
 
+def follow_mail_job(app):
+    """Handle follow sign-ups and send the follow e-mail waiting in the outbox (every MAIL_SEND_INTERVAL_SECONDS)."""
+    from portal.follow.outbox import send_pending
+
+    with app.app_context():
+        return send_pending()
+
+
+def follow_digest_job(app):
+    """Queue the daily follow digests, then delete what is kept no longer (daily at FOLLOW_DIGEST_HOUR)."""
+    from portal.follow.digest import queue_digests
+    from portal.follow.service import purge
+
+    with app.app_context():
+        queued = queue_digests()
+        purge()
+        return queued
+
+
 def build_scheduler(app, scheduler_class=BlockingScheduler, sync_now=False):
     """Return a scheduler with the sync and catch-up jobs configured from ``app.config``.
 
@@ -198,6 +217,22 @@ def build_scheduler(app, scheduler_class=BlockingScheduler, sync_now=False):
         args=[app],
         id="complaint-notifications",
         name="complaint notifications (e-mail outbox)",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        follow_mail_job,
+        IntervalTrigger(seconds=app.config["MAIL_SEND_INTERVAL_SECONDS"], timezone=timezone),
+        args=[app],
+        id="follow-mail",
+        name="follow sign-ups and e-mail (outbox)",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        follow_digest_job,
+        CronTrigger(hour=app.config["FOLLOW_DIGEST_HOUR"], minute=0, timezone=timezone),
+        args=[app],
+        id="follow-digest",
+        name="daily follow digests",
         replace_existing=True,
     )
     return scheduler

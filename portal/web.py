@@ -53,15 +53,18 @@ def requested_page():
     return int(value)
 
 
-def limit_request_body(max_bytes):
+def limit_request_body(max_bytes, form_fields=False):
     """Mark a view whose request body may not exceed ``max_bytes()`` bytes (read from the config per request).
 
     A larger body is refused with 413 before it is read, or as soon as a body
     of unknown length (chunked) passes the limit: never read to the end.
+    ``form_fields=True`` lets a text field be as large as the body (a pasted
+    list), instead of werkzeug's 500 KB for the fields of a form.
     """
 
     def mark(view):
         view.request_body_limit = max_bytes
+        view.request_form_fields_limited_by_body = form_fields
         return view
 
     return mark
@@ -74,6 +77,8 @@ def _apply_request_body_limit(endpoint, values):
     limit = getattr(view, "request_body_limit", None)
     if limit is not None:
         request.max_content_length = limit()
+        if view.request_form_fields_limited_by_body:
+            request.max_form_memory_size = request.max_content_length
 
 
 def current_publication():
@@ -155,6 +160,8 @@ def is_connection_error(error):
 
 def _security_headers(response):
     for name, value in SECURITY_HEADERS.items():
+        if name == "X-Frame-Options" and "frame-ancestors" in response.headers.get("Content-Security-Policy", ""):
+            continue  # the view's own policy says who may frame it (the reconciliation preview)
         response.headers.setdefault(name, value)
     max_age = current_app.config["HSTS_MAX_AGE"]
     if max_age and request.is_secure:

@@ -48,7 +48,10 @@ def _package_covers(year):
 
 @functools.cache
 def read_schedule(path=SCHEDULE_FILE):
-    """Return {year: YearSchedule} of an override file; raise ValueError if an entry is malformed."""
+    """Return {year: YearSchedule} of an override file; raise ValueError if an entry is malformed.
+
+    Read once per process (and per path): a change needs a restart.
+    """
     try:
         with open(path, "rb") as file:
             data = tomllib.load(file)
@@ -58,13 +61,23 @@ def read_schedule(path=SCHEDULE_FILE):
     for entry in data.get("year", []):
         year = entry.get("year")
         source = (entry.get("source") or "").strip()
-        if not isinstance(year, int) or not source:
-            raise ValueError(f"{path}: every [[year]] needs a year and the source of its schedule")
+        reviewed = (entry.get("reviewed") or "").strip()
+        if not isinstance(year, int) or not source or not reviewed:
+            raise ValueError(f"{path}: every [[year]] needs a year, the source of its schedule and who reviewed it")
+        if year in years:
+            raise ValueError(f"{path}: {year} is listed twice")
         days_off = frozenset(entry.get("days_off", []))
         working_days = frozenset(entry.get("working_days", []))
         for day in days_off | working_days:
-            if not isinstance(day, date) or day.year != year:
+            if not isinstance(day, date) or isinstance(day, datetime) or day.year != year:
                 raise ValueError(f"{path}: {day!r} is not a date of {year}")
+        # A typo shows as a day that changes nothing: a weekend "off", a weekday "worked".
+        for day in sorted(days_off):
+            if day.weekday() >= 5:
+                raise ValueError(f"{path}: {day} is a weekend day; days_off lists weekdays only")
+        for day in sorted(working_days):
+            if day.weekday() < 5:
+                raise ValueError(f"{path}: {day} is a weekday; working_days lists Saturdays and Sundays only")
         years[year] = YearSchedule(year, source, days_off, working_days)
     return years
 

@@ -112,11 +112,11 @@ def live_portal_database(backend):
         schema.drop()
 
 
-@pytest.fixture
-def database_urls(backend, tmp_path):
-    """Yield (portal URL, scoring URL) for fresh, empty databases on ``backend``."""
+@contextmanager
+def fresh_databases(backend, folder):
+    """Yield (portal URL, scoring URL) for fresh, empty databases on ``backend`` (SQLite files in ``folder``)."""
     if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'portal.db'}", f"sqlite:///{tmp_path / 'scoring.db'}"
+        yield f"sqlite:///{folder / 'portal.db'}", f"sqlite:///{folder / 'scoring.db'}"
         return
     portal_schema = PostgresSchema("portal")
     scoring_schema = PostgresSchema("scoring")
@@ -129,13 +129,24 @@ def database_urls(backend, tmp_path):
 
 
 @pytest.fixture
-def scoring_url(database_urls):
-    """The URL of an empty scoring database with the contract's tables."""
-    url = database_urls[1]
+def database_urls(backend, tmp_path):
+    """Yield (portal URL, scoring URL) for fresh, empty databases on ``backend``."""
+    with fresh_databases(backend, tmp_path) as urls:
+        yield urls
+
+
+def with_scoring_tables(url):
+    """Create the scoring contract's tables in the empty database at ``url``; return ``url``."""
     engine = sa.create_engine(url)
     scoring_metadata.create_all(engine)
     engine.dispose()
     return url
+
+
+@pytest.fixture
+def scoring_url(database_urls):
+    """The URL of an empty scoring database with the contract's tables."""
+    return with_scoring_tables(database_urls[1])
 
 
 @pytest.fixture
@@ -162,27 +173,25 @@ def page_cache_size(request):
     return getattr(request, "param", 0)
 
 
-@pytest.fixture
-def app(database_urls, scoring_url, tmp_path, app_config_overrides, page_cache_size):
-    """An app on fresh portal and scoring databases, with a temporary index folder."""
+@contextmanager
+def portal_app(portal_url, scoring_url, folder, **overrides):
+    """Yield an app of the tests on these databases, with its index and files in ``folder``; dispose of it after."""
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test",
             # The test client's Host: absolute URLs in the tests read http://localhost/...
             "PUBLIC_BASE_URL": "http://localhost",
-            "SQLALCHEMY_DATABASE_URI": database_urls[0],
+            "SQLALCHEMY_DATABASE_URI": portal_url,
             "SCORING_DATABASE_URL": scoring_url,
-            "INDEX_DIR": str(tmp_path / "index"),
-            "EVIDENCE_DIR": str(tmp_path / "evidence"),
-            "DOWNLOADS_DIR": str(tmp_path / "downloads"),
+            "INDEX_DIR": str(folder / "index"),
+            "EVIDENCE_DIR": str(folder / "evidence"),
+            "DOWNLOADS_DIR": str(folder / "downloads"),
             "SYNC_RETRIES": 1,
             "SYNC_RETRY_BACKOFF_SECONDS": 0,
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
-            # Off unless the module is marked cached_and_uncached; tests/pagecache/ turns it on too.
-            "PAGE_CACHE_SIZE": page_cache_size,
-            **app_config_overrides,
+            **overrides,
         }
     )
     with app.app_context():
@@ -192,6 +201,37 @@ def app(database_urls, scoring_url, tmp_path, app_config_overrides, page_cache_s
         db.session.remove()
         db.engine.dispose()
     dispose_engines()
+
+
+@pytest.fixture
+def app(database_urls, scoring_url, tmp_path, app_config_overrides, page_cache_size):
+    """An app on fresh portal and scoring databases, with a temporary index folder."""
+    # The page cache is off unless the module is marked cached_and_uncached; tests/pagecache/ turns it on too.
+    with portal_app(database_urls[0], scoring_url, tmp_path, PAGE_CACHE_SIZE=page_cache_size,
+                  **app_config_overrides) as app:
+        yield app
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def shared_demo_portal(request, tmp_path_factory):
+    """One small demo portal (60 organisations, synced and indexed) for a whole module, on each backend.
+
+    For modules whose tests only read (the bad-input tables): one sync instead of one per test.
+    """
+    if request.param == "postgresql":
+        require_postgresql()
+    folder = tmp_path_factory.mktemp(f"demo-portal-{request.param}")
+    with fresh_databases(request.param, folder) as (portal_url, scoring_url):
+        with portal_app(portal_url, with_scoring_tables(scoring_url), folder, PAGE_CACHE_SIZE=0) as app:
+            from portal.demo.generator import generate_scoring_db
+            from portal.sync import service as sync_service
+
+            generate_scoring_db(scoring_url, orgs=60, seed=7)
+            with app.app_context():
+                result = sync_service.run_sync(trigger="test")
+            assert result.status == "succeeded", result.error
+            app.backend = request.param
+            yield app
 
 
 @pytest.fixture
@@ -269,12 +309,16 @@ def published_matches(text, limit=20, searcher=None):
     return [fields for _, fields in checked_best_matches(text, limit, searcher)]
 
 
-INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)", re.IGNORECASE)
+#: A script element without src, unless it is a JSON-LD data block (type="application/ld+json"), which no browser runs.
+INLINE_SCRIPT = re.compile(
+    r"<script(?![^>]*\bsrc=)(?![^>]*\stype\s*=\s*[\"']?application/ld\+json[\"']?[\s>])", re.IGNORECASE
+)
 
 
 def has_inline_script(body):
     """True if a page carries a script element without src: the CSP forbids inline scripts.
 
     Pages may load the site's own deferred scripts (the header's suggestion combobox), which
-    only enhance a page that works without them."""
+    only enhance a page that works without them, and may carry JSON-LD data blocks
+    (``<script type="application/ld+json">``): data, not script."""
     return INLINE_SCRIPT.search(body) is not None

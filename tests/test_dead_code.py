@@ -37,7 +37,7 @@ USED_ELSEWHERE = [
     "SweptMemoryStorage", "STORAGE_SCHEME", "_MemoryStorage__schedule_expiry",
     # Attributes set for a library, which reads them.
     "isolation_level", "text_factory",  # sqlite3 connections
-    "max_content_length",  # werkzeug's Request
+    "max_content_length", "max_form_memory_size",  # werkzeug's Request
     "merge_slashes",  # werkzeug's URL map
     "login_view", "session_protection",  # Flask-Login
     "hide_parameters", "MAX_IMAGE_PIXELS",  # SQLAlchemy engines, Pillow

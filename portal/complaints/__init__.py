@@ -6,6 +6,7 @@ import os
 from flask import Blueprint
 from PIL import Image
 
+from portal import working_days
 from portal.complaints import crypto
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,8 @@ def _configure(app):
             # Development: a key kept in the instance folder, shared by every worker and restart.
             config["COMPLAINT_CONTACT_KEY"] = _development_key(app.instance_path)
     crypto.build_fernet(config["COMPLAINT_CONTACT_KEY"])  # raises ContactKeyError on a bad key
+    # A malformed holiday schedule stops the start, rather than the first deadline or /status.
+    working_days.calendar(config["WORKING_DAYS_SCHEDULE_FILE"] or None)
 
 
 def _development_key(instance_path):

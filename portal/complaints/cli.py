@@ -21,10 +21,11 @@ def purge_command():
 
 @complaints_cli.command("cleanup")
 def cleanup_command():
-    """Finish or delete evidence files of interrupted submissions, and forget stale access codes."""
+    """Finish or delete evidence files of interrupted submissions and expired forms, and forget stale access codes."""
     counts = retention.cleanup()
     click.echo(
         f"Evidence files finished: {counts['finished']}, orphans deleted: {counts['deleted']}, "
+        f"files of expired forms deleted: {counts['held_forms_deleted']}, "
         f"unshown access codes forgotten: {counts['access_codes_forgotten']}."
     )
 

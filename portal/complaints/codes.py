@@ -79,6 +79,17 @@ def issue_form_token(now=None):
     return _serializer().dumps({"k": secrets.token_urlsafe(24), "t": int(now.replace(tzinfo=UTC).timestamp())})
 
 
+def form_key(token):
+    """Return the idempotency key of a form token this site signed, whatever its age; None for any other text.
+
+    For what belongs to the form however it is refused (its held files), never to accept it.
+    """
+    try:
+        return str(_serializer().loads(token or "")["k"])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None
+
+
 def read_form_token(token, now=None, check_fill_time=True):
     """Return the idempotency key of a form token; raise FormTokenError if it cannot be trusted."""
     now = now or utcnow()

@@ -30,6 +30,8 @@ from portal.extensions import db
 log = logging.getLogger(__name__)
 
 PENDING_SUFFIX = ".pending"
+#: The folder of EVIDENCE_DIR with the files held for complaint forms that came back with errors (held_files).
+HELD_FOLDER = "held"
 
 #: Leading bytes of each accepted type, and how it is stored.
 SIGNATURES = (
@@ -102,6 +104,11 @@ def _detect(data):
         if data.startswith(magic):
             return content_type, image_format
     return None, None
+
+
+def recognised_type(data):
+    """Return the content type that the first bytes of ``data`` announce (JPEG, PNG or PDF), or None."""
+    return _detect(data)[0]
 
 
 def _clean_image(data, image_format, shown_name, max_pixels):
@@ -364,7 +371,10 @@ def cleanup_orphans(now=None, max_age_seconds=None):
     if not os.path.isdir(root):
         return counts
     candidates = {}
-    for folder, _folders, names in os.walk(root):
+    for folder, folders, names in os.walk(root):
+        if folder == root:
+            # The files held for forms that came back with errors have their own clean-up (held_files).
+            folders[:] = [name for name in folders if name != HELD_FOLDER]
         for name in names:
             path = os.path.join(folder, name)
             stored = name[: -len(PENDING_SUFFIX)] if name.endswith(PENDING_SUFFIX) else name

@@ -4,32 +4,26 @@ A notification is a row written in the same transaction as the workflow
 step (acknowledged, not accepted, transferred, answered, review decided), so
 that a step is never without its message and a mail server that is down
 loses nothing: ``send_pending`` (the scheduler's job, every
-MAIL_SEND_INTERVAL_SECONDS) tries each unsent row, and a failure waits
-longer each time (up to MAIL_RETRY_MAX_SECONDS) and is tried again, never
-given up. Without MAIL_SERVER, rows stay pending and the staff dashboard
-counts them. The message holds the tracking number, the new state and a
+MAIL_SEND_INTERVAL_SECONDS) tries each unsent row through ``portal.mail``,
+and a failure waits longer each time (up to MAIL_RETRY_MAX_SECONDS) and is
+tried again, never given up. Without MAIL_SERVER, rows stay pending and the
+staff dashboard counts them. The message holds the tracking number, the new state and a
 link: no text of the complaint, no name, no one else's details.
 """
 
-import logging
-import smtplib
-import socket
-from datetime import timedelta
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from portal.clock import utcnow
+from portal import mail
 from portal.complaints import crypto
 from portal.complaints.models import Complaint, Notification
 from portal.complaints.workflow import OUTCOMES, STATE_LABELS
 from portal.extensions import db
-
-log = logging.getLogger(__name__)
 
 #: The steps that tell the complainant, and the kind of message each sends.
 NOTIFYING_STEPS = {
@@ -111,88 +105,24 @@ def _message(notification, complaint, recipient):
     message["From"] = config["MAIL_DEFAULT_SENDER"]
     message["To"] = recipient
     message["Date"] = formatdate(localtime=False)
-    # One id per notification: a server that received it before the outbox heard so can drop the copy.
-    domain = config["MAIL_DEFAULT_SENDER"].rpartition("@")[2].strip("> ") or "localhost"
-    message["Message-ID"] = make_msgid(idstring=f"complaint-notification-{notification.id}", domain=domain)
+    message["Message-ID"] = mail.message_id("complaint-notification", notification.id)
     message.set_content(body_zh + "\n\n---\n\n" + body_en)
     return message
-
-
-def _retry_delay(attempts):
-    config = current_app.config
-    return min(config["MAIL_RETRY_SECONDS"] * 2 ** max(attempts - 1, 0), config["MAIL_RETRY_MAX_SECONDS"])
-
-
-def _connect():
-    config = current_app.config
-    server = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT_SECONDS"])
-    if config["MAIL_USE_TLS"]:
-        server.starttls()
-    if config["MAIL_USERNAME"]:
-        server.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
-    return server
 
 
 def send_pending(now=None, limit=200):
     """Send the notifications that are due, oldest first; return (sent, failed). Without MAIL_SERVER, send none.
 
-    Each is marked sent in its own transaction as soon as the server has
-    accepted it; a failure schedules the next attempt. Safe to run from
-    several schedulers at once only on PostgreSQL (rows are locked, skipped
-    when taken).
+    The outbox loop is ``portal.mail.deliver_due``: each is marked sent in its
+    own transaction as soon as the server has accepted it; a failure
+    schedules the next attempt.
     """
-    if not current_app.config["MAIL_SERVER"]:
-        return 0, 0
-    now = now or utcnow()
-    query = (
-        select(Notification.id)
-        .where(Notification.sent_at.is_(None), Notification.next_attempt_at <= now)
-        .order_by(Notification.created_at, Notification.id)
-        .limit(limit)
+
+    def build(notification):
+        complaint = db.session.get(Complaint, notification.complaint_id)
+        return _message(notification, complaint, crypto.decrypt(notification.recipient))
+
+    return mail.deliver_due(
+        Notification, build, now=now, limit=limit, failures=(crypto.InvalidToken, crypto.ContactKeyError),
+        label="Complaint notifications",
     )
-    due = db.session.scalars(query).all()
-    db.session.commit()
-    if not due:
-        return 0, 0
-    sent = failed = 0
-    server = None
-    try:
-        for notification_id in due:
-            lock = select(Notification).where(Notification.id == notification_id, Notification.sent_at.is_(None))
-            if db.engine.dialect.name == "postgresql":
-                lock = lock.with_for_update(skip_locked=True)
-            notification = db.session.scalars(lock).first()
-            if notification is None:
-                db.session.rollback()
-                continue
-            complaint = db.session.get(Complaint, notification.complaint_id)
-            try:
-                recipient = crypto.decrypt(notification.recipient)
-                if server is None:
-                    server = _connect()
-                server.send_message(_message(notification, complaint, recipient))
-            except (OSError, smtplib.SMTPException, crypto.InvalidToken, crypto.ContactKeyError) as error:
-                notification.attempts += 1
-                notification.last_error = type(error).__name__[:64]
-                notification.next_attempt_at = now + timedelta(seconds=_retry_delay(notification.attempts))
-                db.session.commit()
-                failed += 1
-                if isinstance(error, (OSError, smtplib.SMTPServerDisconnected, socket.timeout)):
-                    # The server is not there: the rest waits for the next run.
-                    server = None
-                    break
-                continue
-            notification.sent_at = now
-            notification.attempts += 1
-            notification.last_error = None
-            db.session.commit()
-            sent += 1
-    finally:
-        if server is not None:
-            try:
-                server.quit()
-            except (OSError, smtplib.SMTPException):
-                pass
-    if sent or failed:
-        log.info("Complaint notifications: %d sent, %d failed (tried again later)", sent, failed)
-    return sent, failed

@@ -7,7 +7,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 
 from portal.clock import utcnow
-from portal.complaints import evidence
+from portal.complaints import evidence, held_files
 from portal.complaints.models import Complaint, ComplaintEvent
 from portal.complaints.workflow import FINAL_STATES
 from portal.complaints.service import begin_write
@@ -84,7 +84,8 @@ def clear_stale_access_codes(now=None):
 
 
 def cleanup(now=None):
-    """Finish or delete files of interrupted submissions and forget stale access codes; return counts."""
+    """Finish or delete files of interrupted submissions and of expired forms, forget stale access codes; return counts."""
     counts = evidence.cleanup_orphans(now=now)
+    counts["held_forms_deleted"] = held_files.cleanup(now)
     counts["access_codes_forgotten"] = clear_stale_access_codes(now)
     return counts

@@ -114,9 +114,10 @@ def submit_complaint(
     if errors:
         # The form first: images are decoded (seconds of work, up to 100 MB) only for a form that can be accepted.
         raise ComplaintInvalid(errors)
-    prepared = prepare_files(files, errors)
+    rejected = []
+    prepared = prepare_files(files, errors, rejected)
     if errors:
-        raise ComplaintInvalid(errors)
+        raise ComplaintInvalid(errors, rejected)
 
     stored = [(evidence.new_stored_name(item.content_type), item) for item in prepared]
     written = []

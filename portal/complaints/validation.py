@@ -7,24 +7,27 @@ from datetime import date
 from flask import current_app
 from flask_babel import gettext as _
 
-from portal import clock
+from portal import clock, mail
 from portal.clock import utcnow
 from portal.complaints import evidence
 from portal.complaints.models import CATEGORIES
 
 _PHONE_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _PHONE_LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
-_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\"]{2,}$")
 _EARLIEST_INCIDENT = date(1950, 1, 1)
 CONTACT_NAME_MAX = 50
 
 
 class ComplaintInvalid(ValueError):
-    """The submission has errors: ``errors`` maps a field to a list of messages (translated)."""
+    """The submission has errors: ``errors`` maps a field to a list of messages (translated).
 
-    def __init__(self, errors):
+    ``rejected_files``: the indexes of the uploads that were refused (the others could be accepted).
+    """
+
+    def __init__(self, errors, rejected_files=()):
         super().__init__("invalid complaint")
         self.errors = errors
+        self.rejected_files = tuple(rejected_files)
 
 
 
@@ -119,7 +122,7 @@ def check_contact(contact, anonymous, errors):
     contact = contact or {}
     name = clean_text(contact.get("name")).replace("\n", " ")
     phone_text = (contact.get("phone") or "").strip()
-    email = unicodedata.normalize("NFKC", contact.get("email") or "").strip()
+    email = mail.normalise_address(contact.get("email"))
     if anonymous:
         if name or phone_text or email:
             add_error(
@@ -141,7 +144,7 @@ def check_contact(contact, anonymous, errors):
                 "contact_phone",
                 _("Enter a mobile number of 11 digits, or a landline with its area code, for example 010-12345678."),
             )
-    if email and (len(email) > 254 or len(email.partition("@")[0]) > 64 or not _EMAIL.fullmatch(email)):
+    if email and not mail.valid_address(email):
         add_error(errors, "contact_email", _("Enter an e-mail address such as name@example.com."))
     if not phone_text and not email:
         add_error(
@@ -176,16 +179,21 @@ def check_file_count(files, errors):
         add_error(errors, "evidence", _("Attach at most %(count)s files.", count=maximum))
 
 
-def prepare_files(files, errors):
-    """Check and clean uploads (``(filename, stream)`` pairs; empty file inputs skipped)."""
+def prepare_files(files, errors, rejected=None):
+    """Check and clean uploads (``(filename, stream)`` pairs; empty file inputs skipped).
+
+    The index of each refused upload (among those not skipped) is added to ``rejected`` if given.
+    """
     uploads = _uploads(files)
     if len(uploads) > current_app.config["COMPLAINT_EVIDENCE_MAX_FILES"]:
         check_file_count(files, errors)
         return []
     prepared = []
-    for filename, stream in uploads:
+    for index, (filename, stream) in enumerate(uploads):
         try:
             prepared.append(evidence.prepare_upload(filename, stream))
         except evidence.EvidenceError as error:
             add_error(errors, "evidence", error.message)
+            if rejected is not None:
+                rejected.append(index)
     return prepared

@@ -22,7 +22,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal.clock import utcnow
-from portal.complaints import bp, codes, review, service, validation
+from portal.complaints import bp, codes, held_files, review, service, validation
 from portal.complaints import organisations as organisation_lookup
 from portal.complaints.models import CATEGORIES
 from portal.complaints.workflow import OUTCOMES, REVIEW_RESULTS, STATE_LABELS
@@ -146,8 +146,11 @@ def _in_page_order(errors):
     return {**known, **{name: messages for name, messages in errors.items() if name not in known}}
 
 
-def _step_two(organisation, values, errors=None, status=200, message=None):
+def _step_two(organisation, values, errors=None, status=200, message=None, held=None):
     errors = _in_page_order(errors or {})
+    if held is None:
+        # Back from step one with the form's token: the files held for it are still there.
+        held = held_files.held_files(codes.form_key(values["form_token"]))
     similar = organisation_lookup.similar_open_complaints(organisation, values["category"])
     values.setdefault("contact_choice", "contact")
     values.setdefault("same_concern", "no")
@@ -165,6 +168,7 @@ def _step_two(organisation, values, errors=None, status=200, message=None):
         max_files=current_app.config["COMPLAINT_EVIDENCE_MAX_FILES"],
         max_megabytes=current_app.config["COMPLAINT_EVIDENCE_MAX_BYTES"] // (1024 * 1024),
         trap_field=TRAP_FIELD,
+        held=held,
         today_iso=validation.local_date(utcnow()).isoformat(),
         retention_days=current_app.config["COMPLAINT_CONTACT_RETENTION_DAYS"],
     )
@@ -182,6 +186,12 @@ def _field_errors(values, contact, anonymous):
     return errors
 
 
+def _read_uploads():
+    """Return the files sent with the form as ``(filename, bytes)``, each read to one byte past the limit."""
+    limit = current_app.config["COMPLAINT_EVIDENCE_MAX_BYTES"] + 1
+    return [(upload.filename, upload.stream.read(limit)) for upload in request.files.getlist("evidence") if upload.filename]
+
+
 def _submit():
     values = _form_values(
         "uscc",
@@ -197,23 +207,34 @@ def _submit():
         "same_concern",
         "consent",
     )
+    # The files held for this form when it came back before, and those sent now: whatever is refused
+    # below, they are held again for the form the visitor gets back (held_files).
+    files = held_files.FormFiles(
+        codes.form_key(values["form_token"]), _read_uploads(), request.form.getlist("keep_evidence")
+    )
+
+    def refuse(errors, message=None, rejected=(), step_one=False):
+        if codes.form_key(values["form_token"]) is None:
+            values["form_token"] = codes.issue_form_token()
+        errors = dict(errors or {})
+        held = files.hold(codes.form_key(values["form_token"]), errors, rejected)
+        if step_one:
+            return _step_one(values, errors, 400)
+        return _step_two(organisation, values, errors, 400, message=message, held=held)
+
+    organisation = None
     try:
         organisation = organisation_lookup.resolve_organisation(values["uscc"], values["organisation_name"])
     except validation.ComplaintInvalid as invalid:
-        values["form_token"] = values["form_token"] or codes.issue_form_token()
-        return _step_one(values, invalid.errors, 400)
+        return refuse(invalid.errors, step_one=True)
     category_errors = {}
     validation.check_category(values["category"], category_errors)
     if category_errors:
-        return _step_one(values, category_errors, 400)
-    uploads = [(upload.filename, upload.stream) for upload in request.files.getlist("evidence")]
-    files_sent = any(filename for filename, _stream in uploads)
-    reattach = _("If you attached files, attach them again.") if files_sent else None
+        return refuse(category_errors, step_one=True)
 
     if request.form.get(TRAP_FIELD):
         log.info("Complaint form refused: the hidden field was filled")
-        message = _("The form could not be accepted. Please submit it again.")
-        return _step_two(organisation, values, status=400, message=message)
+        return refuse({}, message=_("The form could not be accepted. Please submit it again."))
     anonymous = values["contact_choice"] == "anonymous"
     contact = {"name": values["contact_name"], "phone": values["contact_phone"], "email": values["contact_email"]}
     try:
@@ -223,38 +244,38 @@ def _submit():
         if error.reason != "too_fast":
             values["form_token"] = codes.issue_form_token()
         # Also say what is wrong with the fields, so that the next attempt can succeed.
-        errors = _field_errors(values, contact, anonymous)
-        message = " ".join(filter(None, [error.message, reattach]))
-        return _step_two(organisation, values, errors or None, status=400, message=message)
+        return refuse(_field_errors(values, contact, anonymous), message=error.message)
 
     existing = service.find_by_idempotency_key(idempotency_key)
     if existing is not None:
         # The same form again (a double click, a reload): the acknowledgement it already made.
+        held_files.release(idempotency_key)
         return _acknowledge(existing)
 
     if not values["consent"]:
         # Say everything that is wrong at once, not only the missing consent.
-        return _step_two(organisation, values, _field_errors(values, contact, anonymous), 400, message=reattach)
+        return refuse(_field_errors(values, contact, anonymous))
     try:
         complaint, _code = service.submit_complaint(
             organisation=organisation,
             category=values["category"],
             description=values["description"],
             incident_on=values["incident_on"],
-            files=uploads,
+            files=files.for_submission(),
             contact=contact,
             anonymous=anonymous,
             idempotency_key=idempotency_key,
             same_concern=values["same_concern"] == "yes",
         )
     except validation.ComplaintInvalid as invalid:
-        return _step_two(organisation, values, invalid.errors, 400, message=reattach)
+        return refuse(invalid.errors, rejected=invalid.rejected_files)
     except service.StorageUnavailable:
         abort_with_message(
             503,
             _("Your complaint could not be saved because the portal's file storage is full. Nothing was stored. "
               "Please try again later."),
         )
+    held_files.release(idempotency_key)
     return _acknowledge(complaint)
 
 

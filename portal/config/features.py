@@ -40,7 +40,8 @@ COMPLAINTS = (
     # E-mail to complainants (portal/complaints/notifications.py), sent by the scheduler from an outbox.
     Setting(
         "MAIL_SERVER", str, "", deploy=True,
-        help="SMTP server of the notifications to complainants; empty: they stay queued and staff see them pending",
+        help="SMTP server of the notifications to complainants and of the follow e-mail; empty: they stay queued "
+        "(staff see the complainants' pending)",
     ),
     Setting("MAIL_PORT", int, 25, deploy=True, help="SMTP port"),
     Setting("MAIL_USE_TLS", bool, False, deploy=True, help="STARTTLS after connecting"),
@@ -48,7 +49,7 @@ COMPLAINTS = (
     Setting("MAIL_PASSWORD", str, "", secret=True, deploy=True, help="SMTP password"),
     Setting(
         "MAIL_DEFAULT_SENDER", str, "noreply@localhost", deploy=True,
-        help="the From address of notifications", production="the portal's own address",
+        help="the From address of notifications and follow e-mail", production="the portal's own address",
     ),
     Setting("MAIL_TIMEOUT_SECONDS", int, 20, help="seconds to wait for the SMTP server"),
     Setting("MAIL_SEND_INTERVAL_SECONDS", int, 60, help="seconds between the scheduler's sends of the outbox"),
@@ -91,6 +92,27 @@ COMPLAINTS = (
     Setting(
         "COMPLAINT_PENDING_CODE_SECONDS", int, 3600,
         help="an access code not yet shown (its acknowledgement page never arrived) is kept, encrypted, this long",
+    ),
+)
+
+FOLLOW = (
+    # Following an organisation by e-mail (portal/follow/): sent through the same SMTP settings (MAIL_*).
+    Setting(
+        "FOLLOW_DIGEST_HOUR", int, 8, deploy=True,
+        help="hour of the day (0-23, in SYNC_TIMEZONE) at which the scheduler queues the daily digests of the "
+        "list changes of the organisations each address follows; after the nightly sync",
+    ),
+    Setting(
+        "FOLLOW_CONFIRM_DAYS", int, 7,
+        help="days a confirmation link works; an unconfirmed sign-up, and a sent follow e-mail, is deleted after this",
+    ),
+    Setting(
+        "FOLLOW_SIGNUP_RATE_LIMIT", str, "5 per hour;20 per day",
+        help="follow sign-ups taken per client address (Flask-Limiter syntax)",
+    ),
+    Setting(
+        "FOLLOW_ADDRESS_RATE_LIMIT", str, "3 per hour;6 per day",
+        help="follow sign-ups taken per e-mail address, from any client: each sends it a confirmation e-mail",
     ),
 )
 

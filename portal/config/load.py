@@ -19,6 +19,7 @@ SECTIONS = (
     ("Pages", settings.PAGES),
     ("Rate limits", settings.RATE_LIMITS),
     ("Complaints", features.COMPLAINTS),
+    ("Following by e-mail", features.FOLLOW),
     ("Staff console", features.STAFF),
     ("JSON API", features.API),
     ("Open data", features.OPEN_DATA),

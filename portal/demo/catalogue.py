@@ -374,7 +374,7 @@ ITEMS = {
         validity_months=12,
         legal_basis=f"{LAW_DEMO}第十六条",
         department="civil",
-        description="{year}年被群众投诉，经查证属实",
+        description="{year}年被群众投诉举报，经查证属实",
     ),
     "SO05": Item(
         "social",

@@ -2,7 +2,9 @@
 
 ``check_values`` is the service (the /batch page and the JSON API call it);
 ``read_upload`` and ``write_result`` turn CSV and XLSX files into values and
-back (``portal.opendata.uploads`` reads them within hard limits). A code that is valid but not published gets ``not_public`` whatever the
+back (``portal.opendata.uploads`` reads them within hard limits);
+``read_pasted`` does the same for a list pasted into the page, one value a
+line, and ``template_file`` writes the CSV and XLSX templates. A code that is valid but not published gets ``not_public`` whatever the
 reason (C or D, cancelled, never registered): the answer must not tell them
 apart. Names are matched against published organisations only, so an
 unpublished organisation's name gets the same ``unknown_name`` as a name that
@@ -27,6 +29,8 @@ from portal.publication.state import PUBLISHED
 from portal.uscc import check_uscc, valid_uscc
 
 MAX_ROWS = 5000
+#: Characters of one value: no code or name is this long (the pasted lines, the API's values).
+MAX_VALUE_CHARS = 500
 #: Values per query: one query per chunk, never one per row.
 CHUNK_SIZE = 500
 
@@ -45,11 +49,14 @@ RESULTS = (
     RESULT_EMPTY,
 )
 
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 #: Header cells that name the column to check (compared after normalising).
 CODE_HEADERS = {"uscc", "统一社会信用代码", "社会信用代码", "信用代码", "code"}
 NAME_HEADERS = {"name", "名称", "组织名称", "社会组织名称", "单位名称"}
 
 _SPACES = re.compile(r"\s+")
+_LONG_LINE = re.compile(r"[^\n]{%d}" % (MAX_VALUE_CHARS + 1))
 _CODE_LIKE = re.compile(r"[0-9A-Za-z\-\s]+")
 # Full-width forms of the ASCII characters names use, for matching stored names.
 _TO_FULL_WIDTH = {code: code + 0xFEE0 for code in range(0x21, 0x7F)}
@@ -275,12 +282,56 @@ def read_upload(filename, stream, max_bytes):
     return _table("csv", rows, encoding=encoding, delimiter=delimiter)
 
 
-def write_result(table, results, header_labels, result_text):
+def read_pasted(text, max_bytes):
+    """Return the lines of a pasted list as (line number, value) pairs; raise BatchFileError if it cannot be checked.
+
+    The text is bounded before it is split: its size in bytes, its number of
+    lines, the length of its longest line. One value a line; a line pasted
+    from a spreadsheet (cells separated by tabs) gives its first filled cell.
+    A first line that names a column (uscc, 统一社会信用代码, name, 名称 ...) is
+    a heading and is skipped. Blank lines keep their place, as empty rows, so
+    that the result's line numbers are the visitor's; trailing ones are dropped.
+    """
+    text = text or ""
+    if len(text.encode("utf-8", "surrogatepass")) > max_bytes:
+        raise BatchFileError("too_large", limit=max_bytes)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").rstrip()
+    if not text:
+        raise BatchFileError("empty")
+    if text.count("\n") + 1 > MAX_ROWS + 1:  # one more: the first line may be a heading
+        raise BatchFileError("too_many_rows", limit=MAX_ROWS)
+    long_line = _LONG_LINE.search(text)
+    if long_line:
+        raise BatchFileError("value_too_long", line=text.count("\n", 0, long_line.start()) + 1, limit=MAX_VALUE_CHARS)
+    lines = [(number, _first_cell(line)) for number, line in enumerate(text.split("\n"), start=1)]
+    if normalise_name(lines[0][1]) in CODE_HEADERS | NAME_HEADERS:
+        lines = lines[1:]
+    if not any(value for _number, value in lines):
+        raise BatchFileError("empty")
+    if len(lines) > MAX_ROWS:
+        raise BatchFileError("too_many_rows", limit=MAX_ROWS)
+    return lines
+
+
+def _first_cell(line):
+    for cell in line.split("\t"):
+        if cell.strip():
+            return cell.strip()
+    return ""
+
+
+def pasted_table(kind, lines, header_labels, sheet_title):
+    """Return the BatchFile that ``write_result`` turns into a file: a heading, then (line number, value) rows."""
+    return BatchFile(kind, [list(header_labels), *map(list, lines)], True, None, None, sheet_title=sheet_title)
+
+
+def write_result(table, results, header_labels, result_text, stamp=()):
     """Return (bytes, media type, extension): the uploaded rows with the result columns added.
 
     ``header_labels`` are the names of the added columns (used only if the
     file had a header row); ``result_text(item)`` describes a result in the
-    visitor's language.
+    visitor's language; ``stamp`` holds values added to every row after the
+    results (the data-as-of time and the publication version checked against).
     """
     added = []
     for item in results:
@@ -296,6 +347,7 @@ def write_result(table, results, header_labels, result_text):
                 (item.get("uscc") if item["result"] == RESULT_PUBLISHED else "")
                 or "; ".join(match["uscc"] for match in matches),
                 item.get("name") or "",
+                *stamp,
             ]
         )
     width = max((len(row) for row in table.rows), default=0)
@@ -305,9 +357,7 @@ def write_result(table, results, header_labels, result_text):
     for row, extra in zip(table.data_rows, added):
         out_rows.append(_padded(row, width) + extra)
     if table.kind == "xlsx":
-        return _xlsx_bytes(out_rows, table.sheet_title, {width + 3: "0.00"}), (
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        ), "xlsx"
+        return _xlsx_bytes(out_rows, table.sheet_title, {width + 3: "0.00"}), XLSX_TYPE, "xlsx"
     buffer = io.StringIO()
     # Every cell, the uploaded ones too, is neutralised: no formula reaches the visitor's spreadsheet.
     writer = spreadsheets.csv_writer(buffer, delimiter=table.delimiter, lineterminator="\r\n")
@@ -316,15 +366,40 @@ def write_result(table, results, header_labels, result_text):
     return buffer.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8", "csv"
 
 
+#: The code of the templates' example row: its check character is valid, and it spells EXAMPLE.
+EXAMPLE_USCC = "51110000EXAMPLE00K"
+
+
+def template_file(kind, rows, sheet_title):
+    """Return (bytes, media type) of the batch template: ``rows`` (a heading and an example) as CSV or XLSX.
+
+    The CSV is UTF-8 with a byte order mark; in the XLSX the first column
+    (the codes) is formatted as text, so that Excel keeps every digit of the
+    codes typed under it.
+    """
+    if kind == "xlsx":
+        widths = [max(len(str(row[column])) for row in rows if column < len(row)) for column in range(len(rows[0]))]
+        return _xlsx_bytes(rows, sheet_title, {}, text_columns=(0,), widths=widths), XLSX_TYPE
+    buffer = io.StringIO()
+    spreadsheets.csv_writer(buffer, lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8"
+
+
 def _padded(row, width):
     return list(row) + [None] * (width - len(row))
 
 
-def _xlsx_bytes(rows, title, number_formats):
+def _xlsx_bytes(rows, title, number_formats, text_columns=(), widths=()):
     from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title or "Sheet1")
+    for index in text_columns:
+        sheet.column_dimensions[get_column_letter(index + 1)].number_format = "@"
+    for index, width in enumerate(widths):
+        # Chinese characters are about two Latin ones wide.
+        sheet.column_dimensions[get_column_letter(index + 1)].width = min(2 * width + 2, 80)
     for row in rows:
         # Text is always a string cell (never a formula), numbers numeric cells.
         sheet.append(spreadsheets.xlsx_row(sheet, row, number_formats))

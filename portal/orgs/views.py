@@ -6,13 +6,17 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from portal import charts
+from portal.badges.service import report_badge
 from portal.orgs import service
+from portal.orgs.change_record import change_record
+from portal.orgs.metadata import organisation_json_ld
 from portal.orgs.changes import first_publication_line, group_by_day, list_changes, public_state_on, recent_changes
 from portal.orgs.report import credit_report
 from portal.clock import local_today, parse_iso_date
 from portal.grades import PUBLISHED_GRADES
 from portal.pagecache import cached_page
 from portal.publication.changes import EXIT_REASON_LABELS
+from portal.publication.field_history import FIELD_LABELS
 from portal.publication.models import CHANGE_ENTRY, CHANGE_EXIT, CHANGE_TYPES
 from portal.publication.state import publication_summary
 from portal.reference import DISTRICTS, EVENT_STATUSES, LIST_TYPES, ORG_TYPES, REGISTRATION_STATUSES
@@ -200,14 +204,23 @@ def report(uscc):
         "orgs/report.html",
         report=organisation_report,
         org=organisation_report.organisation,
+        json_ld=organisation_json_ld(organisation_report.organisation, _data_as_of()),
         dimension_chart=charts.dimension_bars(organisation_report.dimensions),
         history_chart=charts.score_line(organisation_report.history, bands),
+        change_record=change_record(check.code, timezone),
+        field_labels=FIELD_LABELS,
+        badge=report_badge(check.code, organisation_report.organisation.name),
         org_types=ORG_TYPES,
         districts=DISTRICTS,
         registration_statuses=REGISTRATION_STATUSES,
         event_statuses=EVENT_STATUSES,
         list_types=LIST_TYPES,
     )
+
+
+def _data_as_of():
+    publication = current_publication()
+    return publication.data_as_of if publication is not None else None
 
 
 def _report_as_of(uscc, timezone):

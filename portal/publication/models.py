@@ -177,3 +177,26 @@ class ListChange(db.Model):
         Index("ix_list_changes_type_changed_at", "change_type", "changed_at"),
         Index("ix_list_changes_uscc", "uscc"),
     )
+
+
+class FieldChange(db.Model):
+    """One public field of a listed organisation that a sync saw change: a line of its change record (变更记录).
+
+    Recorded only while the organisation is in the public list before and
+    after the change (``portal.publication.field_history``): what happens to
+    it off the list is never kept, so its record cannot tell why it left.
+    """
+
+    __tablename__ = "field_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uscc: Mapped[str] = mapped_column(String(18))
+    sync_run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id"))
+    publication_version: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(DateTime)
+    field: Mapped[str] = mapped_column(String(32))
+    # As text: a score is kept with its two decimals ("88.00").
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_field_changes_uscc_changed_at", "uscc", "changed_at"),)

@@ -9,6 +9,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.exceptions import ServiceUnavailable
 
+from portal.characters import clean_text
 from portal.extensions import limiter
 from portal.origin import public_base_url, public_url
 from portal.reference import DISTRICTS, EVENT_STATUSES, LIST_TYPES, ORG_TYPES, REGISTRATION_STATUSES
@@ -25,6 +26,8 @@ _ECHO_LENGTH = 80
 
 
 def _echo(value):
+    """Return typed text to show back: cut short, without control characters (a NUL is not HTML)."""
+    value = clean_text(value)[0]
     return value if len(value) <= _ECHO_LENGTH else value[:_ECHO_LENGTH] + "…"
 
 

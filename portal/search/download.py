@@ -7,11 +7,12 @@ every row the publication it was read from, so that a copy still tells its date.
 
 import io
 
-from flask import make_response
+from flask import current_app, make_response
 from flask_babel import gettext as _
 from flask_babel import get_locale
 
 from portal import spreadsheets
+from portal.citation import download_filename
 from portal.origin import public_url
 from portal.reference import DISTRICTS, ORG_TYPES
 
@@ -19,7 +20,9 @@ from portal.reference import DISTRICTS, ORG_TYPES
 def download_response(found, publication):
     """Return the CSV response of a ``SearchResults`` (its hits are the rows)."""
     version = publication.version if publication is not None else None
-    data_as_of = publication.data_as_of.isoformat() + "Z" if publication is not None and publication.data_as_of else ""
+    data_as_of = (
+        publication.data_as_of.isoformat(timespec="seconds") + "Z" if publication is not None and publication.data_as_of else ""
+    )
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = spreadsheets.csv_writer(buffer, lineterminator="\r\n")
@@ -56,7 +59,13 @@ def download_response(found, publication):
         )
     response = make_response(buffer.getvalue())
     response.content_type = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="search-v{version or 0}.csv"'
+    filename = download_filename(
+        "search", "csv", publication.data_as_of if publication is not None else None,
+        current_app.config["BABEL_DEFAULT_TIMEZONE"],
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["X-Data-As-Of"] = data_as_of
+    response.headers["X-Publication-Version"] = str(version) if version is not None else ""
     response.headers["Content-Language"] = "zh-CN" if get_locale().language == "zh" else get_locale().language
     # How many matched, and how many of them the file holds (at most DOWNLOAD_MAXIMUM).
     response.headers["X-Total-Count"] = str(found.total)

@@ -6,9 +6,15 @@ from wtforms import BooleanField, PasswordField, RadioField, SelectField, String
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
+from portal.characters import clean_text
 from portal.complaints.workflow import OUTCOMES, REVIEW_RESULTS
 from portal.staff.two_factor import normalise_code
 from portal.staff.workflow import NOTE_MAX_LENGTH, PUBLIC_TEXT_MAX_LENGTH
+
+
+def typed_text(text):
+    """Return a text field's value without the control characters no one types (PostgreSQL refuses a NUL)."""
+    return None if text is None else clean_text(text)[0]
 
 
 def _too_long(maximum):
@@ -17,7 +23,7 @@ def _too_long(maximum):
 
 class LoginForm(FlaskForm):
     username = StringField(
-        _l("Username"), validators=[DataRequired(_l("Enter your username.")), Length(max=64)],
+        _l("Username"), filters=[typed_text], validators=[DataRequired(_l("Enter your username.")), Length(max=64)],
         render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
     )
     password = PasswordField(
@@ -58,9 +64,11 @@ class StepForm(FlaskForm):
                          validate_choice=False)
     result = RadioField(_l("Result of the review"), choices=[SelectChoice(code, label) for code, label in REVIEW_RESULTS.items()],
                         validate_choice=False)
-    reply = TextAreaField(_l("Reply to the complainant (public)"), validators=[_too_long(PUBLIC_TEXT_MAX_LENGTH)])
-    reason = TextAreaField(_l("Reason"), validators=[_too_long(PUBLIC_TEXT_MAX_LENGTH)])
-    note = TextAreaField(_l("Internal note (optional, staff only)"), validators=[_too_long(NOTE_MAX_LENGTH)])
+    reply = TextAreaField(_l("Reply to the complainant (public)"), filters=[typed_text],
+                          validators=[_too_long(PUBLIC_TEXT_MAX_LENGTH)])
+    reason = TextAreaField(_l("Reason"), filters=[typed_text], validators=[_too_long(PUBLIC_TEXT_MAX_LENGTH)])
+    note = TextAreaField(_l("Internal note (optional, staff only)"), filters=[typed_text],
+                         validators=[_too_long(NOTE_MAX_LENGTH)])
     confirm = BooleanField(_l("I have checked this step: it cannot be undone by me."))
 
 
@@ -79,6 +87,7 @@ REASON_LABELS = {
 class AddNoteForm(FlaskForm):
     note = TextAreaField(
         _l("Internal note (staff only)"),
+        filters=[typed_text],
         validators=[DataRequired(_l("Write the note.")), _too_long(NOTE_MAX_LENGTH)],
     )
 

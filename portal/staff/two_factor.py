@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 from pyotp.exceptions import OTPVerificationError
 from sqlalchemy import or_, update
 
+from portal.characters import clean_text
 from portal.complaints import crypto
 from portal.extensions import db
 from portal.staff import accounts, throttle
@@ -75,10 +76,10 @@ def second_step(user):
 
 
 def normalise_code(text):
-    """Return a code as typed, with full-width digits made ASCII and spaces and hyphens removed."""
+    """Return a code as typed, with full-width digits made ASCII and spaces, hyphens and control characters removed."""
     if text is None:
         return None
-    return _SEPARATORS.sub("", unicodedata.normalize("NFKC", text))
+    return _SEPARATORS.sub("", clean_text(unicodedata.normalize("NFKC", text))[0])
 
 
 def is_well_formed(code):

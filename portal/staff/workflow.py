@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
+from portal.characters import clean_text
 from portal.clock import utcnow
 from portal.complaints import notifications
 from portal.complaints import workflow as table
@@ -90,7 +91,8 @@ def _complaint(complaint_id):
 
 
 def _clean(text, max_length, field):
-    text = (text or "").strip()
+    # Control characters are no one's writing, and PostgreSQL cannot store a NUL: they go.
+    text = clean_text(text or "")[0].strip()
     if len(text) > max_length:
         raise MissingInformation(_l("This text is too long: at most %(num)s characters.", num=max_length), field=field)
     return text or None
@@ -181,8 +183,8 @@ def _step_values(step, complaint, user, now, reason, outcome, reply, unit, revie
     elif step.name == "escalate":
         values.update(escalated_at=now)
     elif step.name == "decide_review":
-        if complaint.answered_by_id == user.id:
-            raise NotAllowed(_l("A review is decided by a supervisor other than the one who answered."))
+        if user.id in (complaint.answered_by_id, complaint.assignee_id):
+            raise NotAllowed(_l("A review is decided by a supervisor who neither handled nor answered the complaint."))
         if review_result not in table.REVIEW_RESULTS:
             raise MissingInformation(_l("Choose the result of the review."), field="result")
         if review_result == "revised" and outcome not in table.OUTCOMES:

@@ -2,12 +2,15 @@
 
 import hashlib
 import io
+from datetime import datetime
 
-from flask import Blueprint, make_response, render_template, request
+from flask import Blueprint, current_app, make_response, render_template, request
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 
 from portal import spreadsheets
+from portal.characters import clean_text
+from portal.citation import download_filename
 from portal.complaints import accountability
 from portal.complaints.workflow import OUTCOMES, REVIEW_RESULTS
 from portal.pagecache import cached_page
@@ -93,7 +96,7 @@ def csv_download(name):
     if name not in TABLES:
         abort_with_message(
             404,
-            _("There is no statistics table “%(name)s”. The tables are: %(tables)s.", name=name[:40], tables=", ".join(TABLES)),
+            _("There is no statistics table “%(name)s”. The tables are: %(tables)s.", name=clean_text(name[:40])[0], tables=", ".join(TABLES)),
         )
     statistics = service.published_statistics()
     header, rows = _csv_rows(name, statistics)
@@ -108,7 +111,12 @@ def csv_download(name):
     response = make_response(buffer.getvalue())
     response.content_type = "text/csv; charset=utf-8"
     version = statistics["publication_version"]
-    response.headers["Content-Disposition"] = f'attachment; filename="statistics-{name}-v{version}.csv"'
+    data_as_of = statistics["data_as_of"]
+    moment = datetime.fromisoformat(data_as_of.removesuffix("Z")) if data_as_of else None
+    filename = download_filename(f"stats-{name}", "csv", moment, current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["X-Data-As-Of"] = data_as_of or ""
+    response.headers["X-Publication-Version"] = str(version)
     response.headers["Content-Language"] = "zh-CN" if get_locale().language == "zh" else get_locale().language
     response.vary.update(("Accept-Language", "Cookie"))
     # Not through the page cache, which keeps only a body and its type: the headers above matter here.

@@ -14,6 +14,7 @@ from portal.publication.models import (
     CHANGE_ENTRY,
     CHANGE_EXIT,
     CreditEvent,
+    FieldChange,
     ListChange,
     ListEntry,
     Organisation,
@@ -233,6 +234,8 @@ class Attempt:
                     self.entries += 1
                 elif change["change_type"] == CHANGE_EXIT:
                     self.exits += 1
+        if changes.field_changes:
+            self._inserter(FieldChange.__table__).insert(changes.field_changes)
         if count:
             self.rows_changed += len(changes.inserts) + len(changes.updates)
 

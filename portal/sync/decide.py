@@ -11,6 +11,7 @@ from datetime import datetime
 
 from portal.chinese import name_pinyin
 from portal.publication.decision import decide_publication
+from portal.publication import field_history
 from portal.publication.models import CHANGE_ENTRY, CHANGE_EXIT, CHANGE_GRADE
 
 #: Organisation columns copied from the scoring database as they are.
@@ -60,6 +61,8 @@ class Changes:
     updates: list = field(default_factory=list)
     snapshots: list = field(default_factory=list)
     list_changes: list = field(default_factory=list)
+    #: Lines of the change record (变更记录): public fields that changed while listed.
+    field_changes: list = field(default_factory=list)
     #: (uscc, reason), in the order of the rows read.
     faults: list = field(default_factory=list)
 
@@ -103,6 +106,7 @@ def decide_organisations(rows, existing, grade_bands, stamp):
         if any(column in diff for column in SNAPSHOT_COLUMNS):
             changes.snapshots.append(snapshot(stamp, current.uscc, {**_snapshot_values(current), **diff}))
         changes.list_changes.extend(_list_changes(stamp, current, published, reason, row))
+        changes.field_changes.extend(field_history.field_changes(stamp, current, diff, published))
     return changes
 
 

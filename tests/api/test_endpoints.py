@@ -82,7 +82,8 @@ def test_index_links_every_endpoint(client, portal):
     assert body["publication_version"] == 3
     assert body["data_as_of"] == "2026-11-04T18:30:00Z"
     assert set(body["endpoints"]) == {
-        "organisations", "organisation", "search", "changes", "rules", "statistics", "batch_check",
+        "organisations", "organisation", "organisation_changes", "search", "changes", "rules", "statistics",
+        "batch_check",
     }
     assert body["endpoints"]["organisation"].endswith("/api/v1/organisations/{uscc}")
     assert client.get("/api/v1/").status_code == 200

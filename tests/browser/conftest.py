@@ -7,8 +7,12 @@ two workers on a free loopback port. The tests skip when
 Chromium or Playwright is missing, except in CI (CI=true), where they fail.
 """
 
-import pytest
+import time
 
+import pytest
+from itsdangerous import URLSafeSerializer
+
+from portal.config import defaults
 from portal.testing.live_server import (
     BLUE_SKY_ELDERLY_CARE,
     IN_CI,
@@ -39,12 +43,26 @@ def require_browser():
         pytest.skip(message)
 
 
+class BrowserServer(LiveServer):
+    """The live server, with a staff sign-in limit the browser tests stay under.
+
+    They sign in from one address (127.0.0.1) dozens of times a session; the
+    limit itself (STAFF_LOGIN_RATE_LIMIT) is tested in tests/staff/test_accounts.py.
+    A 429 here is a failure, not something to wait out.
+    """
+
+    def environment(self):
+        env = super().environment()
+        env["STAFF_LOGIN_RATE_LIMIT"] = "1000 per minute"
+        return env
+
+
 @pytest.fixture(scope="session")
 def live_server(live_backend):
     """The portal with demo data, served by gunicorn as deployed, on ``live_backend``; stopped after the session."""
     require_browser()
     with live_portal_database(live_backend) as portal_database_url:
-        server = LiveServer(
+        server = BrowserServer(
             orgs=600, seed=1, workers=2, log=lambda message: None, portal_database_url=portal_database_url
         )
         server.start()
@@ -79,6 +97,22 @@ def browser():
         browser = launch_chromium(playwright)
         yield browser
         browser.close()
+
+
+def wait_until_the_form_may_be_sent(page, server):
+    """Wait until the complaint form on ``page`` is as old as ``server``'s minimum fill time.
+
+    A form sent within COMPLAINT_MIN_FILL_SECONDS of being shown is refused as
+    a robot's. The form's signed token says the second it was issued (the
+    server rounds it down); wait until that second plus the minimum has passed
+    on the clock the server shares with this process, not a guessed pause.
+    """
+    token = page.locator("form.complaint-form input[name=form_token]").input_value()
+    _signed, payload = URLSafeSerializer("any key: only the payload is read").loads_unsafe(token)
+    minimum = defaults(str(server.folder), server.environment())["COMPLAINT_MIN_FILL_SECONDS"]
+    deadline = payload["t"] + minimum
+    while time.time() < deadline:
+        time.sleep(0.05)
 
 
 def new_page(browser, base_url, **context_options):

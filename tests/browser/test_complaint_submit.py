@@ -7,13 +7,14 @@ folder, so nothing is written to the repository's instance folder).
 
 import re
 import subprocess
+import time
 from urllib.parse import urlsplit
 
 import pytest
 from cryptography.fernet import Fernet
 from PIL import Image
 
-from tests.browser.conftest import new_page
+from tests.browser.conftest import new_page, wait_until_the_form_may_be_sent
 from tests.browser.playwright_expect import expect
 from tests.conftest import live_portal_database
 from portal.testing.live_server import (
@@ -47,6 +48,8 @@ class ComplaintServer(LiveServer):
             COMPLAINT_CONTACT_KEY=CONTACT_KEY,
             # People take longer than a second to fill the form; the browser does not.
             COMPLAINT_MIN_FILL_SECONDS="1",
+            # The attachment test sends the second step a dozen times a minute, from one address.
+            COMPLAINT_SUBMIT_RATE_LIMIT="100 per minute",
         )
         return env
 
@@ -139,7 +142,7 @@ def test_submit_with_evidence_then_look_up_the_status(complaint_page, server, or
     page.locator("#consent").check()
     if page.javascript:
         expect(page.locator(".char-count")).to_contain_text(str(len(DESCRIPTION)))
-    page.wait_for_timeout(1100)  # the form's minimum fill time
+    wait_until_the_form_may_be_sent(page, server)
     with page.expect_navigation():
         page.locator("form.complaint-form button[type=submit]").click()
 
@@ -220,7 +223,7 @@ def test_bad_file_is_refused_with_a_message_and_the_form_kept(browser, server, o
         page.locator("#evidence").set_input_files([str(fake)])
         page.locator("#contact-anonymous").check()
         page.locator("#consent").check()
-        page.wait_for_timeout(1100)
+        wait_until_the_form_may_be_sent(page, server)
         with page.expect_navigation():
             page.locator("form.complaint-form button[type=submit]").click()
         expect(page.locator(".error-summary")).to_contain_text("is not a JPEG, PNG or PDF file")
@@ -228,3 +231,80 @@ def test_bad_file_is_refused_with_a_message_and_the_form_kept(browser, server, o
         expect(page.locator("#evidence")).to_have_attribute("aria-invalid", "true")
     finally:
         context.close()
+
+
+#: Each mistake of the second step, one after another, and the field its error links to. Every field is
+#: wrong once; each mistake is put right when the next one is made.
+MISTAKES = [
+    ("description", lambda page: page.locator("#description").fill("")),
+    ("description", lambda page: page.locator("#description").fill("太短了")),
+    ("description", lambda page: page.locator("#description").fill("长" * 5001)),
+    ("incident_on", lambda page: (page.locator("#description").fill(DESCRIPTION),
+                                  page.locator("#incident_on").fill("2999-01-01"))),
+    ("contact_phone", lambda page: (page.locator("#incident_on").fill("2026-10-08"),
+                                    page.locator("#contact_phone").fill("12345"))),
+    ("contact_email", lambda page: (page.locator("#contact_phone").fill(PHONE),
+                                    page.locator("#contact_email").fill("wang@@example"))),
+    ("contact_name", lambda page: (page.locator("#contact_email").fill(EMAIL),
+                                   page.locator("#contact_name").fill("王" * 51))),
+    ("contact-contact", lambda page: (page.locator("#contact_name").fill(""), page.locator("#contact-anonymous").check())),
+    ("contact-contact", lambda page: (page.locator("#contact-contact").check(), page.locator("#contact_phone").fill(""),
+                                      page.locator("#contact_email").fill(""))),
+    ("consent", lambda page: (page.locator("#contact_phone").fill(PHONE), page.locator("#consent").uncheck())),
+]
+
+
+def test_attachments_survive_every_form_error(complaint_page, server, organisation, evidence_files, tmp_path):
+    page = complaint_page
+    page.goto(f"/complaints/new?uscc={organisation}")
+    page.locator("#category-illegal_fundraising").check()
+    with page.expect_navigation():
+        page.locator("form.complaint-form button[type=submit]").click()
+    shown_at = time.monotonic()  # the form's token counts its minimum fill time from here
+
+    # Everything right but the description, with two files.
+    page.locator("#evidence").set_input_files(evidence_files)
+    page.locator("#contact-contact").check()
+    page.locator("#contact_phone").fill(PHONE)
+    page.locator("#contact_email").fill(EMAIL)
+    page.locator("#consent").check()
+    held = page.locator("#held-evidence input[name=keep_evidence]")
+    for field, make_mistake in MISTAKES:
+        make_mistake(page)
+        with page.expect_navigation() as navigation:
+            page.locator("form.complaint-form button[type=submit]").click()
+        assert navigation.value.status == 400, field
+        expect(page.locator(f".error-summary a[href='#{field}']")).to_have_count(1)
+        # Both files are still with the form, ticked, and the file input is empty.
+        expect(held).to_have_count(2)
+        for index in range(2):
+            expect(held.nth(index)).to_be_checked()
+        expect(page.locator("#held-evidence")).to_contain_text("现场照片.jpg")
+        expect(page.locator("#held-evidence")).to_contain_text("收据.pdf")
+        expect(page.locator("#evidence")).to_have_value("")
+    page.locator("#consent").check()
+
+    # A file that is not evidence, next to the two kept: refused alone.
+    fake = tmp_path / "病毒.jpg"
+    fake.write_bytes(b"MZ\x90\x00" + b"\0" * 500)
+    page.locator("#evidence").set_input_files([str(fake)])
+    with page.expect_navigation():
+        page.locator("form.complaint-form button[type=submit]").click()
+    expect(page.locator(".error-summary a[href='#evidence']")).to_have_count(1)
+    expect(page.locator(".error-summary")).to_contain_text("病毒.jpg")
+    expect(held).to_have_count(2)
+    expect(page.locator("#held-evidence")).not_to_contain_text("病毒.jpg")
+    assert [error.split()[0] for error in page.browsing_errors] == ["400"] * (len(MISTAKES) + 1)
+    page.browsing_errors.clear()
+
+    # Untick the photo and send the corrected form, once its minimum fill time has passed.
+    page.locator("#held-evidence label:has-text('现场照片.jpg')").click()
+    expect(held.nth(0)).not_to_be_checked()
+    remaining = shown_at + 1.1 - time.monotonic()
+    if remaining > 0:
+        page.wait_for_timeout(remaining * 1000)
+    with page.expect_navigation():
+        page.locator("form.complaint-form button[type=submit]").click()
+    assert urlsplit(page.url).path.startswith("/complaints/acknowledgement/")
+    expect(page.locator(".details div:has(dt:text-is('证据文件')) dd")).to_have_text("1")
+    assert page.browsing_errors == []

@@ -146,7 +146,7 @@ def test_changes_csv_feed_and_batch_check(page, live_server, youth_foundation, b
         result = list(csv.reader(io.StringIO(file.read().decode("utf-8-sig"), newline="")))
     header, *checked = result
     assert header[:3] == ["uscc", "name", "note"]
-    assert len(header) == 3 + 6, "six result columns are added"
+    assert len(header) == 3 + 8, "eight result columns are added (the last two: data as of, publication version)"
     assert [row[2] for row in checked] == ["ours 1", "ours 2", "ours 3", "ours 4"], "rows keep their order"
     codes = [row[3] for row in checked]
     assert codes == ["published", "not_public", "invalid_code", "published"]

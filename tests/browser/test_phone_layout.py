@@ -24,6 +24,7 @@ PAGES = {
     "complaint-form": "/complaints/new",
     "site-error-form": "/site-error?page=/orgs",
     "not-found": "/no/such/page",
+    "follow-sent": "/follow/sent",
 }
 
 
@@ -49,6 +50,21 @@ def test_fits_the_screen_with_readable_text_and_large_targets(device_page, youth
     assert layout_checks.targets_smaller_than(page, 44) == []
     if language == "zh":
         # Chinese text, data included, uses full-width punctuation (，：；（）？！).
+        assert layout_checks.half_width_punctuation_beside_chinese(page) == []
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_the_follow_form_and_its_answer_fit_a_phone(device_page, youth_foundation, language):
+    page = device_page
+    page.goto(f"/org/{youth_foundation[0]}?lang={language}#follow")
+    page.locator("#follow-email").fill("phone.reader@example.com")
+    with page.expect_navigation():
+        page.locator("#follow form.follow-form button[type=submit]").click()
+    # The form to check and send, with its radio buttons and button: on the screen, readable, easy to tap.
+    assert layout_checks.horizontal_overflow(page) == 0
+    assert layout_checks.text_smaller_than(page, 16) == []
+    assert layout_checks.targets_smaller_than(page, 44) == []
+    if language == "zh":
         assert layout_checks.half_width_punctuation_beside_chinese(page) == []
 
 

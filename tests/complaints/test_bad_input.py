@@ -190,19 +190,19 @@ CASES = [
     Case("incident-not-a-date", send_form(incident_on="2026-02-30"), 400,
          "Enter the date as year-month-day", "请按“年-月-日”格式填写日期"),
     Case("anonymous-with-contact", send_form(contact_choice="anonymous"), 400,
-         "You chose to stay anonymous", "您选择了匿名投诉"),
+         "You chose to stay anonymous", "您选择了匿名投诉举报"),
     Case("no-way-to-reply", send_form(contact_phone="", contact_email=""), 400,
          "Give a phone number or an e-mail address", "请填写电话或电子邮箱"),
     Case("bad-email", send_form(contact_email="wang@@example"), 400,
          "Enter an e-mail address such as name@example.com.", "请填写有效的电子邮箱地址"),
     Case("no-consent", send_form(consent=None), 400,
-         "Agree to the privacy notice to submit a complaint.", "请同意隐私声明后再提交投诉。"),
+         "Agree to the privacy notice to submit a complaint.", "请同意隐私声明后再提交投诉举报。"),
     Case("honeypot-filled", send_form(hp_field_7="http://spam.example"), 400,
          "The form could not be accepted.", "表单未被接受"),
     Case("status-malformed-number", send_status(tracking_number="12345", access_code="ABCD"), 400,
-         "A tracking number looks like TS-20261128-0042.", "投诉编号的格式为TS-20261128-0042。"),
+         "A tracking number looks like TS-20261128-0042.", "投诉举报编号的格式为TS-20261128-0042。"),
     Case("status-empty", send_status(tracking_number="", access_code=""), 400,
-         "Enter the tracking number", "请填写投诉编号"),
+         "Enter the tracking number", "请填写投诉举报编号"),
     Case("review-without-reason", send_review(tracking_number="TS-20261128-0042", review_access_code="ABCD", review_reason="  "),
          400, "Say why you ask for a review of the answer.", "请说明申请复核的理由。"),
     Case("review-reason-too-long",
@@ -210,7 +210,7 @@ CASES = [
          400, "The reason is too long: at most 2000 characters.", "理由过长：最多 2000 个字符。"),
     Case("review-unknown-complaint",
          send_review(tracking_number="TS-20261128-0042", review_access_code="ABCD-EFGH-JKMN-PQRS", review_reason="不服答复"),
-         404, "No complaint matches this tracking number and access code.", "没有与该投诉编号和查询码相符的投诉"),
+         404, "No complaint matches this tracking number and access code.", "没有与该投诉举报编号和查询码相符的投诉举报"),
 ]
 
 
@@ -269,14 +269,18 @@ def test_double_submit_is_one_complaint(client, app):
 
 
 def test_a_file_inside_the_limits_next_to_a_bad_one_is_not_stored(client, app, tmp_path):
+    good = pdf_bytes()
     response = submit(
         client,
         details_form(app),
-        files=[("good.pdf", pdf_bytes(), "application/pdf"), ("bad.jpg", b"MZ" + b"\0" * 100, "image/jpeg")],
+        files=[("good.pdf", good, "application/pdf"), ("bad.jpg", b"MZ" + b"\0" * 100, "image/jpeg")],
     )
     assert response.status_code == 400
     evidence_dir = tmp_path / "evidence"
-    assert not evidence_dir.exists() or not [path for path in evidence_dir.rglob("*") if path.is_file()]
+    # No evidence stored: only the good file is held for the form that came back (held_files), the bad one nowhere.
+    files = [path for path in evidence_dir.rglob("*") if path.is_file()] if evidence_dir.exists() else []
+    assert all(path.relative_to(evidence_dir).parts[0] == "held" for path in files)
+    assert [path.read_bytes() for path in files if path.name != "files.json"] == [good]
 
 
 def test_decompression_bomb_is_refused(client, app):
@@ -304,7 +308,7 @@ def test_an_image_is_not_decoded_before_the_form_is_valid(client, app, monkeypat
     elapsed = time.perf_counter() - started
     body = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 400
-    assert "Describe what happened." in body and "If you attached files, attach them again." in body
+    assert "Describe what happened." in body and "you need not attach it again" in body and "photo.png" in body
     assert decoded == [], "the image was decoded before the form was checked"
     assert elapsed < 1.0
     with app.app_context():

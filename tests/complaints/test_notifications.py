@@ -1,39 +1,19 @@
 """E-mail to complainants through the outbox, against a real SMTP server (aiosmtpd on 127.0.0.1)."""
 
-import email
-import email.policy
-import socket
+from collections import Counter
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from portal.complaints import notifications
 from portal.complaints.models import Notification
 from portal.extensions import db
 from portal.staff import workflow
+from tests.smtp_server import SmtpServer, free_port, text_part
 from tests.staff.support import NOW, create_staff, make_complaint, staff_app  # noqa: F401 (staff_app is a fixture)
 
 DESCRIPTION_WORDS = "捐赠款去向不明"
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it accepts."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append((envelope.rcpt_tos, f"Message-ID: {message['Message-ID']}\nSubject: {message['Subject']}\n{message.get_content()}"))
-        return "250 OK"
 
 
 @pytest.fixture
@@ -48,58 +28,74 @@ def mail_app(staff_app):
         yield staff_app, port, staff
 
 
-def start_server(port):
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    return inbox, controller
-
-
-def walk_to_answer(staff, now):
-    complaint, _code = make_complaint(now=now)
-    workflow.take_step(complaint.id, staff["handler"], "accept", now=now + timedelta(hours=1))
-    workflow.take_step(
-        complaint.id, staff["handler"], "transfer", unit="业务主管单位", reason="已转业务主管单位核查。", now=now + timedelta(hours=2)
-    )
-    workflow.take_step(
-        complaint.id, staff["handler"], "answer", outcome="partly_substantiated", reply="经核查，部分属实。",
-        now=now + timedelta(hours=3),
-    )
-    return complaint
+#: Each night's steps, one after another at 22:00, 22:10, 22:20 Beijing time, and what each tells the complainant.
+NIGHT_STEPS = (
+    ("accept", {}, "acknowledged"),
+    ("transfer", {"unit": "业务主管单位", "reason": "已转业务主管单位核查。"}, "transferred"),
+    ("answer", {"outcome": "partly_substantiated", "reply": "经核查，部分属实。"}, "answered"),
+)
 
 
 def test_a_mail_server_down_for_three_nights_loses_nothing_and_sends_each_once(mail_app):
     app, port, staff = mail_app
-    complaints = [walk_to_answer(staff, NOW + timedelta(minutes=number)) for number in range(3)]
-    queued = db.session.scalars(select(Notification)).all()
-    assert len(queued) == 9  # acknowledged, transferred, answered for each
-    # Three nights (72 hours) with nothing listening on the port: the scheduler tries every 10 minutes.
-    moment = NOW + timedelta(hours=4)
-    for _tick in range(72 * 6):
-        sent, _failed = notifications.send_pending(now=moment)
-        assert sent == 0
-        moment += timedelta(minutes=10)
+    # The scheduler's job, every 10 minutes here (MAIL_SEND_INTERVAL_SECONDS is a minute: ten times the
+    # runs, and the same story, since a failed notification waits MAIL_RETRY_SECONDS or longer).
+    interval = timedelta(minutes=10)
+    # Three nights, 18:00 to 08:00 Beijing time (10:00 to 24:00 UTC), from Monday 2 November 2026; the
+    # mail server is down from the first evening to the third morning. Each night a complaint is filed
+    # at 22:00 and taken through three steps; the job runs throughout.
+    down_from = NOW + timedelta(hours=8)
+    back_at = down_from + timedelta(days=2, hours=14)
+    moment = down_from
+    complaints = []
+    ticks = 0
+    while moment < back_at:
+        local_hour = (moment.hour + 8) % 24
+        if local_hour == 22 and moment.minute == 0:
+            complaint, _code = make_complaint(now=moment)
+            complaints.append(complaint)
+            for offset, (step, arguments, _kind) in enumerate(NIGHT_STEPS):
+                workflow.take_step(complaint.id, staff["handler"], step, now=moment + timedelta(minutes=10 * offset), **arguments)
+        assert notifications.send_pending(now=moment)[0] == 0
+        moment += interval
+        ticks += 1
+    assert len(complaints) == 3 and ticks > 360
     assert notifications.pending_count() == 9
-    assert all(row.attempts >= 1 and row.last_error for row in db.session.scalars(select(Notification)))
-    # The server comes back: within the longest wait, every notification is delivered once.
-    inbox, controller = start_server(port)
-    try:
-        for _tick in range(6 * 6 + 1):
+    rows = db.session.scalars(select(Notification)).all()
+    # Tried again and again, but waiting longer each time (up to MAIL_RETRY_MAX_SECONDS), not every minute.
+    assert all(1 <= row.attempts <= 20 and row.last_error for row in rows)
+
+    # The server comes back: within the longest wait between two tries, every notification is delivered once.
+    with SmtpServer(port) as inbox:
+        limit = back_at + timedelta(seconds=app.config["MAIL_RETRY_MAX_SECONDS"]) + interval
+        while moment <= limit:
             notifications.send_pending(now=moment)
-            moment += timedelta(minutes=10)
-        notifications.send_pending(now=moment + timedelta(days=1))
-    finally:
-        controller.stop()
+            moment += interval
+        # The job keeps running: nothing is sent twice.
+        for _tick in range(12):
+            notifications.send_pending(now=moment)
+            moment += interval
     assert notifications.pending_count() == 0
     assert len(inbox.messages) == 9
-    message_ids = [text.split("Message-ID:", 1)[1].split("\n", 1)[0].strip() for _to, text in inbox.messages]
-    assert len(set(message_ids)) == 9
-    for recipients, text in inbox.messages:
+    assert len({str(message["Message-ID"]) for _to, message in inbox.messages}) == 9
+    db.session.expire_all()
+    rows = db.session.scalars(select(Notification)).all()
+    assert all(back_at <= row.sent_at <= limit for row in rows)
+    # Exactly the messages owed: each complaint's three, once each, each naming its complaint and state.
+    expected = Counter((complaint.tracking_number, kind) for complaint in complaints for _s, _a, kind in NIGHT_STEPS)
+    labels = {"acknowledged": "已受理", "transferred": "已转办", "answered": "已答复"}
+    received = Counter(
+        (number, kind)
+        for _to, message in inbox.messages
+        for number, kind in expected
+        if number in message["Subject"] and message["Subject"].endswith(labels[kind])
+    )
+    assert received == expected
+    for recipients, message in inbox.messages:
+        body = text_part(message)
         assert recipients == ["wang@example.com"]
-        assert "/complaints/status" in text
-        assert DESCRIPTION_WORDS not in text and "13800138000" not in text and "王小明" not in text
-    numbers = {complaint.tracking_number for complaint in complaints}
-    assert {number for number in numbers if any(number in text for _to, text in inbox.messages)} == numbers
+        assert "/complaints/status" in body
+        assert DESCRIPTION_WORDS not in body and "13800138000" not in body and "王小明" not in body
 
 
 def test_without_mail_settings_notifications_wait_and_staff_see_them(mail_app):

@@ -58,3 +58,17 @@ def test_no_review_after_the_window(staff_app, answered):
             review.request_review(complaint.tracking_number, code, "太晚了", now=later)
         assert refused.value.status == 409
         assert service.lookup(complaint.tracking_number, code, now=later).review_request_until is None
+
+
+def test_the_supervisor_who_handles_the_complaint_does_not_decide_its_review(staff_app, answered):
+    complaint, code, first, second = answered
+    with staff_app.app_context():
+        review.request_review(complaint.tracking_number, code, "答复与事实不符。")
+        # The second supervisor took the complaint over: neither the handler nor the one who answered decides.
+        workflow.assign(complaint.id, second, second)
+        for supervisor in (first, second):
+            with pytest.raises(workflow.NotAllowed):
+                workflow.take_step(complaint.id, supervisor, "decide_review", review_result="upheld", reason="维持。")
+        third = create_staff("super3", "supervisor").id
+        workflow.take_step(complaint.id, third, "decide_review", review_result="upheld", reason="维持原答复。")
+        assert service.lookup(complaint.tracking_number, code).state == "concluded"

@@ -114,6 +114,8 @@ def test_export_after_sync_writes_csv_jsonl_and_manifest(portal):
     assert first["evaluation_level"] == "4A" and first["registered_on"] == "2010-01-01"
     assert first["published_since"] == "2026-11-02T18:30:00Z"
     assert {record["data_as_of"] for record in records} == {"2026-11-04T18:30:00Z"}
+    # Every row says which publication it belongs to, so a copy of the file still tells.
+    assert {record["publication_version"] for record in records} == {str(manifest["publication_version"])}
     assert files["csv"]["rows"] == 5 and files["csv"]["size"] == len(raw_csv)
     assert files["csv"]["sha256"] == hashlib.sha256(raw_csv).hexdigest()
 
@@ -124,6 +126,7 @@ def test_export_after_sync_writes_csv_jsonl_and_manifest(portal):
     objects = [json.loads(line) for line in lines]
     assert [item["uscc"] for item in objects] == expected
     assert objects[0]["score"] == 97.5 and objects[0]["grade"] == "A"
+    assert {item["publication_version"] for item in objects} == {manifest["publication_version"]}  # a number
     assert set(objects[0]) == set(downloads.COLUMNS)
     assert files["jsonl"]["sha256"] == hashlib.sha256(raw_jsonl).hexdigest()
 
@@ -446,12 +449,16 @@ def test_batch_csv_with_header_returns_the_same_rows(client, portal):
     out = read_csv_rows(response.data)
     assert out[0][:2] == ["序号", "统一社会信用代码"] and out[0][2:] == [
         "Result code", "Result", "Grade", "Score", "Unified social credit code (matched)", "Name (matched)",
+        "Data as of (UTC)", "Publication version",
     ]
     assert len(out) == len(rows) + 1
     for (value, expected), row in zip(rows, out[1:]):
         assert row[1] == value and row[2] == expected
     assert out[1][3:7] == ["Published: grade A, score 97.50", "A", "97.50", uscc_of(1)]
-    assert out[3][3] == "Not in the public list" and out[3][4:] == ["", "", "", ""]  # nothing about an unpublished organisation
+    assert out[3][3] == "Not in the public list" and out[3][4:8] == ["", "", "", ""]  # nothing about an unpublished organisation
+    # Every row names the data it was checked against.
+    assert {tuple(row[8:]) for row in out[1:]} == {("2026-11-04T18:30:00Z", "3")}
+    assert response.headers["X-Data-As-Of"] == "2026-11-04T18:30:00Z" and response.headers["X-Publication-Version"] == "3"
 
 
 def test_batch_csv_without_header_checks_the_first_column(client, portal):
@@ -459,7 +466,7 @@ def test_batch_csv_without_header_checks_the_first_column(client, portal):
     response = post_file(client, "list.csv", text.encode("utf-8-sig"))
     out = read_csv_rows(response.data)
     assert len(out) == 3
-    assert [row[2] if len(row) > 3 and row[1] == "note" else row[-6] for row in out] == [
+    assert [row[2] if len(row) > 3 and row[1] == "note" else row[-8] for row in out] == [
         "published", "published", "not_public",
     ]
     assert out[0][:2] == [uscc_of(1), "note"]

@@ -675,6 +675,14 @@ def test_the_results_download_as_csv(synced):
     on_page = list(dict.fromkeys(re.findall(r'href="/org/([0-9A-Z]{18})"', page)))
     assert [row[1] for row in rows[1:]] == on_page
     assert response.headers["X-Total-Count"] == str(len(on_page))
+    # Cited by the Beijing date of the data; every row names the data-as-of time and the publication version.
+    assert re.fullmatch(
+        r'attachment; filename="beijing-social-org-credit-search-\d{4}-\d{2}-\d{2}\.csv"',
+        response.headers["Content-Disposition"],
+    )
+    stamp = [response.headers["X-Data-As-Of"], response.headers["X-Publication-Version"]]
+    assert stamp[0].endswith("Z") and int(stamp[1]) >= 1
+    assert rows[0][-2:] == ["数据截至（协调世界时）", "公示版本"] and all(row[-2:] == stamp for row in rows[1:])
     # A bad argument is the page's 400.
     assert client.get("/search.csv", query_string={"sort": "nonsense"}).status_code == 400
 

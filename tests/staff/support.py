@@ -4,9 +4,11 @@ No tests here; tests/staff/ and the browser tests import these.
 """
 
 import io
+import time
 from datetime import datetime
 
 import pytest
+import time_machine
 from PIL import Image
 
 from portal.complaints import organisations
@@ -23,6 +25,19 @@ def staff_app(app, tmp_path):
     """The test app with its evidence store in a temporary folder."""
     app.config["EVIDENCE_DIR"] = str(tmp_path / "evidence")
     return app
+
+
+@pytest.fixture
+def totp_clock():
+    """The clock stopped in the middle of a 30-second TOTP step, for the whole test.
+
+    A code the test computes (pyotp's ``now()``, ``at(time.time() ± 30)``)
+    and the portal's check of it then fall in the same steps however slow the
+    machine: no result depends on a step boundary passing between the two.
+    """
+    now = time.time()
+    with time_machine.travel(now - now % 30 + 15, tick=False) as traveller:
+        yield traveller
 
 
 def create_staff(username, role="handler", display_name=None, password=PASSWORD):

@@ -14,7 +14,7 @@ from portal import create_app
 from portal.extensions import db
 from portal.staff import accounts, throttle, two_factor
 from portal.staff.models import StaffUser
-from tests.staff.support import PASSWORD, create_staff, sign_in, staff_app  # noqa: F401
+from tests.staff.support import PASSWORD, create_staff, sign_in, staff_app, totp_clock  # noqa: F401
 
 #: Client addresses (documentation ranges): an attacker's, and the real user's.
 ATTACKER = "203.0.113.66"
@@ -528,7 +528,7 @@ def end_by_deactivation(app, client):
         end_by_deactivation,
     ],
 )
-def test_a_copied_session_cookie_ends_with_the_session(staff_app, client, end_the_session):
+def test_a_copied_session_cookie_ends_with_the_session(staff_app, client, end_the_session, totp_clock):
     """Issue 14, finding 8: a session cookie copied before a sign-out (or a credential change) no longer works."""
     with staff_app.app_context():
         create_staff("zhangmin")

@@ -17,7 +17,10 @@ from portal.config import defaults
 from portal.extensions import db
 from portal.staff import accounts, throttle, two_factor
 from portal.staff.models import SignInThrottle, StaffUser
-from tests.staff.support import PASSWORD, create_staff, reload, sign_in, staff_app  # noqa: F401
+from tests.staff.support import PASSWORD, create_staff, reload, sign_in, staff_app, totp_clock  # noqa: F401
+
+#: Every test here runs with the clock stopped mid-step (tests/staff/support.py, totp_clock).
+pytestmark = pytest.mark.usefixtures("totp_clock")
 
 EN = {"Accept-Language": "en"}
 #: The test client's address (werkzeug's default REMOTE_ADDR).

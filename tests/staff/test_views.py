@@ -389,7 +389,7 @@ def contact_views(app, complaint_id):
 @pytest.mark.parametrize(
     "language, refusal, viewed",
     [
-        ("zh", "只有此投诉的承办人或主管才能查看联系方式。", "已查看联系方式"),
+        ("zh", "只有此投诉举报的承办人或主管才能查看联系方式。", "已查看联系方式"),
         ("en", "Only the handler this complaint is assigned to, or a supervisor, can see the contact details.",
          "Contact details viewed"),
     ],

@@ -163,7 +163,12 @@ def test_csv_downloads_are_utf8_with_bom(client, portal, language):
     assert response.status_code == 200
     assert response.content_type == "text/csv; charset=utf-8"
     assert response.data.startswith("\ufeff".encode("utf-8"))
-    assert 'attachment; filename="statistics-types-v3.csv"' == response.headers["Content-Disposition"]
+    # Named by the Beijing date of its data (18:30 UTC on 1 December is 02:30 on the 2nd in Beijing).
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="beijing-social-org-credit-stats-types-2026-12-02.csv"'
+    )
+    assert response.headers["X-Data-As-Of"] == "2026-12-01T18:30:00Z"
+    assert response.headers["X-Publication-Version"] == "3"
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     header = rows[0]
     assert header[:4] == expected_headers[language]

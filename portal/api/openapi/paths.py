@@ -98,6 +98,32 @@ PATHS = {
         ],
         {"404": {"$ref": "#/components/responses/NotFound"}},
     ),
+    "/organisations/{uscc}/changes": _get(
+        "getOrganisationChanges",
+        "One organisation's change record (变更记录)",
+        "The changes to a published organisation's name, legal representative, address, business scope, "
+        "supervising unit, credit grade and credit score, as the nightly update saw them while it was in the public "
+        "list, newest first. What changes while an organisation is out of the list is never recorded. Every code "
+        "that is not in the public list (unpublished, cancelled or unknown) gets the same 404 as its report.",
+        "ChangeRecord",
+        [
+            *_parameters(),
+            {
+                "name": "uscc",
+                "in": "path",
+                "required": True,
+                "description": "The unified social credit code (18 characters; lower case and spaces are tolerated).",
+                "schema": STRING,
+            },
+            {
+                "name": "limit",
+                "in": "query",
+                "description": "How many of the newest changes: 1 to 1000, 100 by default.",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+            },
+        ],
+        {"404": {"$ref": "#/components/responses/NotFound"}},
+    ),
     "/search": _get(
         "search",
         "Search the published organisations",

@@ -6,6 +6,7 @@ the API. Lists are paged by keyset (``paging``). One module per area:
 organisations, changes, rules; ``values`` turns scores, dates and labels into JSON.
 """
 
+from portal.api.service.change_record import organisation_change_record
 from portal.api.service.changes import list_changes
 from portal.api.service.organisations import (
     DEFAULT_ORGANISATION_SORT,
@@ -30,6 +31,7 @@ __all__ = [
     "iso_time",
     "list_changes",
     "number",
+    "organisation_change_record",
     "organisation_report",
     "organisation_summary",
     "publication_fields",

@@ -11,10 +11,6 @@ from portal.extensions import limiter
 from portal.opendata import batch
 from portal.web import current_publication, limit_request_body
 
-#: A value of the batch check longer than this is no code or name.
-BATCH_VALUE_MAXIMUM = 500
-
-
 def _batch_rate_limit():
     return current_app.config["API_BATCH_RATE_LIMIT"]
 
@@ -76,12 +72,12 @@ def _batch_values():
             ),
             "values",
         )
-    if any(len(value) > BATCH_VALUE_MAXIMUM for value in values):
+    if any(len(value) > batch.MAX_VALUE_CHARS for value in values):
         raise ApiError(
             400, "invalid_body",
             _(
                 "A value is longer than %(maximum)s characters: no code or name is this long.",
-                maximum=BATCH_VALUE_MAXIMUM,
+                maximum=batch.MAX_VALUE_CHARS,
             ),
             "values",
         )

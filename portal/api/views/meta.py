@@ -32,6 +32,9 @@ def index():
         "endpoints": {
             "organisations": public_url("api.organisations"),
             "organisation": public_url("api.organisation", uscc="{uscc}").replace("%7B", "{").replace("%7D", "}"),
+            "organisation_changes": public_url("api.organisation_changes", uscc="{uscc}")
+            .replace("%7B", "{")
+            .replace("%7D", "}"),
             "search": public_url("api.search"),
             "changes": public_url("api.changes"),
             "rules": public_url("api.rules"),

@@ -100,11 +100,37 @@ def organisation(uscc):
         check.code, local_today(timezone_name), timezone_name, api_language()
     )
     if report is None:
-        # One answer for unpublished, cancelled and unknown codes alike.
-        raise ApiError(
-            404,
-            "organisation_not_found",
-            _("No organisation with the unified social credit code %(code)s is in the public list.", code=check.code),
-            "uscc",
-        )
+        raise _not_in_public_list(check.code)
     return {"organisation": {**report, **organisation_links(check.code)}}
+
+
+def _not_in_public_list(code):
+    # One answer for unpublished, cancelled and unknown codes alike.
+    return ApiError(
+        404,
+        "organisation_not_found",
+        _("No organisation with the unified social credit code %(code)s is in the public list.", code=code),
+        "uscc",
+    )
+
+
+@bp.get("/organisations/<uscc>/changes")
+@published_json
+def organisation_changes(uscc):
+    """Return a published organisation's change record, newest first; the same 404 as its report otherwise."""
+    check_arguments(("limit",))
+    check = check_uscc(uscc)
+    if check.problem is not None:
+        raise _invalid_uscc(check)
+    limit = integer_argument("limit", current_app.config["API_PAGE_SIZE"], current_app.config["API_PAGE_SIZE_MAXIMUM"])
+    record = service.organisation_change_record(check.code, limit, api_timezone())
+    if record is None:
+        raise _not_in_public_list(check.code)
+    changes, total = record
+    return {
+        "uscc": check.code,
+        "total": total,
+        "limit": limit,
+        "changes": changes,
+        **organisation_links(check.code),
+    }

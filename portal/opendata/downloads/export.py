@@ -84,7 +84,7 @@ def export_downloads(progress=None, formats=("csv", "jsonl"), chunk_size=None, f
             rows = 0
             with publication_snapshot(chunk_size) as (state, result):
                 version, data_as_of, run_id = state or (0, None, None)
-                writers = ExportWriters(generation + ".tmp", data_as_of, formats)
+                writers = ExportWriters(generation + ".tmp", data_as_of, formats, version)
                 try:
                     for partition in result.partitions():
                         writers.write(partition)

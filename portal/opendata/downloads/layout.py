@@ -34,6 +34,7 @@ COLUMNS = (
     "registered_on",
     "published_since",
     "data_as_of",
+    "publication_version",
 )
 
 #: Columns of free text from the scoring database (positions in COLUMNS), neutralised in the CSV.

@@ -49,8 +49,10 @@ _JSON_LINE = "{" + ",".join(f'"{column}":%s' for column in COLUMNS) + "}\n"
 class ExportWriters:
     """Write rows to the CSV and JSON Lines files at once."""
 
-    def __init__(self, folder, data_as_of, formats):
+    def __init__(self, folder, data_as_of, formats, publication_version):
         self.data_as_of = iso_utc(data_as_of)
+        # Every row says which publication it belongs to, so that a copy of the file still tells.
+        self.publication_version = int(publication_version)
         self.csv_file = self.jsonl_file = None
         self.dates = _FormattedValues(_iso_date)
         self.times = _FormattedValues(_iso_time)
@@ -70,7 +72,7 @@ class ExportWriters:
             )
 
     def write(self, rows):
-        data_as_of = self.data_as_of
+        data_as_of, version = self.data_as_of, self.publication_version
         types, districts = ORG_TYPE_NAMES_ZH, DISTRICT_NAMES_ZH
         dates, times, scores = self.dates, self.times, self.scores
         values = [
@@ -89,6 +91,7 @@ class ExportWriters:
                 dates[registered],
                 times[since],
                 data_as_of,
+                version,
             )
             for uscc, name, grade, score, org_type, district, level, valid_until, authority, registered, since in rows
         ]
@@ -124,6 +127,7 @@ class ExportWriters:
                             strings[row[11]],
                             strings[row[12]],
                             strings[row[13]],
+                            row[14],
                         )
                         for row in values
                     ]

@@ -1,6 +1,7 @@
 """/data: the bulk downloads (CSV, JSONL and their manifest), served only while they match the publication."""
 
 import base64
+import json
 import os
 from datetime import UTC, datetime
 
@@ -11,7 +12,9 @@ from werkzeug.exceptions import NotFound, abort
 from portal.citation import download_filename
 from portal.opendata import batch as batch_service
 from portal.opendata import downloads
+from portal.opendata.catalogue import dcat_catalogue
 from portal.opendata.views.blueprint import bp
+from portal.origin import public_path_url
 from portal.web import abort_with_message, current_publication
 
 DOWNLOAD_FILES = {
@@ -52,6 +55,26 @@ def data():
     )
 
 
+@bp.get("/data/catalog.jsonld", endpoint="catalogue")
+def catalogue():
+    """The downloads described in DCAT (JSON-LD), while they match the publication, as the files are served."""
+    manifest = _current_manifest()
+    if manifest is None:
+        _unavailable(_("The downloads have not been generated yet. Please try again later."))
+    if not _is_current(manifest, current_publication()):
+        _unavailable(_("The downloads are being regenerated for the latest update. Please try again in a few minutes."))
+    config = current_app.config
+    document = dcat_catalogue(manifest, config["DATA_LICENCE_NAME"], config["DATA_LICENCE_URL"], public_path_url)
+    response = make_response(json.dumps(document, ensure_ascii=False, indent=1))
+    response.mimetype = "application/ld+json"
+    response.headers["X-Publication-Version"] = str(manifest["publication_version"])
+    response.headers["X-Data-As-Of"] = manifest.get("data_as_of") or ""
+    # Harvesters of other portals read it from their own pages too.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
 @bp.get("/data/<name>", endpoint="download")
 def download(name):
     if name not in DOWNLOAD_FILES:
@@ -71,6 +94,7 @@ def download(name):
             _unavailable(_("The downloads are being regenerated for the latest update. Please try again in a few minutes."))
         response = _send_download(manifest, name)
     response.headers["X-Publication-Version"] = str(manifest["publication_version"])
+    response.headers["X-Data-As-Of"] = manifest.get("data_as_of") or ""
     if name == downloads.CSV_FILE:
         response.headers["Content-Type"] = "text/csv; charset=utf-8; header=present"
     elif name == downloads.JSONL_FILE:

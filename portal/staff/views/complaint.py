@@ -1,7 +1,6 @@
 """Staff console: one complaint, its evidence, history, contact details and the workflow's actions."""
 
 from flask import (
-    abort,
     flash,
     redirect,
     render_template,
@@ -14,7 +13,9 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from portal.characters import clean_text
 from portal.clock import utcnow
+from portal.complaints import codes
 from portal.complaints import evidence as evidence_store
 from portal.complaints import organisations
 from portal.complaints import workflow as table
@@ -45,9 +46,16 @@ def _steps_open_to(user, complaint):
 
 def _complaint_or_404(tracking_number):
     """Return the complaint the viewer may see; 404 for one they may not, exactly as for an unknown number."""
-    complaint = db.session.scalar(select(Complaint).where(Complaint.tracking_number == tracking_number))
+    # A number that is not of the tracking numbers' form is no complaint's: not asked of the database
+    # (PostgreSQL refuses text with a NUL).
+    well_formed = codes.TRACKING_NUMBER.match(tracking_number) is not None
+    complaint = (
+        db.session.scalar(select(Complaint).where(Complaint.tracking_number == tracking_number)) if well_formed else None
+    )
     if complaint is None or not access.may_see(current_user, complaint):
-        abort_with_message(404, _("There is no complaint with the tracking number %(number)s.", number=tracking_number[:30]))
+        abort_with_message(
+            404, _("There is no complaint with the tracking number %(number)s.", number=clean_text(tracking_number[:30])[0])
+        )
     return complaint
 
 
@@ -172,7 +180,9 @@ def step(tracking_number, step_name):
     complaint = _complaint_or_404(tracking_number)
     step = table.step_named(step_name)
     if step is None or table.COMPLAINANT in step.roles:
-        abort(404)
+        abort_with_message(
+            404, _("There is no step “%(step)s” in the complaint workflow.", step=clean_text(step_name[:40])[0])
+        )
     form = _step_form(step_name, formdata=request.form)
     # A step that is not open from the current state is refused as such (409), whatever the form says:
     # its form is not on the page, so field errors would point nowhere.
