@@ -54,6 +54,8 @@ db = SQLAlchemy(model_class=Base, session_options={"class_": ReplicaRoutingSessi
 migrate = Migrate()
 babel = Babel()
 csrf = CSRFProtect()
+
+
 class SweptMemoryStorage(MemoryStorage):
     """The rate limits' ``memory://`` storage, without a thread per request.
 
