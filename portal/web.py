@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, g, jsonify, make_response, render_temp
 from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from werkzeug.exceptions import default_exceptions
+from werkzeug.routing import IntegerConverter
 
 from portal.extensions import db, limiter
 from portal.publication.state import read_publication
@@ -205,7 +206,19 @@ def healthz():
     return response
 
 
+class RowIdConverter(IntegerConverter):
+    """``<row_id:name>``: a row's integer key in a URL, 1 to 2**31 - 1.
+
+    PostgreSQL's ``integer`` refuses anything larger with an error (a 500), where SQLite answers
+    nothing; a number out of that range is a 404 before any query, as an unknown row is.
+    """
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=2**31 - 1)
+
+
 def init_app(app):
+    app.url_map.converters["row_id"] = RowIdConverter  # before any blueprint's rules use it
     for code in ERROR_PAGES:
         app.register_error_handler(code, _error_page)
     app.register_error_handler(DBAPIError, _database_unavailable)

@@ -263,7 +263,7 @@ def _staff_account_or_404(user_id):
     return user
 
 
-@bp.post("/users/<int:user_id>/clear-sign-in-delays")
+@bp.post("/users/<row_id:user_id>/clear-sign-in-delays")
 @staff_required(ROLE_SUPERVISOR)
 def clear_sign_in_delays(user_id):
     """End the sign-in delays of an account, from every address."""
@@ -273,7 +273,7 @@ def clear_sign_in_delays(user_id):
     return redirect(url_for("staff.users"), code=303)
 
 
-@bp.post("/users/<int:user_id>/reset-two-factor")
+@bp.post("/users/<row_id:user_id>/reset-two-factor")
 @staff_required(ROLE_SUPERVISOR)
 def reset_two_factor(user_id):
     """Remove another account's second factor (a lost phone); its sessions end."""

@@ -247,7 +247,7 @@ def assign(tracking_number):
     return redirect(url_for("staff.detail", tracking_number=tracking_number), code=303)
 
 
-@bp.get("/complaints/<tracking_number>/evidence/<int:evidence_id>")
+@bp.get("/complaints/<tracking_number>/evidence/<row_id:evidence_id>")
 @staff_required()
 def evidence(tracking_number, evidence_id):
     """Download one evidence file, as an attachment of its recorded type."""

@@ -40,7 +40,7 @@ def site_errors():
     )
 
 
-@bp.post("/site-errors/<int:report_id>/handled", endpoint="site_error_handled")
+@bp.post("/site-errors/<row_id:report_id>/handled", endpoint="site_error_handled")
 @staff_required()
 def site_error_handled(report_id):
     """Close a report, with an optional note on what was done."""
