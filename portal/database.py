@@ -128,7 +128,8 @@ class BulkInserter:
     driver plain tuples.
     """
 
-    def __init__(self, connection, table, columns):
+    def __init__(self, connection, table, columns, keys=None):
+        """Insert into ``columns`` of ``table``; take each from the rows' ``keys`` (by default the column names)."""
         dialect = connection.dialect
         self.connection = connection
         self.columns = tuple(columns)
@@ -144,7 +145,10 @@ class BulkInserter:
             self.copy_sql = "COPY {} ({}) FROM STDIN".format(
                 preparer.format_table(table), ", ".join(preparer.quote(name) for name in self.columns)
             )
-        self.getter = operator.itemgetter(*self.columns)
+        keys = tuple(keys or self.columns)
+        getter = operator.itemgetter(*keys)
+        # itemgetter of one key returns the value itself, not a tuple of it.
+        self.getter = getter if len(keys) > 1 else lambda row: (getter(row),)
         self.processors = [
             (index, processor)
             for index, name in enumerate(self.columns)
@@ -152,12 +156,18 @@ class BulkInserter:
         ]
 
     def insert(self, rows):
-        """Insert ``rows``: dicts that have every one of this inserter's columns."""
+        """Insert ``rows``: dicts (or sequences) that have every one of this inserter's keys."""
         if not rows:
             return
         # Work column by column: itemgetter and zip run in C, and each
         # processor is applied to one list instead of once per row and column.
-        values = list(zip(*map(self.getter, rows)))
+        self.insert_columns(list(zip(*map(self.getter, rows))))
+
+    def insert_columns(self, values):
+        """Insert rows given column by column: ``values`` holds one list per column, in this inserter's order."""
+        if not values or not values[0]:
+            return
+        values = list(values)
         for index, processor in self.processors:
             values[index] = [None if value is None else processor(value) for value in values[index]]
         if self.copy_sql is None:
