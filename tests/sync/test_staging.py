@@ -236,3 +236,27 @@ def test_a_run_that_fails_after_staging_leaves_nothing_half_written(app, scoring
     assert retry.status == "succeeded", retry.error
     assert (retry.published, retry.unpublished) == (10, 10)
     assert count(app, CreditEvent) == 20
+
+
+def test_the_pinyin_of_a_name_is_there_once_published_and_after_a_renaming(app, scoring):
+    """The pinyin orders the public list: computed for published organisations, and on every renaming."""
+    rising = scoring.organisation(1, name="北京市朝阳区长青协会", grade="C")
+    renamed = scoring.organisation(2, name="北京市银行协会", grade="C")
+    listed = scoring.organisation(3, name="北京市行长协会", grade="A")
+    sync(app)
+
+    def pinyin():
+        with app.app_context():
+            return dict(db.session.execute(sa.select(Organisation.uscc, Organisation.name_pinyin)).all())
+
+    assert pinyin() == {rising: "", renamed: "", listed: "bei jing shi hang zhang xie hui"}
+    scoring.tick(days=1)
+    scoring.score(rising, "B")
+    scoring.update_organisation(renamed, name="北京市银行业协会")
+    result = sync(app)
+    assert result.published == 1
+    assert pinyin() == {
+        rising: "bei jing shi chao yang qu chang qing xie hui",
+        renamed: "bei jing shi yin hang ye xie hui",
+        listed: "bei jing shi hang zhang xie hui",
+    }
