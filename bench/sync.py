@@ -14,6 +14,7 @@ verdict; it exits 1 if a goal is missed.
 
     .venv/bin/python bench/sync.py                      # 60,000 organisations, both backends
     .venv/bin/python bench/sync.py --orgs 12000 --backends sqlite
+    .venv/bin/python bench/sync.py --no-index           # the sync alone: no index build, a delta without catch-up
 """
 
 import argparse
@@ -102,7 +103,7 @@ class Databases:
             self.admin.dispose()
 
 
-def measure(backend, orgs, seed, workdir):
+def measure(backend, orgs, seed, workdir, index=True):
     databases = Databases(backend, workdir)
     try:
         engine = sa.create_engine(databases.scoring)
@@ -134,10 +135,11 @@ def measure(backend, orgs, seed, workdir):
             assert result.status == "succeeded", result.error
             results["full sync without index"] = (full, result.rows_read)
 
-            started = time.perf_counter()
-            built = search_index.rebuild(app.config["INDEX_DIR"], db.session)
-            results["index build"] = (time.perf_counter() - started, built.get("documents"))
-            results["full sync with index"] = (full + results["index build"][0], result.rows_read)
+            if index:
+                started = time.perf_counter()
+                built = search_index.rebuild(app.config["INDEX_DIR"], db.session)
+                results["index build"] = (time.perf_counter() - started, built.get("documents"))
+                results["full sync with index"] = (full + results["index build"][0], result.rows_read)
 
         night = advance_night(databases.scoring, seed=seed, changes_percent=5.0)
         print(f"  advanced one night: {night}")
@@ -146,15 +148,15 @@ def measure(backend, orgs, seed, workdir):
         results["raw read after the night (baseline)"] = raw_read(databases.scoring)
         with app.app_context():
             started = time.perf_counter()
-            result = run_sync(trigger="bench")
+            result = run_sync(trigger="bench", update_index=index)
             delta = time.perf_counter() - started
             assert result.status == "succeeded", result.error
             assert not (result.index or {}).get("error"), result.index
-            results["nightly delta with index"] = (delta, result.rows_read)
+            results[f"nightly delta {'with' if index else 'without'} index"] = (delta, result.rows_read)
             print(f"  {result.summary()}")
 
             started = time.perf_counter()
-            result = run_sync(full=True, trigger="bench")
+            result = run_sync(full=True, trigger="bench", update_index=index)
             assert result.status == "succeeded", result.error
             results["weekly full reconciliation"] = (time.perf_counter() - started, result.rows_read)
             db.session.remove()
@@ -166,7 +168,7 @@ def measure(backend, orgs, seed, workdir):
 
 
 #: The measures after the night, divided by the raw read of the same (advanced) rows.
-_AFTER_THE_NIGHT = ("nightly delta with index", "weekly full reconciliation")
+_AFTER_THE_NIGHT = ("nightly delta with index", "nightly delta without index", "weekly full reconciliation")
 
 
 def report(backend, orgs, results, goals):
@@ -191,13 +193,14 @@ def main():
     parser.add_argument("--orgs", type=int, default=60000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--no-index", action="store_true", help="measure the sync alone: no index build or catch-up")
     args = parser.parse_args()
     goals = Goals()
     for backend in args.backends.split(","):
         workdir = tempfile.mkdtemp(prefix=f"bench-sync-{backend}-")
         try:
             print(f"== {backend}: {args.orgs:,} organisations, seed {args.seed}")
-            results = measure(backend, args.orgs, args.seed, workdir)
+            results = measure(backend, args.orgs, args.seed, workdir, index=not args.no_index)
             report(backend, args.orgs, results, goals)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)

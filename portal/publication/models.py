@@ -27,6 +27,7 @@ class Organisation(db.Model):
 
     uscc: Mapped[str] = mapped_column(String(18), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The public list's order: set by the sync once an organisation is published, and on every renaming.
     name_pinyin: Mapped[str] = mapped_column(String(600), default="")
     former_names: Mapped[list] = mapped_column(JSON, default=list)
     org_type: Mapped[str] = mapped_column(String(32))

@@ -12,12 +12,13 @@ applies it.
 
 import json
 from datetime import datetime
+from operator import itemgetter
 
-from sqlalchemy import select, union
+from sqlalchemy import String, select, union
 from sqlalchemy.exc import DBAPIError
 
 from portal.characters import clean_text
-from portal.scoring import ScoringUnavailable
+from portal.scoring import ScoringUnavailable, is_undecodable_text, tolerant_decoding
 from portal.scoring.schema import (
     credit_events,
     credit_scores,
@@ -62,6 +63,9 @@ class ScoringReader:
 
     def __exit__(self, *exc_info):
         if self.connection is not None:
+            if self.engine.dialect.name == "sqlite":
+                # Back to the connection's default, for whoever reads through it next.
+                tolerant_decoding(self.connection.connection.driver_connection, True)
             self.connection.close()
             self.connection = None
 
@@ -71,18 +75,48 @@ class ScoringReader:
             return column.collate("C")
         return column
 
-    def _stream(self, statement):
-        """Yield rows of ``statement`` as dicts, fetching ``chunk_size`` at a time."""
-        try:
-            result = self.connection.execution_options(
-                stream_results=True, yield_per=self.chunk_size
-            ).execute(statement)
-            keys = tuple(result.keys())
-            for partition in result.partitions(self.chunk_size):
-                for row in partition:
-                    yield _cleaned(dict(zip(keys, row)))
-        except DBAPIError as exc:
-            raise ScoringUnavailable(str(exc.orig).strip() or repr(exc)) from exc
+    def _stream(self, statement, key=None):
+        """Yield rows of ``statement`` as dicts, fetching ``chunk_size`` at a time.
+
+        With ``key`` (the column the statement is ordered by), an SQLite
+        connection decodes text strictly, in SQLite itself; at the first value
+        that is not UTF-8 it turns tolerant and reads on after the last key it
+        yielded. Without, it decodes tolerantly throughout (small tables).
+        """
+        dbapi = self.connection.connection.driver_connection if self.engine.dialect.name == "sqlite" else None
+        strict = dbapi is not None and key is not None
+        if dbapi is not None:
+            tolerant_decoding(dbapi, not strict)
+        last = None
+        while True:
+            try:
+                resumed = statement if last is None else statement.where(key > last)
+                for raw_key, row in self._rows(resumed, key.name if strict else None):
+                    last = raw_key
+                    yield row
+                return
+            except DBAPIError as exc:
+                if not (strict and is_undecodable_text(exc)):
+                    raise ScoringUnavailable(str(exc.orig).strip() or repr(exc)) from exc
+                strict = False
+                tolerant_decoding(dbapi, True)
+
+    def _rows(self, statement, key_name):
+        """Yield (the row's ``key_name`` value as read, the row as a cleaned dict) for each row of ``statement``."""
+        result = self.connection.execution_options(stream_results=True, yield_per=self.chunk_size).execute(statement)
+        keys = tuple(result.keys())
+        key_index = keys.index(key_name) if key_name else None
+        # Most rows hold only printable text: one C-level test of all their text at once.
+        text_indexes = [index for index, column in enumerate(statement.selected_columns) if isinstance(column.type, String)]
+        texts = itemgetter(*text_indexes) if len(text_indexes) > 1 else (lambda row: [row[i] for i in text_indexes])
+        for partition in result.partitions(self.chunk_size):
+            for row in partition:
+                as_dict = dict(zip(keys, row))
+                try:
+                    printable = "".join(filter(None, texts(row))).isprintable()
+                except TypeError:  # a value of another type in a text column (SQLite)
+                    printable = False
+                yield (None if key_index is None else row[key_index]), (as_dict if printable else _cleaned(as_dict))
 
     def rule_sets(self):
         """Return every rule set with its grade bands, dimensions and items."""
@@ -121,10 +155,14 @@ class ScoringReader:
                 ),
             ).subquery()
             statement = statement.where(organisations.c.uscc.in_(select(changed.c.uscc)))
-        for row in self._stream(statement.order_by(self._key_order(organisations.c.uscc))):
-            # The texts inside the JSON too: "\u0000" is a NUL once parsed.
-            row["former_names"] = _cleaned_json(row, "former_names", _json_list(row["former_names"]))
-            row["dimension_scores"] = _cleaned_json(row, "dimension_scores", _json_object(row["dimension_scores"]))
+        for row in self._stream(statement.order_by(self._key_order(organisations.c.uscc)), organisations.c.uscc):
+            # The texts inside the JSON too: "\u0000" is a NUL once parsed. The
+            # text itself is clean by now, so only an escape can bring one in.
+            for column, parse in (("former_names", _json_list), ("dimension_scores", _json_object)):
+                text = row[column]
+                row[column] = parse(text)
+                if text and "\\" in text:
+                    row[column] = _cleaned_json(row, column, row[column])
             yield row
 
     def credit_events(self, since=None):
@@ -132,14 +170,14 @@ class ScoringReader:
         statement = select(credit_events)
         if since is not None:
             statement = statement.where(credit_events.c.updated_at > since)
-        yield from self._stream(statement.order_by(self._key_order(credit_events.c.event_id)))
+        yield from self._stream(statement.order_by(self._key_order(credit_events.c.event_id)), credit_events.c.event_id)
 
     def list_entries(self, since=None):
         """Yield list entries changed after ``since`` (all without it)."""
         statement = select(list_entries)
         if since is not None:
             statement = statement.where(list_entries.c.updated_at > since)
-        yield from self._stream(statement.order_by(self._key_order(list_entries.c.entry_id)))
+        yield from self._stream(statement.order_by(self._key_order(list_entries.c.entry_id)), list_entries.c.entry_id)
 
 
 def _cleaned(row):

@@ -1,10 +1,12 @@
 """Apply: one attempt of a run, writing the portal tables inside the locked transaction.
 
 The attempt copies changed rule sets, then takes organisations, credit events
-and list entries chunk by chunk: it checks them (``read``), loads the portal's
-current rows, asks ``decide`` what changes, and writes that in bulk. A full run
+and list entries chunk by chunk: it checks them (``read``), stages the rows
+it may apply (``staging``), and lets the database find and write what is new
+or changed. A changed organisation's history (its snapshot, its entry to or
+exit from the public list) is decided on plain rows (``decide``). A full run
 also retires the portal rows whose keys vanished from the source. ``finish``
-moves the publication state; the caller commits.
+moves the publication state and drops the staging tables; the caller commits.
 """
 
 from sqlalchemy import func, select, update
@@ -25,7 +27,16 @@ from portal.publication.state import PUBLISHED
 from portal.rules.models import Dimension, GradeBand, RuleItem, RuleSet
 from portal.scoring.reader import CLEANED_COLUMNS
 from portal.scoring.schema import SCORING_TIMEZONE
-from portal.sync.decide import Stamp, decide_children, decide_organisations, retire_organisations
+from portal.sync.decide import (
+    COMPARED_COLUMNS,
+    STAGED_COLUMNS,
+    Stamp,
+    decide_organisations,
+    entry_condition,
+    mark_publication,
+    new_organisation_rows,
+    retire_organisations,
+)
 from portal.sync.read import (
     CREDIT_EVENTS,
     LIST_ENTRIES,
@@ -33,9 +44,11 @@ from portal.sync.read import (
     Quarantine,
     ReadWindow,
     checked_chunks,
+    chunks,
     validate_organisation,
 )
 from portal.sync.reconcile import reconcile_scores
+from portal.sync.staging import StagingTable
 
 
 class Attempt:
@@ -62,6 +75,7 @@ class Attempt:
         self.reconciliation = {"checked": 0, "count": 0, "differences": [], "rule_sets": {}}
         self.version_after = self.published_count = None
         self._inserters = {}
+        self._staging = {}
 
     @property
     def mode(self):
@@ -133,40 +147,67 @@ class Attempt:
             self.config["SYNC_CHUNK_SIZE"],
             watermarks=ORGANISATION_WATERMARKS,
         )
-        self._apply_chunks(checked, Organisation, "uscc", lambda valid: self._apply_organisation_chunk(valid, grade_bands))
+        staging = self._stage(Organisation, "uscc", STAGED_COLUMNS)
+        self._stage_chunks(checked, staging, lambda valid: self._apply_organisation_chunk(valid, grade_bands))
+        self._merge_organisations(staging)
 
     def _apply_organisation_chunk(self, rows, grade_bands):
-        if not rows:
-            return
-        changes = decide_organisations(rows, self._existing(Organisation, "uscc", rows), grade_bands, self.stamp)
-        for uscc, reason in changes.faults:
+        """Decide the publication of a chunk of organisations that may be applied, and stage them."""
+        for uscc, reason in mark_publication(rows, grade_bands):
             self.quarantine.reject("organisations", uscc, reason)
-        self._write(Organisation, changes)
+        self._staging[Organisation.__tablename__].append(rows)
+
+    def _merge_organisations(self, staging):
+        """Write the staged organisations: new ones by the database, changed ones with their history decided on plain rows."""
+        staging.prepare()
+        staging.mark_changed(COMPARED_COLUMNS, extra=[Organisation.in_source.is_not(True)])
+        new = new_organisation_rows(staging.table, self.stamp)
+        snapshots, list_changes = ScoreSnapshot.__table__, ListChange.__table__
+        staging.insert_new(new[snapshots], into=snapshots)
+        self.entries += staging.insert_new(new[list_changes], into=list_changes, where=entry_condition(staging.table))
+        self.rows_changed += staging.insert_new(new[Organisation.__table__])
+        last = None
+        while changed := staging.changed_rows(after=last, limit=self.config["SYNC_CHUNK_SIZE"]):
+            existing = self._existing(Organisation, "uscc", changed)
+            self._write(Organisation, decide_organisations(changed, existing, self.stamp))
+            last = changed[-1]["uscc"]
+        if self.window.full:
+            self._retire_organisations(staging)
 
     def apply_children(self, source, rows, model):
         """Apply the rows of one child table (``read.ChildTable``) to its ``model``."""
         checked = checked_chunks(
             rows, source.name, source.key, source.validate, self.window, self.quarantine, self.config["SYNC_CHUNK_SIZE"]
         )
-        self._apply_chunks(checked, model, source.key, lambda valid: self._apply_child_chunk(valid, model, source))
+        staging = self._stage(model, source.key, (*source.columns, "source_updated_at"))
+        self._stage_chunks(checked, staging, staging.append)
+        staging.prepare()
+        self.rows_changed += staging.update_changed()
+        self.rows_changed += staging.insert_new({name: staging.table.c[name] for name in (staging.key, *staging.columns)})
+        if self.window.full:
+            # Gone from the source: events and list entries are deleted.
+            self.rows_changed += staging.delete_unseen()
 
-    def _apply_child_chunk(self, rows, model, source):
-        if rows:
-            self._write(model, decide_children(rows, self._existing(model, source.key, rows), source))
+    def _stage(self, model, key, columns):
+        """Create the staging tables of ``model`` for this run; return its StagingTable."""
+        staging = StagingTable(
+            self.session.connection(), model.__table__, key, columns, sources={"source_updated_at": "updated_at"}
+        )
+        staging.create()
+        self._staging[model.__tablename__] = staging
+        return staging
 
-    def _apply_chunks(self, checked, model, key, apply_chunk):
-        previous_key = None
+    def _stage_chunks(self, checked, staging, stage_chunk):
         for chunk, valid in checked:
             self.rows_read += len(chunk)
-            apply_chunk(valid)
-            if self.window.full and chunk:
-                last_key = chunk[-1][key]
-                self._retire_missing(model, getattr(model, key), previous_key, last_key, chunk)
-                previous_key = last_key
+            if valid:
+                stage_chunk(valid)
+            if self.window.full and len(valid) < len(chunk):
+                # A row the run refused is not gone from the source: a full run must not retire its key.
+                staging.refuse({row[staging.key] for row in chunk if row.get(staging.key) is not None}
+                               - {row[staging.key] for row in valid})
             if self.progress:
                 self.progress(len(chunk))
-        if self.window.full:
-            self._retire_missing(model, getattr(model, key), previous_key, None, [])
 
     def _existing(self, model, key, rows):
         key_column = getattr(model, key)
@@ -178,30 +219,16 @@ class Attempt:
             )
         }
 
-    def _retire_missing(self, model, key_column, after_key, up_to_key, chunk):
-        """In a full run, retire portal rows whose keys vanished from the source.
-
-        Source rows arrive in key order, so after each chunk the portal keys up
-        to the chunk's last key that the source did not send are gone from it.
-        Only keys are scanned; memory stays flat in the number of rows.
-        """
-        seen = {row[key_column.key] for row in chunk}
-        ordered = binary_order(key_column, self.session)
-        statement = select(key_column)
-        if after_key is not None:
-            statement = statement.where(ordered > after_key)
-        if up_to_key is not None:
-            statement = statement.where(ordered <= up_to_key)
-        if model is Organisation:
-            statement = statement.where(Organisation.in_source.is_(True))
-        missing_keys = [key for key in self.session.execute(statement).scalars() if key not in seen]
-        if not missing_keys:
-            return
-        if model is Organisation:
-            missing = self.session.execute(select(model.__table__).where(key_column.in_(missing_keys))).all()
+    def _retire_organisations(self, staging):
+        """In a full run, retire the organisations this run never read: out of the source and off the public list."""
+        missing_keys = list(
+            self.session.execute(
+                select(Organisation.uscc).where(staging.unseen(Organisation.in_source.is_(True))).order_by(Organisation.uscc)
+            ).scalars()
+        )
+        for keys in chunks(missing_keys, self.config["SYNC_CHUNK_SIZE"]):
+            missing = self.session.execute(select(Organisation.__table__).where(Organisation.uscc.in_(keys))).all()
             self._write(Organisation, retire_organisations(missing, self.stamp), count=False)
-        else:
-            self.session.execute(model.__table__.delete().where(key_column.in_(missing_keys)))
         self.rows_changed += len(missing_keys)
 
     # -- writing ---------------------------------------------------------
@@ -216,8 +243,6 @@ class Attempt:
 
     def _write(self, model, changes, count=True):
         """Write ``changes`` (a ``decide.Changes``) to ``model``'s table and the history tables."""
-        if changes.inserts:
-            self._inserter(model.__table__).insert(changes.inserts)
         if changes.updates:
             # Bulk UPDATE by primary key: group rows by the set of columns they change.
             groups = {}
@@ -237,7 +262,7 @@ class Attempt:
         if changes.field_changes:
             self._inserter(FieldChange.__table__).insert(changes.field_changes)
         if count:
-            self.rows_changed += len(changes.inserts) + len(changes.updates)
+            self.rows_changed += len(changes.updates)
 
     def finish(self):
         """Move the publication state to what this attempt applied, inside the transaction."""
@@ -253,13 +278,8 @@ class Attempt:
         # Kept apart from the state, which the commit expires.
         self.version_after = state.version
         self.published_count = state.published_count
-
-
-def binary_order(column, session):
-    """Compare keys in byte order on every backend, as the reader sends them."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column.collate("C")
-    return column
+        for staging in self._staging.values():
+            staging.drop()
 
 
 def _rule_set_child(row):

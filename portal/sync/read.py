@@ -9,7 +9,9 @@ is applied and recorded. The rest goes on to ``decide`` and ``apply``.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from itertools import islice
+from operator import itemgetter
 
 from portal.grades import GRADES
 from portal.scoring.reader import CLEANED_COLUMNS
@@ -46,9 +48,8 @@ class ChildTable:
 
     def validate(self, row, future_limit):
         """Return why ``row`` cannot be applied at all, or None if it can."""
-        for column in self.required:
-            if row.get(column) in (None, ""):
-                return f"missing_{column}"
+        if _lacks_any(row, self.required):
+            return _first_missing(row, self.required)
         if not is_valid_uscc(row["uscc"]):
             return "invalid_uscc"
         for column, values in self.allowed.items():
@@ -99,11 +100,31 @@ LIST_ENTRIES = ChildTable(
 )
 
 
-def validate_organisation(row, future_limit):
-    """Return why ``row`` cannot be applied at all, or None if it can."""
-    for column in REQUIRED_ORGANISATION_COLUMNS:
+def _lacks_any(row, columns):
+    """Return whether any of ``columns`` is missing, NULL or empty in ``row`` (C-level tests for the usual row)."""
+    try:
+        values = _getter(columns)(row)
+    except KeyError:
+        return True
+    return None in values or "" in values
+
+
+@lru_cache(maxsize=None)
+def _getter(columns):
+    return itemgetter(*columns)
+
+
+def _first_missing(row, columns):
+    for column in columns:
         if row.get(column) in (None, ""):
             return f"missing_{column}"
+    return None
+
+
+def validate_organisation(row, future_limit):
+    """Return why ``row`` cannot be applied at all, or None if it can."""
+    if _lacks_any(row, REQUIRED_ORGANISATION_COLUMNS):
+        return _first_missing(row, REQUIRED_ORGANISATION_COLUMNS)
     if not is_valid_uscc(row["uscc"]):
         return "invalid_uscc"
     if row["org_type"] not in ORG_TYPES:
@@ -194,19 +215,23 @@ def checked_chunks(rows, table, key, validate, window, quarantine, chunk_size, w
     or repeats the key of the row before it is quarantined.
     """
     watermarks = watermarks or {table: "updated_at"}
+    future_limit = window.future_limit
     last_row_key = None
     for chunk in chunks(rows, chunk_size):
+        for source, column in watermarks.items():
+            # The latest of the chunk that is not in the future: what advancing row by row would reach.
+            window.advance(source, max((v for row in chunk if (v := row.get(column)) is not None and v <= future_limit), default=None))
         valid = []
         for row in chunk:
-            for source, column in watermarks.items():
-                window.advance(source, row.get(column))
-            reason = validate(row, window.future_limit)
-            if row.get(key) is not None and row[key] == last_row_key:
+            reason = validate(row, future_limit)
+            row_key = row.get(key)
+            if row_key is not None and row_key == last_row_key:
                 reason = "duplicate_key"
-            last_row_key = row.get(key)
+            last_row_key = row_key
             if reason is not None:
-                quarantine.reject(table, row.get(key), reason)
+                quarantine.reject(table, row_key, reason)
                 continue
-            quarantine.record_cleaned(table, row[key], row)
+            if CLEANED_COLUMNS in row:
+                quarantine.record_cleaned(table, row_key, row)
             valid.append(row)
         yield chunk, valid

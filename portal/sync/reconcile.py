@@ -8,17 +8,23 @@ changes nothing: the scoring system's score and grade stay authoritative.
 It also records each rule set that contradicts itself. Every run checks every
 scored organisation, so the count on /status is that of the data as now
 published, not of one night's changes.
+
+The arithmetic runs in the database, in whole cents, as one statement over
+every organisation: loading every item into Python took longer than the
+rest of a full sync's comparison. ``tests/sync/test_reconciliation.py``
+holds it to ``portal.rules.arithmetic`` on the demo data.
 """
 
-from itertools import groupby
+from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import Date, Integer, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.clock import local_date
 from portal.publication.models import CreditEvent, Organisation
-from portal.rules.arithmetic import Item, RuleDimension, rule_set_problems, score_from_items
-from portal.rules.models import RuleSet
+from portal.rules.arithmetic import COUNTING_STATUSES, RuleDimension, rule_set_problems
+from portal.rules.models import Dimension, RuleSet
 
 REASON = "score_does_not_reconcile"
 #: Differences listed on a run (all are counted).
@@ -40,19 +46,74 @@ def _rule_sets(session):
     return result
 
 
-def _items_by_organisation(session):
-    rows = session.execute(
-        select(
-            CreditEvent.uscc,
-            CreditEvent.dimension_code,
-            CreditEvent.points,
-            CreditEvent.status,
-            CreditEvent.effective_on,
-            CreditEvent.expires_on,
-        ).order_by(CreditEvent.uscc)
+def _cents(value):
+    """Whole cents of a two-decimal number (rounded half up, as ``arithmetic.to_points``; SQLite stores floats)."""
+    return cast(func.round(value * 100), Integer)
+
+
+def _assessment_day(session, timezone_name):
+    """Return the SQL of an organisation's assessment day: the date of ``assessed_at`` (UTC) in ``timezone_name``."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.timezone(timezone_name, func.timezone("UTC", Organisation.assessed_at)), Date)
+    # SQLite has no time zones: the clock's own conversion, once per organisation, as a function of the connection.
+    session.connection().connection.driver_connection.create_function(
+        "portal_local_date", 1, _sqlite_local_date(timezone_name), deterministic=True
     )
-    for uscc, group in groupby(rows, key=lambda row: row.uscc):
-        yield uscc, [Item(r.dimension_code, r.points, r.status, r.effective_on, r.expires_on) for r in group]
+    return func.portal_local_date(Organisation.assessed_at)
+
+
+def _sqlite_local_date(timezone_name):
+    def convert(stored):
+        return None if stored is None else local_date(datetime.fromisoformat(stored), timezone_name).isoformat()
+
+    return convert
+
+
+def _recomputed_scores(session, timezone_name, versions):
+    """Return (checked, rows (uscc, score cents, recomputed cents) of the scores that differ, in USCC order)."""
+    recomputable = (
+        Organisation.score.is_not(None),
+        Organisation.in_source.is_(True),
+        Organisation.assessed_at.is_not(None),
+        Organisation.rule_set_version.in_(versions),
+    )
+    checked = session.scalar(select(func.count()).select_from(Organisation).where(*recomputable))
+    scored = (
+        select(
+            Organisation.uscc,
+            Organisation.rule_set_version,
+            _cents(Organisation.score).label("score"),
+            _assessment_day(session, timezone_name).label("day"),
+        )
+        .where(*recomputable)
+        # Computed once per organisation, not once per item joined to it.
+        .cte("scored")
+        .prefix_with("MATERIALIZED")
+    )
+    counting = (
+        select(CreditEvent.uscc, CreditEvent.dimension_code, func.sum(_cents(CreditEvent.points)).label("points"))
+        .join(scored, scored.c.uscc == CreditEvent.uscc)
+        .where(
+            CreditEvent.status.in_(COUNTING_STATUSES),
+            or_(CreditEvent.effective_on.is_(None), CreditEvent.effective_on <= scored.c.day),
+            or_(CreditEvent.expires_on.is_(None), scored.c.day <= CreditEvent.expires_on),
+        )
+        .group_by(CreditEvent.uscc, CreditEvent.dimension_code)
+        .subquery("counting")
+    )
+    raw = _cents(Dimension.base_points) + func.coalesce(counting.c.points, 0)
+    maximum = _cents(Dimension.max_points)
+    held = case((raw < 0, literal(0)), (raw > maximum, maximum), else_=raw)
+    recomputed = func.sum(held)
+    differences = session.execute(
+        select(scored.c.uscc, scored.c.score, recomputed)
+        .join(Dimension, Dimension.rule_set_version == scored.c.rule_set_version)
+        .outerjoin(counting, and_(counting.c.uscc == scored.c.uscc, counting.c.dimension_code == Dimension.code))
+        .group_by(scored.c.uscc, scored.c.score)
+        .having(recomputed != scored.c.score)
+        .order_by(scored.c.uscc)
+    ).all()
+    return checked, differences
 
 
 def reconcile_scores(session, timezone_name):
@@ -64,25 +125,13 @@ def reconcile_scores(session, timezone_name):
     are not counted as differences (the rule set's problem says why).
     """
     rule_sets = _rule_sets(session)
-    scores = session.execute(
-        select(Organisation.uscc, Organisation.score, Organisation.assessed_at, Organisation.rule_set_version)
-        .where(Organisation.score.is_not(None), Organisation.in_source.is_(True))
-        .order_by(Organisation.uscc)
-    ).all()
-    items = dict(_items_by_organisation(session))
-    checked = 0
-    differences = []
-    count = 0
-    for uscc, score, assessed_at, version in scores:
-        dimensions = rule_sets.get(version, (None, []))[0]
-        if dimensions is None or assessed_at is None:
-            continue
-        checked += 1
-        recomputed, _ = score_from_items(dimensions, items.get(uscc, []), local_date(assessed_at, timezone_name))
-        if recomputed != score:
-            count += 1
-            if len(differences) < MAX_LISTED:
-                differences.append({"uscc": uscc, "reason": REASON, "score": str(score), "recomputed": str(recomputed)})
+    usable = [version for version, (dimensions, _) in rule_sets.items() if dimensions is not None]
+    checked, rows = _recomputed_scores(session, timezone_name, usable) if usable else (0, [])
+    differences = [
+        {"uscc": uscc, "reason": REASON, "score": str(_points(score)), "recomputed": str(_points(points))}
+        for uscc, score, points in rows[:MAX_LISTED]
+    ]
+    count = len(rows)
     return {
         "checked": checked,
         "count": count,
@@ -93,3 +142,7 @@ def reconcile_scores(session, timezone_name):
             if problems
         },
     }
+
+
+def _points(cents):
+    return Decimal(int(cents)).scaleb(-2)

@@ -289,3 +289,27 @@ def test_reader_json_texts_are_cleaned(app, sqlite_scoring):
         (row,) = list(reader.organisations())
     assert row["former_names"] == ["旧名", "旧名二"]
     assert row[CLEANED_COLUMNS] == ["former_names"]
+
+
+@pytest.mark.parametrize("bad", [1, 5, 9])
+def test_undecodable_bytes_mid_stream_lose_and_repeat_no_row(app, sqlite_scoring, bad):
+    """The reader decodes strictly (SQLite's own, fast) and turns tolerant at the first bad value, then reads on."""
+    from portal.scoring import get_scoring_engine
+    from portal.scoring.reader import CLEANED_COLUMNS, ScoringReader
+
+    for number in range(1, 10):
+        sqlite_scoring.organisation(number)
+        sqlite_scoring.event(f"E{number}", make_uscc(number))
+    sqlite_scoring.execute(
+        sa.text("UPDATE credit_events SET description = CAST(X'E58C97EDA080' AS TEXT) WHERE event_id = :key"),
+        {"key": f"E{bad}"},
+    )
+    with app.app_context(), ScoringReader(get_scoring_engine(), chunk_size=2) as reader:
+        events = list(reader.credit_events())
+        organisations = list(reader.organisations())
+    assert [event["event_id"] for event in events] == [f"E{number}" for number in range(1, 10)]
+    assert [row["uscc"] for row in organisations] == [make_uscc(number) for number in range(1, 10)]
+    damaged = [event for event in events if CLEANED_COLUMNS in event]
+    assert [(event["event_id"], event["description"], event[CLEANED_COLUMNS]) for event in damaged] == [
+        (f"E{bad}", "北", ["description"])
+    ]

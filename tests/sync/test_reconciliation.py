@@ -92,3 +92,79 @@ def test_an_inconsistent_rule_set_is_reported_on_status_and_methodology(app, sco
     for path in ("/status?lang=en", "/methodology?lang=en"):
         text = client.get(path).get_data(as_text=True)
         assert "contradicts itself" in text and "A grade band reaches scores that no organisation can have." in text
+
+
+def _python_reconciliation(session):
+    """The arithmetic of ``portal.rules.arithmetic`` over the portal's rows, as the sync computed it before it ran in SQL."""
+    from itertools import groupby
+
+    import sqlalchemy as sa
+
+    from portal.clock import local_date
+    from portal.publication.models import CreditEvent
+    from portal.rules.arithmetic import Item, RuleDimension, score_from_items
+    from portal.rules.models import Dimension
+    from portal.scoring.schema import SCORING_TIMEZONE
+
+    dimensions = {}
+    for dimension in session.scalars(sa.select(Dimension)):
+        dimensions.setdefault(dimension.rule_set_version, []).append(
+            RuleDimension(dimension.code, dimension.base_points, dimension.max_points)
+        )
+    events = session.execute(sa.select(CreditEvent).order_by(CreditEvent.uscc)).scalars()
+    items = {
+        uscc: [Item(e.dimension_code, e.points, e.status, e.effective_on, e.expires_on) for e in group]
+        for uscc, group in groupby(events, key=lambda event: event.uscc)
+    }
+    checked, differences = 0, []
+    for org in session.scalars(
+        sa.select(Organisation).where(Organisation.score.is_not(None), Organisation.in_source.is_(True)).order_by(Organisation.uscc)
+    ):
+        if org.rule_set_version not in dimensions or org.assessed_at is None:
+            continue
+        checked += 1
+        day = local_date(org.assessed_at, SCORING_TIMEZONE)
+        recomputed, _ = score_from_items(dimensions[org.rule_set_version], items.get(org.uscc, []), day)
+        if recomputed != org.score:
+            differences.append({"uscc": org.uscc, "reason": "score_does_not_reconcile", "score": str(org.score),
+                                "recomputed": str(recomputed)})
+    return checked, differences
+
+
+def test_the_database_recomputes_every_score_as_the_arithmetic_does(app, runner, scoring_url):
+    """Demo data, then scores and items changed in the portal: caps, floors, validity edges, Beijing midnight."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from portal.publication.models import CreditEvent
+    from portal.scoring.schema import SCORING_TIMEZONE
+    from portal.sync.reconcile import reconcile_scores
+
+    generate_scoring_db(scoring_url, orgs=300, seed=5)
+    assert runner.invoke(args=["sync", "run", "--no-index"]).exit_code == 0
+    with app.app_context():
+        session = db.session
+        orgs = session.scalars(sa.select(Organisation).order_by(Organisation.uscc).where(Organisation.score.is_not(None))).all()
+        for number, org in enumerate(orgs[:40]):
+            events = session.scalars(sa.select(CreditEvent).where(CreditEvent.uscc == org.uscc)).all()
+            if number % 4 == 0:
+                org.score += Decimal("0.01")
+            elif number % 4 == 1 and events:
+                # Effective on the Beijing day of the assessment, which began the evening before in UTC.
+                org.assessed_at = datetime.combine(events[0].effective_on, datetime.min.time()) - timedelta(hours=8)
+                events[0].status = "active"
+            elif number % 4 == 2 and events:
+                events[0].points = Decimal("-99.99")  # the floor of 0
+                if len(events) > 1:
+                    events[1].points = Decimal("99.99")  # the cap
+            elif events:
+                org.assessed_at = datetime.combine(events[0].expires_on or date(2030, 1, 1), datetime.min.time()) + timedelta(hours=15, minutes=59)
+        session.commit()
+        expected_checked, expected = _python_reconciliation(session)
+        record = reconcile_scores(session, SCORING_TIMEZONE)
+        session.rollback()
+    assert len(expected) >= 10
+    assert record["checked"] == expected_checked
+    assert record["count"] == len(expected)
+    assert record["differences"] == expected
