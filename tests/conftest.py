@@ -206,9 +206,10 @@ def portal_app(portal_url, scoring_url, folder, **overrides):
 @pytest.fixture
 def app(database_urls, scoring_url, tmp_path, app_config_overrides, page_cache_size):
     """An app on fresh portal and scoring databases, with a temporary index folder."""
-    # The page cache is off unless the module is marked cached_and_uncached; tests/pagecache/ turns it on too.
-    with portal_app(database_urls[0], scoring_url, tmp_path, PAGE_CACHE_SIZE=page_cache_size,
-                  **app_config_overrides) as app:
+    # The page cache is off unless the module is marked cached_and_uncached; tests/pagecache/ turns it on too,
+    # and a module's own app_config_overrides (a PAGE_CACHE_SIZE of its choice) win.
+    with portal_app(database_urls[0], scoring_url, tmp_path,
+                    **{"PAGE_CACHE_SIZE": page_cache_size, **app_config_overrides}) as app:
         yield app
 
 

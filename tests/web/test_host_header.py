@@ -56,8 +56,8 @@ SURFACES = [
     f"/org/{FOUNDATION}/report.pdf",
 ]
 
-#: Absolute URLs that are names, not addresses of this site (XML namespaces, JSON Schema).
-NAMESPACES = ("http://www.w3.org/", "http://www.sitemaps.org/", "https://json-schema.org/")
+#: Absolute URLs that are names, not addresses of this site (XML namespaces, JSON Schema, the JSON-LD context of the report).
+NAMESPACES = ("http://www.w3.org/", "http://www.sitemaps.org/", "https://json-schema.org/", "https://schema.org")
 # Fixed outside addresses a government site links to: the ICP and public-security filing registers
 # of its trust marks.
 FILING_REGISTERS = tuple(site_identity.LINKS.values())
