@@ -19,10 +19,10 @@ from flask import current_app, g, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, default_exceptions
 
 from portal.api import service
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.web import current_publication, is_connection_error
 
 log = logging.getLogger(__name__)
@@ -242,3 +242,22 @@ def add_api_headers(response):
     # The language of messages and labels comes from these.
     response.vary.add("Accept-Language")
     return response
+
+
+def _api_rate_limit():
+    return current_app.config["API_RATE_LIMIT"]
+
+
+def serve_as_json_api(bp):
+    """Give blueprint ``bp`` the JSON API's one rate limit per client address and its error shape.
+
+    The limit is shared (scope "api") by every blueprint served so, not one per endpoint;
+    preflights are free. Every HTTP error of the blueprint's routes is handled by code (an
+    app-wide handler of the code would otherwise come first), then the API's own, then the rest.
+    """
+    limiter.shared_limit(_api_rate_limit, scope="api", methods=["GET", "HEAD", "POST"])(bp)
+    for code in default_exceptions:
+        if code >= 400:
+            bp.register_error_handler(code, handle_http_error)
+    bp.register_error_handler(ApiError, handle_api_error)
+    bp.register_error_handler(Exception, handle_unexpected_error)

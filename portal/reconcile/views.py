@@ -18,19 +18,15 @@ import json
 from flask import Blueprint, current_app, make_response, render_template, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from werkzeug.exceptions import default_exceptions
 
 from portal.api.http import (
     RETRY_AFTER_SECONDS,
     ApiError,
     api_language,
     error_response,
-    handle_api_error,
-    handle_http_error,
-    handle_unexpected_error,
+    serve_as_json_api,
     json_response,
 )
-from portal.extensions import limiter
 from portal.origin import public_path_url, public_url
 from portal.reconcile import protocol, service
 from portal.reconcile.protocol import ReconcileInputError
@@ -49,18 +45,9 @@ PREVIEW_POLICY = (
 )
 
 
-def _rate_limit():
-    return current_app.config["API_RATE_LIMIT"]
-
-
-# The JSON API's one limit per client address (the same scope as /api/v1): reconciling is using the API.
-limiter.shared_limit(_rate_limit, scope="api", methods=["GET", "HEAD", "POST"])(bp)
-
-for _code in default_exceptions:
-    if _code >= 400:
-        bp.register_error_handler(_code, handle_http_error)
-bp.register_error_handler(ApiError, handle_api_error)
-bp.register_error_handler(Exception, handle_unexpected_error)
+# The JSON API's one limit per client address (the same scope as /api/v1) and its error shape:
+# reconciling is using the API.
+serve_as_json_api(bp)
 
 
 @bp.errorhandler(ReconcileInputError)

@@ -4,11 +4,9 @@ Every JSON endpoint shares one rate limit per client address; every error
 under the prefix is answered in the API's one JSON shape (``portal.api.http``).
 """
 
-from flask import Blueprint, current_app
-from werkzeug.exceptions import default_exceptions
+from flask import Blueprint
 
-from portal.api.http import ApiError, handle_api_error, handle_http_error, handle_unexpected_error
-from portal.extensions import limiter
+from portal.api.http import serve_as_json_api
 
 API_PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
@@ -16,18 +14,5 @@ bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
 docs_bp = Blueprint("api_docs", __name__)
 
 
-def _rate_limit():
-    return current_app.config["API_RATE_LIMIT"]
-
-
-# One limit per client address across every JSON endpoint (not one per endpoint); preflights are free.
-limiter.shared_limit(_rate_limit, scope="api", methods=["GET", "HEAD", "POST"])(bp)
-
-
-# Every HTTP error of the blueprint's routes, by code (an app-wide handler of
-# the code would otherwise come first), then the API's own, then the rest.
-for _code in default_exceptions:
-    if _code >= 400:
-        bp.register_error_handler(_code, handle_http_error)
-bp.register_error_handler(ApiError, handle_api_error)
-bp.register_error_handler(Exception, handle_unexpected_error)
+# One limit per client address across every JSON endpoint, and the API's error shape.
+serve_as_json_api(bp)
